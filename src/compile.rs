@@ -1,0 +1,1194 @@
+//! RON files → raw structs → a `Story` with every reference resolved.
+//!
+//! Every problem is collected, not just the first: a failed compile returns
+//! all its diagnostics, each located in the source text.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ron::extensions::Extensions;
+
+use crate::condition::{self, Expr, Name, ParseError};
+use crate::diagnostic::{Diagnostic, suggest};
+use crate::raw::{
+    RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene, RawStory,
+    RawVariable,
+};
+use crate::source::{FileId, Source, Sources, Span};
+use crate::story::{
+    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew, CrewId, Effect,
+    Ending, EndingId, EndingKind, FlagId, Item, ItemId, Named, Operand, Scene, SceneId, Segment, Story, Text,
+    VarId, Variable,
+};
+use crate::text::{self, Node};
+
+/// The name of the story file in a story directory.
+pub const STORY_FILE: &str = "story.ron";
+/// Default bounds of a variable declared without them.
+pub const DEFAULT_MIN: i64 = -1_000_000_000;
+pub const DEFAULT_MAX: i64 = 1_000_000_000;
+/// RON nested deeper than this is refused (hostile input, no stack overflow).
+const RECURSION_LIMIT: usize = 128;
+/// Story files larger than this are refused.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A story that did not compile: its diagnostics and the sources they point into.
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+/// Reads every `.ron` file under `dir` and compiles the story.
+pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut paths = Vec::new();
+    if let Err(e) = collect_ron_files(dir, dir, &mut paths, 0) {
+        diagnostics.push(Diagnostic::error(
+            "E004",
+            format!("cannot read story directory `{}`: {e}", dir.display()),
+        ));
+        return Err(Failure {
+            diagnostics,
+            sources: Sources::default(),
+        });
+    }
+    paths.sort();
+    for path in paths {
+        let name = crate::source::display_name(dir, &path);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                diagnostics.push(Diagnostic::error(
+                    "E037",
+                    format!("`{name}` is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                    files.push(InputFile { rel, name, text });
+                }
+                Err(e) => diagnostics.push(Diagnostic::error(
+                    "E037",
+                    format!(
+                        "`{name}` is not valid UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )),
+            },
+            Err(e) => diagnostics.push(Diagnostic::error("E037", format!("cannot read `{name}`: {e}"))),
+        }
+    }
+    compile_files(files, diagnostics)
+}
+
+/// One input file: its path relative to the story directory, the name shown
+/// in diagnostics, and its text.
+pub struct InputFile {
+    pub rel: String,
+    pub name: String,
+    pub text: String,
+}
+
+/// Compiles a story from in-memory files (the embedded story, tests).
+pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
+    compile_files(files, Vec::new())
+}
+
+fn collect_ron_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > 16 {
+        return Ok(());
+    }
+    let root_canon = root.canonicalize()?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        // Symlinks are followed only while they stay inside the story directory.
+        let Ok(canon) = path.canonicalize() else { continue };
+        if !canon.starts_with(&root_canon) {
+            continue;
+        }
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_dir() {
+            collect_ron_files(root, &path, out, depth + 1)?;
+        } else if path.extension().is_some_and(|e| e == "ron") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn compile_files(mut files: Vec<InputFile>, mut diagnostics: Vec<Diagnostic>) -> Result<Story, Failure> {
+    files.sort_by(|a, b| (a.rel != STORY_FILE, &a.rel).cmp(&(b.rel != STORY_FILE, &b.rel)));
+    let fingerprint = {
+        let mut h = blake3::Hasher::new();
+        for f in &files {
+            h.update(f.rel.as_bytes());
+            h.update(&[0]);
+            h.update(f.text.as_bytes());
+            h.update(&[0]);
+        }
+        h.finalize().to_hex().to_string()
+    };
+    let mut sources = Sources::default();
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(RECURSION_LIMIT);
+
+    let mut story: Option<(FileId, RawStory)> = None;
+    let mut chapters: Vec<(FileId, RawChapter)> = Vec::new();
+    for file in files {
+        let is_story = file.rel == STORY_FILE;
+        let id = sources.add(Source::new(file.name, file.text));
+        let text = &sources.get(id).text;
+        if is_story {
+            match options.from_str::<RawStory>(text) {
+                Ok(raw) => story = Some((id, raw)),
+                Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
+            }
+        } else {
+            match options.from_str::<RawChapter>(text) {
+                Ok(raw) => chapters.push((id, raw)),
+                Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
+            }
+        }
+    }
+    let Some((story_file, raw_story)) = story else {
+        if !diagnostics.iter().any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003") {
+            diagnostics.push(
+                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`"))
+                    .help(format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md")),
+            );
+        }
+        return Err(Failure { diagnostics, sources });
+    };
+    let mut cx = Compiler {
+        sources: &sources,
+        diagnostics,
+        vars: Table::default(),
+        flags: Table::default(),
+        items: Table::default(),
+        crew: Table::default(),
+        scenes: Table::default(),
+        endings: Table::default(),
+        variables: Vec::new(),
+        flag_list: Vec::new(),
+        item_list: Vec::new(),
+        crew_list: Vec::new(),
+    };
+    cx.compile(story_file, raw_story, chapters, fingerprint)
+}
+
+/// Turns a ron error into a diagnostic at its position.
+fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> Diagnostic {
+    use ron::error::Error as E;
+    let source = sources.get(file);
+    let start = source.offset(e.span.start.line, e.span.start.col);
+    let mut end = source.offset(e.span.end.line, e.span.end.col);
+    if end <= start {
+        end = start + source.text[start..].chars().next().map_or(0, char::len_utf8);
+    }
+    let (code, message, help) = match &e.code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let help = match suggest(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "expected one of {}",
+                    expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let within = outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default();
+            ("E002", format!("unknown field `{found}`{within}"), Some(help))
+        }
+        E::MissingStructField { field, outer } => {
+            let within = outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default();
+            ("E003", format!("missing field `{field}`{within}"), None)
+        }
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let help = match suggest(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "expected one of {}",
+                    expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let within = outer.as_ref().map(|o| format!(" of `{o}`")).unwrap_or_default();
+            ("E002", format!("unknown variant `{found}`{within}"), Some(help))
+        }
+        E::ExceededRecursionLimit => (
+            "E001",
+            format!("nested more than {RECURSION_LIMIT} levels deep"),
+            None,
+        ),
+        other => ("E001", lowercase_first(&other.to_string()), None),
+    };
+    let mut d = Diagnostic::error(code, message).at(Span { file, start, end }, "");
+    if let Some(help) = help {
+        d = d.help(help);
+    }
+    d
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if !c.clone().next().is_some_and(char::is_uppercase) => f.to_lowercase().chain(c).collect(),
+        Some(f) => std::iter::once(f).chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Names of one kind, with their id and where they were declared.
+struct Table<I> {
+    map: HashMap<String, (I, Span)>,
+    order: Vec<String>,
+}
+
+impl<I> Default for Table<I> {
+    fn default() -> Self {
+        Table {
+            map: HashMap::new(),
+            order: Vec::new(),
+        }
+    }
+}
+
+impl<I: Copy> Table<I> {
+    fn get(&self, name: &str) -> Option<I> {
+        self.map.get(name).map(|(i, _)| *i)
+    }
+
+    fn suggest(&self, name: &str) -> Option<&str> {
+        suggest(name, self.order.iter().map(String::as_str))
+    }
+
+    /// The next id, and where `name` was first declared if it already was.
+    fn slot(&self, name: &str) -> (usize, Option<Span>) {
+        (self.order.len(), self.map.get(name).map(|(_, s)| *s))
+    }
+}
+
+struct Compiler<'a> {
+    sources: &'a Sources,
+    diagnostics: Vec<Diagnostic>,
+    vars: Table<VarId>,
+    flags: Table<FlagId>,
+    items: Table<ItemId>,
+    crew: Table<CrewId>,
+    scenes: Table<SceneId>,
+    endings: Table<EndingId>,
+    variables: Vec<Variable>,
+    flag_list: Vec<Named>,
+    item_list: Vec<Item>,
+    crew_list: Vec<Crew>,
+}
+
+/// Where in the source a scene or choice lives, to search for its references.
+#[derive(Clone, Copy)]
+struct Region {
+    file: FileId,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Variable,
+    Flag,
+    Item,
+    Crew,
+    Scene,
+    Ending,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Variable => "variable",
+            Kind::Flag => "flag",
+            Kind::Item => "item",
+            Kind::Crew => "crew member",
+            Kind::Scene => "scene",
+            Kind::Ending => "ending",
+        }
+    }
+
+    fn unknown_code(self) -> &'static str {
+        match self {
+            Kind::Scene => "E011",
+            Kind::Variable => "E012",
+            Kind::Flag => "E013",
+            Kind::Item => "E014",
+            Kind::Crew => "E015",
+            Kind::Ending => "E016",
+        }
+    }
+}
+
+impl Compiler<'_> {
+    fn compile(
+        &mut self,
+        story_file: FileId,
+        raw: RawStory,
+        chapters: Vec<(FileId, RawChapter)>,
+        fingerprint: String,
+    ) -> Result<Story, Failure> {
+        let whole = |file: FileId| Region {
+            file,
+            start: 0,
+            end: self.sources.get(file).text.len(),
+        };
+        // Declarations: the story file's first, then each chapter's.
+        let story_region = whole(story_file);
+        let mut cursor = Cursor::default();
+        for v in &raw.variables {
+            self.declare_variable(story_region, &mut cursor, v);
+        }
+        for f in &raw.flags {
+            self.declare_flag(story_region, &mut cursor, f);
+        }
+        for i in &raw.items {
+            self.declare_item(story_region, &mut cursor, i);
+        }
+        for c in &raw.crew {
+            let span = self.locate_decl(story_region, &mut cursor.crew, &c.id);
+            self.check_id(&c.id, span);
+            if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
+                self.crew_list.push(Crew {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    role: c.role.clone(),
+                    span,
+                });
+            }
+        }
+        for (file, ch) in &chapters {
+            let region = whole(*file);
+            let mut cursor = Cursor::default();
+            for v in &ch.variables {
+                self.declare_variable(region, &mut cursor, v);
+            }
+            for f in &ch.flags {
+                self.declare_flag(region, &mut cursor, f);
+            }
+            for i in &ch.items {
+                self.declare_item(region, &mut cursor, i);
+            }
+        }
+
+        // Scenes and endings: ids first, so that references resolve in any order.
+        let mut located: Vec<(ChapterId, Region, &RawScene)> = Vec::new();
+        let mut chapter_list = Vec::new();
+        for (file, ch) in &chapters {
+            let chapter = ChapterId(chapter_list.len() as u32);
+            chapter_list.push(Chapter {
+                title: ch.title.clone(),
+                file: *file,
+            });
+            let source = self.sources.get(*file);
+            let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
+            let mut starts = Vec::new();
+            let mut at = scenes_start;
+            for scene in &ch.scenes {
+                let span = source.find_field(at, usize::MAX, "id", &scene.id);
+                let start = span.map_or(at, |(s, _)| s);
+                starts.push((start, span));
+                if let Some((_, e)) = span {
+                    at = e;
+                }
+            }
+            for (i, scene) in ch.scenes.iter().enumerate() {
+                let (start, span) = starts[i];
+                let end = starts.get(i + 1).map_or(source.text.len(), |s| s.0);
+                let region = Region {
+                    file: *file,
+                    start,
+                    end,
+                };
+                let id_span = span.map_or(
+                    Span {
+                        file: *file,
+                        start,
+                        end: start,
+                    },
+                    |(s, e)| Span { file: *file, start: s, end: e },
+                );
+                self.check_id(&scene.id, id_span);
+                self.declare(Kind::Scene, &scene.id, id_span);
+                located.push((chapter, region, scene));
+            }
+        }
+        let mut ending_list = Vec::new();
+        for (index, (_, region, scene)) in located.iter().enumerate() {
+            if let Some(ending) = &scene.ending {
+                let span = self.span_of(*region, "id", &ending.id);
+                self.check_id(&ending.id, span);
+                if self.declare(Kind::Ending, &ending.id, span).is_some() {
+                    ending_list.push(Ending {
+                        id: ending.id.clone(),
+                        title: ending.title.clone(),
+                        kind: match ending.kind {
+                            RawEndingKind::Good => EndingKind::Good,
+                            RawEndingKind::Bittersweet => EndingKind::Bittersweet,
+                            RawEndingKind::Bad => EndingKind::Bad,
+                        },
+                        scene: SceneId(index as u32),
+                    });
+                }
+            }
+        }
+
+        // Bodies.
+        let mut scenes = Vec::new();
+        let mut choices = Vec::new();
+        for (index, (chapter, region, raw)) in located.iter().enumerate() {
+            let scene_id = SceneId(index as u32);
+            let text = self.text(*region, "text", &raw.text);
+            let on_enter = self.effects(*region, &raw.on_enter);
+            let mut ids = Vec::new();
+            let mut at = region.start;
+            let key_spans: Vec<Option<(usize, usize)>> = raw
+                .choices
+                .iter()
+                .map(|c| {
+                    let found = self.sources.get(region.file).find_field(at, region.end, "key", &c.key);
+                    if let Some((_, e)) = found {
+                        at = e;
+                    }
+                    found
+                })
+                .collect();
+            for (i, c) in raw.choices.iter().enumerate() {
+                let start = key_spans[i].map_or(region.start, |(s, _)| s);
+                let end = key_spans[i + 1..]
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map_or(region.end, |(s, _)| *s);
+                let choice_region = Region {
+                    file: region.file,
+                    start,
+                    end,
+                };
+                let span = match key_spans[i] {
+                    Some((s, e)) => Span {
+                        file: region.file,
+                        start: s,
+                        end: e,
+                    },
+                    None => self.region_span(*region),
+                };
+                if let Some(choice) = self.choice(scene_id, choice_region, span, c) {
+                    ids.push(ChoiceId(choices.len() as u32));
+                    choices.push(choice);
+                }
+            }
+            let scene_span = self
+                .sources
+                .get(region.file)
+                .find_field(region.start, region.end, "id", &raw.id)
+                .map_or(self.region_span(*region), |(s, e)| Span {
+                    file: region.file,
+                    start: s,
+                    end: e,
+                });
+            if raw.ending.is_none() && raw.choices.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::error("E030", format!("scene `{}` has no choices and is not an ending", raw.id))
+                        .at(scene_span, "a player would be stuck here")
+                        .help("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
+                );
+            }
+            if raw.ending.is_some() && !raw.choices.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id))
+                        .at(scene_span, "the game stops at an ending; its choices could never be taken"),
+                );
+            }
+            scenes.push(Scene {
+                id: raw.id.clone(),
+                title: raw.title.clone(),
+                chapter: *chapter,
+                text,
+                on_enter,
+                choices: ids,
+                ending: raw
+                    .ending
+                    .as_ref()
+                    .and_then(|e| ending_list.iter().position(|x| x.id == e.id && x.scene == scene_id))
+                    .map(|i| EndingId(i as u32)),
+                span: scene_span,
+            });
+        }
+
+        let start = match self.scenes.get(&raw.start) {
+            Some(s) => Some(s),
+            None => {
+                let span = self.span_of(story_region, "start", &raw.start);
+                self.unknown(Kind::Scene, &raw.start, span);
+                None
+            }
+        };
+        let mut inventory = Vec::new();
+        for i in &raw.inventory {
+            let span = self.span_of_string(story_region, i);
+            if let Some(id) = self.resolve(Kind::Item, i, span) {
+                inventory.push(ItemId(id));
+            }
+        }
+        if located.is_empty() && self.diagnostics.iter().all(|d| !d.is_error()) {
+            self.diagnostics.push(
+                Diagnostic::error("E005", "the story has no scenes")
+                    .at(self.region_span(story_region), "")
+                    .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
+            );
+        }
+
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        match start {
+            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story {
+                title: raw.title,
+                author: raw.author,
+                start,
+                variables: std::mem::take(&mut self.variables),
+                flags: std::mem::take(&mut self.flag_list),
+                items: std::mem::take(&mut self.item_list),
+                crew: std::mem::take(&mut self.crew_list),
+                inventory,
+                chapters: chapter_list,
+                scenes,
+                choices,
+                endings: ending_list,
+                fingerprint,
+                sources: self.sources.clone(),
+            }),
+            _ => Err(Failure {
+                diagnostics,
+                sources: self.sources.clone(),
+            }),
+        }
+    }
+
+    fn region_span(&self, r: Region) -> Span {
+        Span {
+            file: r.file,
+            start: r.start,
+            end: r.start,
+        }
+    }
+
+    fn locate_decl(&self, region: Region, at: &mut usize, id: &str) -> Span {
+        let source = self.sources.get(region.file);
+        match source.find_field((*at).max(region.start), region.end, "id", id) {
+            Some((s, e)) => {
+                *at = e;
+                Span {
+                    file: region.file,
+                    start: s,
+                    end: e,
+                }
+            }
+            None => self.span_of_string(region, id),
+        }
+    }
+
+    fn declare_variable(&mut self, region: Region, cursor: &mut Cursor, v: &RawVariable) {
+        let span = self.locate_decl(region, &mut cursor.variables, &v.id);
+        self.check_id(&v.id, span);
+        let min = v.min.unwrap_or(DEFAULT_MIN);
+        let max = v.max.unwrap_or(DEFAULT_MAX);
+        if min > max {
+            self.diagnostics.push(
+                Diagnostic::error("E034", format!("variable `{}` has `min` {min} above `max` {max}", v.id))
+                    .at(span, "declared here"),
+            );
+        } else if v.initial < min || v.initial > max {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E034",
+                    format!("variable `{}` starts at {} outside its bounds {min}..={max}", v.id, v.initial),
+                )
+                .at(span, "declared here"),
+            );
+        }
+        if let Some(span) = self.declare(Kind::Variable, &v.id, span) {
+            self.variables.push(Variable {
+                id: v.id.clone(),
+                name: v.name.clone().unwrap_or_else(|| v.id.clone()),
+                initial: v.initial.clamp(min, max.max(min)),
+                min,
+                max: max.max(min),
+                hidden: v.hidden,
+                span,
+            });
+        }
+    }
+
+    fn declare_flag(&mut self, region: Region, cursor: &mut Cursor, f: &str) {
+        let source = self.sources.get(region.file);
+        let flags_start = source.find(region.start, region.end, "flags").map_or(region.start, |(s, _)| s);
+        let from = cursor.flags.max(flags_start);
+        let span = match source.find(from, region.end, &format!("\"{f}\"")) {
+            Some((s, e)) => {
+                cursor.flags = e;
+                Span {
+                    file: region.file,
+                    start: s + 1,
+                    end: e - 1,
+                }
+            }
+            None => self.region_span(region),
+        };
+        self.check_id(f, span);
+        if let Some(span) = self.declare(Kind::Flag, f, span) {
+            self.flag_list.push(Named { id: f.to_string(), span });
+        }
+    }
+
+    fn declare_item(&mut self, region: Region, cursor: &mut Cursor, i: &RawItem) {
+        let span = self.locate_decl(region, &mut cursor.items, &i.id);
+        self.check_id(&i.id, span);
+        if let Some(span) = self.declare(Kind::Item, &i.id, span) {
+            self.item_list.push(Item {
+                id: i.id.clone(),
+                name: i.name.clone(),
+                span,
+            });
+        }
+    }
+
+    /// Records a name; a duplicate is reported with the first definition.
+    fn declare(&mut self, kind: Kind, name: &str, span: Span) -> Option<Span> {
+        let (len, previous) = match kind {
+            Kind::Variable => self.vars.slot(name),
+            Kind::Flag => self.flags.slot(name),
+            Kind::Item => self.items.slot(name),
+            Kind::Crew => self.crew.slot(name),
+            Kind::Scene => self.scenes.slot(name),
+            Kind::Ending => self.endings.slot(name),
+        };
+        if let Some(first) = previous {
+            self.diagnostics.push(
+                Diagnostic::error("E010", format!("duplicate {} `{name}`", kind.word()))
+                    .at(span, "defined again here")
+                    .related(first, "first defined here"),
+            );
+            return None;
+        }
+        let id = len as u32;
+        let name = name.to_string();
+        match kind {
+            Kind::Variable => insert(&mut self.vars, name, VarId(id), span),
+            Kind::Flag => insert(&mut self.flags, name, FlagId(id), span),
+            Kind::Item => insert(&mut self.items, name, ItemId(id), span),
+            Kind::Crew => insert(&mut self.crew, name, CrewId(id), span),
+            Kind::Scene => insert(&mut self.scenes, name, SceneId(id), span),
+            Kind::Ending => insert(&mut self.endings, name, EndingId(id), span),
+        }
+        Some(span)
+    }
+
+    fn check_id(&mut self, id: &str, span: Span) {
+        let valid = !id.is_empty()
+            && id.len() <= 200
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !id.as_bytes()[0].is_ascii_digit();
+        if !valid {
+            let shown: String = id.chars().take(40).collect();
+            let more = if id.chars().count() > 40 { "…" } else { "" };
+            self.diagnostics.push(
+                Diagnostic::error("E035", format!("`{shown}{more}` is not a valid id"))
+                    .at(span, "")
+                    .help("ids are 1 to 200 letters, digits and `_`, not starting with a digit"),
+            );
+        }
+    }
+
+    /// Resolves a name of some kind, reporting it when unknown.
+    fn resolve(&mut self, kind: Kind, name: &str, span: Span) -> Option<u32> {
+        let found = match kind {
+            Kind::Variable => self.vars.get(name).map(|i| i.0),
+            Kind::Flag => self.flags.get(name).map(|i| i.0),
+            Kind::Item => self.items.get(name).map(|i| i.0),
+            Kind::Crew => self.crew.get(name).map(|i| i.0),
+            Kind::Scene => self.scenes.get(name).map(|i| i.0),
+            Kind::Ending => self.endings.get(name).map(|i| i.0),
+        };
+        if found.is_none() {
+            self.unknown(kind, name, span);
+        }
+        found
+    }
+
+    fn unknown(&mut self, kind: Kind, name: &str, span: Span) {
+        let near = match kind {
+            Kind::Variable => self.vars.suggest(name),
+            Kind::Flag => self.flags.suggest(name),
+            Kind::Item => self.items.suggest(name),
+            Kind::Crew => self.crew.suggest(name),
+            Kind::Scene => self.scenes.suggest(name),
+            Kind::Ending => self.endings.suggest(name),
+        }
+        .map(str::to_string);
+        // A name of another kind is a likelier mistake than a typo.
+        let other = [Kind::Variable, Kind::Flag, Kind::Item, Kind::Crew, Kind::Scene]
+            .into_iter()
+            .filter(|k| *k != kind)
+            .find(|k| match k {
+                Kind::Variable => self.vars.get(name).is_some(),
+                Kind::Flag => self.flags.get(name).is_some(),
+                Kind::Item => self.items.get(name).is_some(),
+                Kind::Crew => self.crew.get(name).is_some(),
+                Kind::Scene => self.scenes.get(name).is_some(),
+                Kind::Ending => false,
+            });
+        let mut d = Diagnostic::error(kind.unknown_code(), format!("unknown {} `{name}`", kind.word()))
+            .at(span, format!("no {} has this name", kind.word()));
+        if let Some(other) = other {
+            let hint = match other {
+                Kind::Variable => format!("`{name}` is a variable: compare it, as in `{name} > 0`"),
+                Kind::Flag => format!("`{name}` is a flag"),
+                Kind::Item => format!("`{name}` is an item: test it with `has {name}`"),
+                Kind::Crew => format!("`{name}` is a crew member: test it with `alive {name}`"),
+                _ => format!("`{name}` is a {}", other.word()),
+            };
+            d = d.help(hint);
+        } else if let Some(near) = near {
+            d = d.help(format!("did you mean `{near}`?"));
+        } else if kind != Kind::Scene && kind != Kind::Ending {
+            d = d.help(format!("declare it in `story.ron` or in the chapter's `{}s`", match kind {
+                Kind::Variable => "variable",
+                Kind::Flag => "flag",
+                Kind::Item => "item",
+                _ => "crew",
+            }));
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// The span of `field: "value"` in a region, else of `"value"`, else the region start.
+    fn span_of(&self, region: Region, field: &str, value: &str) -> Span {
+        match self.sources.get(region.file).find_field(region.start, region.end, field, value) {
+            Some((s, e)) => Span {
+                file: region.file,
+                start: s,
+                end: e,
+            },
+            None => self.span_of_string(region, value),
+        }
+    }
+
+    fn span_of_string(&self, region: Region, value: &str) -> Span {
+        match self.sources.get(region.file).find(region.start, region.end, &format!("\"{value}\"")) {
+            Some((s, e)) => Span {
+                file: region.file,
+                start: s + 1,
+                end: e - 1,
+            },
+            None => self.region_span(region),
+        }
+    }
+
+    /// Where a string field's content starts, for offsets inside it. Matching
+    /// uses a prefix up to the first character that an escape could change.
+    fn string_base(&self, region: Region, field: &str, value: &str) -> Option<(FileId, usize)> {
+        let cut = value.find(['\\', '"', '\n']).unwrap_or(value.len()).min(40);
+        let prefix = &value[..floor_boundary(value, cut)];
+        self.sources
+            .get(region.file)
+            .find_field(region.start, region.end, field, prefix)
+            .map(|(s, _)| (region.file, s))
+    }
+
+    fn text(&mut self, region: Region, field: &str, src: &str) -> Text {
+        let base = self.string_base(region, field, src);
+        match text::parse(src) {
+            Ok(nodes) => Text {
+                segments: self.segments(region, base, nodes),
+            },
+            Err(e) => {
+                let span = self.inner_span(region, base, &e);
+                self.diagnostics
+                    .push(Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message)).at(span, ""));
+                Text::default()
+            }
+        }
+    }
+
+    fn inner_span(&self, region: Region, base: Option<(FileId, usize)>, e: &ParseError) -> Span {
+        match base {
+            Some((file, b)) => Span {
+                file,
+                start: b + e.start,
+                end: b + e.end,
+            },
+            None => self.region_span(region),
+        }
+    }
+
+    fn segments(&mut self, region: Region, base: Option<(FileId, usize)>, nodes: Vec<Node>) -> Vec<Segment> {
+        nodes
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Literal(s) => Some(Segment::Literal(s)),
+                Node::Var(name) => {
+                    let span = self.name_span(region, base, &name);
+                    self.resolve(Kind::Variable, &name.text, span)
+                        .map(|i| Segment::Var(VarId(i)))
+                }
+                Node::If(cond, then, otherwise) => {
+                    let cond = self.condition(region, base, cond);
+                    let then = self.segments(region, base, then);
+                    let otherwise = self.segments(region, base, otherwise);
+                    Some(Segment::If(cond, then, otherwise))
+                }
+            })
+            .collect()
+    }
+
+    fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name) -> Span {
+        match base {
+            Some((file, b)) => Span {
+                file,
+                start: b + name.start,
+                end: b + name.end,
+            },
+            None => self.span_of_string(region, &name.text),
+        }
+    }
+
+    /// Parses and resolves a condition string of a field.
+    fn condition_field(&mut self, region: Region, field: &str, src: &str) -> Condition {
+        let base = self.string_base(region, field, src);
+        match condition::parse(src) {
+            Ok(expr) => self.condition(region, base, expr),
+            Err(e) => {
+                let span = self.inner_span(region, base, &e);
+                self.diagnostics
+                    .push(Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""));
+                Condition::False
+            }
+        }
+    }
+
+    fn condition(&mut self, region: Region, base: Option<(FileId, usize)>, expr: Expr) -> Condition {
+        use crate::condition::Operand as O;
+        match expr {
+            Expr::True => Condition::True,
+            Expr::False => Condition::False,
+            Expr::Flag(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Flag, &n.text, span)
+                    .map_or(Condition::False, |i| Condition::Flag(FlagId(i)))
+            }
+            Expr::Has(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Item, &n.text, span)
+                    .map_or(Condition::False, |i| Condition::Has(ItemId(i)))
+            }
+            Expr::Alive(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Crew, &n.text, span)
+                    .map_or(Condition::False, |i| Condition::Alive(CrewId(i)))
+            }
+            Expr::Dead(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Crew, &n.text, span)
+                    .map_or(Condition::False, |i| Condition::Not(Box::new(Condition::Alive(CrewId(i)))))
+            }
+            Expr::Visited(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Scene, &n.text, span)
+                    .map_or(Condition::False, |i| {
+                        Condition::Cmp(Operand::Visits(SceneId(i)), CmpOp::Ge, Operand::Const(1))
+                    })
+            }
+            Expr::Cmp(a, op, b) => {
+                let operand = |o: O, this: &mut Self| -> Option<Operand> {
+                    match o {
+                        O::Number(n) => Some(Operand::Const(n)),
+                        O::Var(n) => {
+                            let span = this.name_span(region, base, &n);
+                            this.resolve(Kind::Variable, &n.text, span)
+                                .map(|i| Operand::Var(VarId(i)))
+                        }
+                        O::Visits(n) => {
+                            let span = this.name_span(region, base, &n);
+                            this.resolve(Kind::Scene, &n.text, span)
+                                .map(|i| Operand::Visits(SceneId(i)))
+                        }
+                    }
+                };
+                let a = operand(a, self);
+                let b = operand(b, self);
+                match (a, b) {
+                    (Some(a), Some(b)) => Condition::Cmp(a, op, b),
+                    _ => Condition::False,
+                }
+            }
+            Expr::Not(e) => Condition::Not(Box::new(self.condition(region, base, *e))),
+            Expr::And(v) => Condition::All(v.into_iter().map(|e| self.condition(region, base, e)).collect()),
+            Expr::Or(v) => Condition::Any(v.into_iter().map(|e| self.condition(region, base, e)).collect()),
+        }
+    }
+
+    fn effects(&mut self, region: Region, effects: &[RawEffect]) -> Vec<Effect> {
+        let mut out = Vec::new();
+        // Search each effect's name after the previous one, so spans are exact
+        // when the same name appears twice.
+        let mut at = region.start;
+        for e in effects {
+            let (kind, name) = match e {
+                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_str()),
+                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_str()),
+                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_str()),
+                RawEffect::Kill(c) => (Kind::Crew, c.as_str()),
+                RawEffect::Say(text) => {
+                    let sub = Region {
+                        file: region.file,
+                        start: at,
+                        end: region.end,
+                    };
+                    let base = self
+                        .sources
+                        .get(region.file)
+                        .find(at, region.end, "Say(")
+                        .map(|(_, e)| Region { start: e, ..sub })
+                        .and_then(|r| {
+                            let t = &self.sources.get(region.file).text[r.start..r.end];
+                            let trimmed = t.trim_start();
+                            let lead = t.len() - trimmed.len();
+                            let content = if trimmed.starts_with('"') {
+                                Some(1)
+                            } else {
+                                trimmed.strip_prefix('r').map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
+                            };
+                            content.map(|c| (region.file, r.start + lead + c))
+                        });
+                    let text = match text::parse(text) {
+                        Ok(nodes) => Text {
+                            segments: self.segments(sub, base, nodes),
+                        },
+                        Err(err) => {
+                            let span = self.inner_span(sub, base, &err);
+                            self.diagnostics.push(
+                                Diagnostic::error("E021", format!("bad markup in `Say`: {}", err.message)).at(span, ""),
+                            );
+                            Text::default()
+                        }
+                    };
+                    out.push(Effect::Say(text));
+                    continue;
+                }
+            };
+            let span = match self.sources.get(region.file).find(at, region.end, &format!("\"{name}\"")) {
+                Some((s, e)) => {
+                    at = e;
+                    Span {
+                        file: region.file,
+                        start: s + 1,
+                        end: e - 1,
+                    }
+                }
+                None => self.region_span(region),
+            };
+            let Some(id) = self.resolve(kind, name, span) else {
+                continue;
+            };
+            out.push(match e {
+                RawEffect::SetFlag(_) => Effect::SetFlag(FlagId(id)),
+                RawEffect::ClearFlag(_) => Effect::ClearFlag(FlagId(id)),
+                RawEffect::Add(_, n) => Effect::Add(VarId(id), *n),
+                RawEffect::SetVar(_, n) => Effect::SetVar(VarId(id), *n),
+                RawEffect::Give(_) => Effect::Give(ItemId(id)),
+                RawEffect::Take(_) => Effect::Take(ItemId(id)),
+                RawEffect::Kill(_) => Effect::Kill(CrewId(id)),
+                RawEffect::Say(_) => continue,
+            });
+        }
+        out
+    }
+
+    fn choice(&mut self, scene: SceneId, region: Region, span: Span, c: &RawChoice) -> Option<Choice> {
+        self.check_key(&c.key, span);
+        let text = self.text(region, "text", &c.text);
+        let when = c.when.as_ref().map(|w| self.condition_field(region, "when", w));
+        let effects = self.effects(region, &c.effects);
+        let action = match (&c.goto, &c.check) {
+            (Some(_), Some(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error("E032", format!("choice `{}` has both `goto` and `check`", c.key))
+                        .at(span, "")
+                        .help("a check's branches each have their own `goto`: remove this one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diagnostics.push(
+                    Diagnostic::error("E032", format!("choice `{}` has neither `goto` nor `check`", c.key))
+                        .at(span, "it leads nowhere"),
+                );
+                return None;
+            }
+            (Some(goto), None) => {
+                let target_span = self.span_of(region, "goto", goto);
+                Action::Goto(SceneId(self.resolve(Kind::Scene, goto, target_span)?))
+            }
+            (None, Some(check)) => {
+                if !(0..=100).contains(&check.chance) {
+                    self.diagnostics.push(
+                        Diagnostic::error("E036", format!("chance {} is not a percentage", check.chance))
+                            .at(self.span_of_number(region, "chance", check.chance), "expected 0 to 100"),
+                    );
+                }
+                let check_start = self
+                    .sources
+                    .get(region.file)
+                    .find(region.start, region.end, "check")
+                    .map_or(region.start, |(s, _)| s);
+                let check_region = Region {
+                    start: check_start,
+                    ..region
+                };
+                let mut adjust = Vec::new();
+                for a in &check.adjust {
+                    match a {
+                        RawAdjust::Per(var, n) => {
+                            let span = self.span_of_string(check_region, var);
+                            if let Some(v) = self.resolve(Kind::Variable, var, span) {
+                                adjust.push(Adjust::Per(VarId(v), *n));
+                            }
+                        }
+                        RawAdjust::When(cond, n) => {
+                            let base = self
+                                .sources
+                                .get(region.file)
+                                .find(check_region.start, check_region.end, &format!("\"{cond}\""))
+                                .map(|(s, _)| (region.file, s + 1));
+                            let cond = match condition::parse(cond) {
+                                Ok(expr) => self.condition(check_region, base, expr),
+                                Err(e) => {
+                                    let span = self.inner_span(check_region, base, &e);
+                                    self.diagnostics.push(
+                                        Diagnostic::error("E020", format!("bad condition: {}", e.message))
+                                            .at(span, ""),
+                                    );
+                                    Condition::False
+                                }
+                            };
+                            adjust.push(Adjust::When(cond, *n));
+                        }
+                    }
+                }
+                let success = self.branch(check_region, span, c, "success", check.success.as_ref());
+                let failure = self.branch(check_region, span, c, "failure", check.failure.as_ref());
+                Action::Check(Box::new(Check {
+                    chance: check.chance.clamp(0, 100),
+                    adjust,
+                    success: success?,
+                    failure: failure?,
+                }))
+            }
+        };
+        Some(Choice {
+            scene,
+            key: c.key.clone(),
+            text,
+            when,
+            effects,
+            once: c.once,
+            action,
+            span,
+        })
+    }
+
+    fn span_of_number(&self, region: Region, field: &str, n: i64) -> Span {
+        let source = self.sources.get(region.file);
+        match source.find(region.start, region.end, field) {
+            Some((_, e)) => match source.find(e, region.end, &n.to_string()) {
+                Some((s, e)) => Span {
+                    file: region.file,
+                    start: s,
+                    end: e,
+                },
+                None => self.region_span(region),
+            },
+            None => self.region_span(region),
+        }
+    }
+
+    fn branch(
+        &mut self,
+        region: Region,
+        span: Span,
+        c: &RawChoice,
+        which: &str,
+        raw: Option<&RawBranch>,
+    ) -> Option<Branch> {
+        let Some(raw) = raw else {
+            self.diagnostics.push(
+                Diagnostic::error("E033", format!("the check of choice `{}` has no `{which}` branch", c.key))
+                    .at(span, "")
+                    .help("a random check needs both `success` and `failure`"),
+            );
+            return None;
+        };
+        let source = self.sources.get(region.file);
+        let sub = match source.find(region.start, region.end, which) {
+            Some((s, _)) => Region { start: s, ..region },
+            None => region,
+        };
+        let text = raw.text.as_ref().map(|t| self.text(sub, "text", t));
+        let effects = self.effects(sub, &raw.effects);
+        let target_span = self.span_of(sub, "goto", &raw.goto);
+        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span)?);
+        Some(Branch { text, effects, goto })
+    }
+
+    fn check_key(&mut self, key: &str, span: Span) {
+        let valid = !key.is_empty()
+            && key.len() <= 32
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && !key.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            self.diagnostics.push(
+                Diagnostic::error("E035", format!("`{key}` is not a valid choice key"))
+                    .at(span, "")
+                    .help("keys are 1 to 32 letters, digits, `-` and `_`, and not a number (numbers pick by position)"),
+            );
+        }
+    }
+}
+
+#[derive(Default)]
+struct Cursor {
+    variables: usize,
+    flags: usize,
+    items: usize,
+    crew: usize,
+}
+
+fn insert<I: Copy>(table: &mut Table<I>, name: String, id: I, span: Span) {
+    table.order.push(name.clone());
+    table.map.insert(name, (id, span));
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

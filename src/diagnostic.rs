@@ -1,0 +1,267 @@
+//! Authoring diagnostics: every problem found in a story, rendered like rustc.
+//!
+//! Messages are lowercase with names in backticks. Each diagnostic has a code
+//! (`E0xx` errors, `W0xx` warnings), a primary location with a label, optional
+//! related locations ("first defined here") and an optional help line.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::source::{Sources, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Option<Label>,
+    pub related: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            primary: None,
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:column` of the primary label, if any.
+    pub fn location(&self, sources: &Sources) -> Option<(String, usize, usize)> {
+        let label = self.primary.as_ref()?;
+        let source = sources.get(label.span.file);
+        let (line, col) = source.line_col(label.span.start);
+        Some((source.name.clone(), line, col))
+    }
+
+    /// Renders the diagnostic as text; `color` adds ANSI styles.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let paint = |style: Style, text: &str| -> String {
+            if color {
+                format!("{}{}{}", style.render(), text, style.render_reset())
+            } else {
+                text.to_string()
+            }
+        };
+        let (word, sev_style) = match self.severity {
+            Severity::Error => ("error", AnsiColor::BrightRed.on_default().bold()),
+            Severity::Warning => ("warning", AnsiColor::BrightYellow.on_default().bold()),
+        };
+        let blue = AnsiColor::BrightBlue.on_default().bold();
+        let bold = Style::new().bold();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}{}",
+            paint(sev_style, &format!("{word}[{}]", self.code)),
+            paint(bold, &format!(": {}", self.message))
+        );
+
+        let labels: Vec<(&Label, bool)> = self
+            .primary
+            .iter()
+            .map(|l| (l, true))
+            .chain(self.related.iter().map(|l| (l, false)))
+            .collect();
+        let gutter = labels
+            .iter()
+            .map(|(l, _)| sources.get(l.span.file).line_col(l.span.start).0)
+            .max()
+            .map_or(1, |n| n.to_string().len());
+        let pad = " ".repeat(gutter);
+        for (label, primary) in &labels {
+            let source = sources.get(label.span.file);
+            let (line, col) = source.line_col(label.span.start);
+            let arrow = if *primary { "-->" } else { ":::" };
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{line}:{col}",
+                paint(blue, arrow),
+                source.name
+            );
+            let text = source.line(line).replace('\t', " ");
+            let width = caret_width(source, label.span, line, col, &text);
+            let bar = paint(blue, "|");
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(
+                out,
+                "{} {bar} {text}",
+                paint(blue, &format!("{line:>gutter$}"))
+            );
+            let mark = if *primary { "^" } else { "-" };
+            let style = if *primary { sev_style } else { blue };
+            let underline = format!("{}{}", mark.repeat(width), if label.message.is_empty() { String::new() } else { format!(" {}", label.message) });
+            let _ = writeln!(
+                out,
+                "{pad} {bar} {}{}",
+                " ".repeat(col - 1),
+                paint(style, &underline)
+            );
+        }
+        if let Some(help) = &self.help {
+            if !labels.is_empty() {
+                let _ = writeln!(out, "{pad} {}", paint(blue, "|"));
+            }
+            let _ = writeln!(out, "{pad} {} {}", paint(blue, "="), paint(bold, &format!("help: {help}")));
+        }
+        out
+    }
+
+    /// One JSON object for editors.
+    pub fn to_json(&self, sources: &Sources) -> String {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            severity: Severity,
+            code: &'a str,
+            message: &'a str,
+            file: Option<String>,
+            line: Option<usize>,
+            column: Option<usize>,
+            end_line: Option<usize>,
+            end_column: Option<usize>,
+            label: Option<&'a str>,
+            help: Option<&'a str>,
+            related: Vec<JsonRelated<'a>>,
+        }
+        #[derive(Serialize)]
+        struct JsonRelated<'a> {
+            file: String,
+            line: usize,
+            column: usize,
+            message: &'a str,
+        }
+        let pos = |span: Span| {
+            let s = sources.get(span.file);
+            let (l, c) = s.line_col(span.start);
+            let (el, ec) = s.line_col(span.end);
+            (s.name.clone(), l, c, el, ec)
+        };
+        let p = self.primary.as_ref().map(|l| pos(l.span));
+        let json = Json {
+            severity: self.severity,
+            code: self.code,
+            message: &self.message,
+            file: p.as_ref().map(|p| p.0.clone()),
+            line: p.as_ref().map(|p| p.1),
+            column: p.as_ref().map(|p| p.2),
+            end_line: p.as_ref().map(|p| p.3),
+            end_column: p.as_ref().map(|p| p.4),
+            label: self.primary.as_ref().map(|l| l.message.as_str()),
+            help: self.help.as_deref(),
+            related: self
+                .related
+                .iter()
+                .map(|l| {
+                    let (file, line, column, _, _) = pos(l.span);
+                    JsonRelated {
+                        file,
+                        line,
+                        column,
+                        message: &l.message,
+                    }
+                })
+                .collect(),
+        };
+        json_string(&json)
+    }
+}
+
+fn caret_width(source: &crate::source::Source, span: Span, line: usize, col: usize, text: &str) -> usize {
+    let (end_line, end_col) = source.line_col(span.end);
+    let line_chars = text.chars().count();
+    let width = if end_line == line {
+        end_col.saturating_sub(col)
+    } else {
+        (line_chars + 1).saturating_sub(col)
+    };
+    width.max(1)
+}
+
+pub fn json_string<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Picks the candidate nearest to `name`, if it is near enough to suggest:
+/// at most a third of the name's length in edits (and at least one).
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let distance = strsim::damerau_levenshtein(name, c);
+        if distance <= limit && best.is_none_or(|(b, _)| distance < b) {
+            best = Some((distance, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Renders a list of diagnostics and a summary line.
+pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&d.render(sources, color));
+        out.push('\n');
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if errors + warnings > 0 {
+        let _ = writeln!(out, "{}, {}", plural(errors, "error"), plural(warnings, "warning"));
+    }
+    out
+}
