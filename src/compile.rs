@@ -1192,3 +1192,40 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+/// Compiles a condition against a compiled story (plans' expectations).
+pub fn condition_in(story: &Story, src: &str) -> Result<Condition, String> {
+    let expr = condition::parse(src).map_err(|e| e.message)?;
+    resolve_in(story, expr)
+}
+
+fn resolve_in(story: &Story, expr: Expr) -> Result<Condition, String> {
+    use crate::condition::Operand as O;
+    let unknown = |kind: &str, n: &Name| format!("unknown {kind} `{}`", n.text);
+    let operand = |o: O| -> Result<Operand, String> {
+        Ok(match o {
+            O::Number(n) => Operand::Const(n),
+            O::Var(n) => Operand::Var(story.var_by_id(&n.text).ok_or_else(|| unknown("variable", &n))?),
+            O::Visits(n) => Operand::Visits(story.scene_by_id(&n.text).ok_or_else(|| unknown("scene", &n))?),
+        })
+    };
+    Ok(match expr {
+        Expr::True => Condition::True,
+        Expr::False => Condition::False,
+        Expr::Flag(n) => Condition::Flag(story.flag_by_id(&n.text).ok_or_else(|| unknown("flag", &n))?),
+        Expr::Has(n) => Condition::Has(story.item_by_id(&n.text).ok_or_else(|| unknown("item", &n))?),
+        Expr::Alive(n) => Condition::Alive(story.crew_by_id(&n.text).ok_or_else(|| unknown("crew member", &n))?),
+        Expr::Dead(n) => Condition::Not(Box::new(Condition::Alive(
+            story.crew_by_id(&n.text).ok_or_else(|| unknown("crew member", &n))?,
+        ))),
+        Expr::Visited(n) => Condition::Cmp(
+            Operand::Visits(story.scene_by_id(&n.text).ok_or_else(|| unknown("scene", &n))?),
+            CmpOp::Ge,
+            Operand::Const(1),
+        ),
+        Expr::Cmp(a, op, b) => Condition::Cmp(operand(a)?, op, operand(b)?),
+        Expr::Not(e) => Condition::Not(Box::new(resolve_in(story, *e)?)),
+        Expr::And(v) => Condition::All(v.into_iter().map(|e| resolve_in(story, e)).collect::<Result<_, _>>()?),
+        Expr::Or(v) => Condition::Any(v.into_iter().map(|e| resolve_in(story, e)).collect::<Result<_, _>>()?),
+    })
+}

@@ -87,6 +87,9 @@ pub enum RollMode {
     Random,
     /// Force the outcome (plans, the explorer); no number is drawn.
     Force(bool),
+    /// Draw a number as usual, but take the recorded outcome: replaying a
+    /// saved log keeps the RNG in step even if the story's chances changed.
+    Recorded(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,6 +334,7 @@ impl State {
                         (Some(r), r <= chance)
                     }
                     RollMode::Force(success) => (None, success),
+                    RollMode::Recorded(success) => (Some(self.rng.random_range(1..=100i64)), success),
                 };
                 let branch = if success { &check.success } else { &check.failure };
                 if let Some(text) = &branch.text {

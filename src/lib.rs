@@ -6,16 +6,23 @@
 //! types) → `engine` (pure: state, view, choose) → the drivers (`repl`, and
 //! the `callister` binary's subcommands).
 
+pub mod check;
 pub mod command;
 pub mod compile;
 pub mod condition;
 pub mod diagnostic;
 pub mod embedded;
 pub mod engine;
+pub mod explore;
+pub mod graph;
 pub mod history;
+pub mod plan;
+pub mod play;
 pub mod preset;
+pub mod profile;
 pub mod raw;
 pub mod repl;
+pub mod save;
 pub mod session;
 pub mod source;
 pub mod stats;

@@ -1,19 +1,30 @@
 //! The `callister` binary: play the game, and the authoring tools.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use callister::compile::{self, Failure};
-use callister::diagnostic;
+use callister::diagnostic::{self, Severity};
 use callister::engine::State;
+use callister::explore;
+use callister::graph;
+use callister::plan::{self, Plan};
+use callister::play::{self, GameHost};
 use callister::repl;
-use callister::session::{Look, NoHost, Session};
+use callister::save::{self, AUTOSAVE, SaveDir};
+use callister::session::{Look, Session};
 use callister::story::Story;
 
 #[derive(Parser)]
-#[command(name = "callister", version, about = "A text adventure inside Infinity, and the engine it runs on")]
+#[command(
+    name = "callister",
+    version,
+    about = "USS Callister: Into Infinity — a text adventure, and the engine it runs on",
+    after_help = "With no command, plays the game. Saves go to --saves DIR, else $CALLISTER_SAVES, else ./saves if it exists, else the platform's data directory."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -30,13 +41,89 @@ enum Cmd {
         /// The story directory.
         #[arg(default_value = "scenes")]
         dir: PathBuf,
+        /// `--deny warnings` makes warnings fail the check too.
+        #[arg(long, value_name = "LEVEL")]
+        deny: Option<DenyLevel>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
     },
     /// Count scenes, choices, endings, checks and words.
     Stats {
-        /// The story directory.
         #[arg(default_value = "scenes")]
         dir: PathBuf,
     },
+    /// Walk every reachable state: coverage, soft-locks, shortest paths to endings.
+    Explore(ExploreArgs),
+    /// Draw the scene graph (Graphviz dot or Mermaid).
+    Graph {
+        #[arg(default_value = "scenes")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// Overlay an exploration: highlight scenes it never reached.
+        #[arg(long)]
+        coverage: bool,
+        #[arg(long, default_value_t = explore::DEFAULT_MAX_STATES)]
+        max_states: usize,
+    },
+    /// Replay a plan without a terminal and print its transcript.
+    Replay {
+        /// The plan file.
+        plan: PathBuf,
+        /// The story directory (default: the shipped story).
+        #[arg(long, value_name = "DIR")]
+        scenes: Option<PathBuf>,
+        /// Compare with a blessed transcript; exit 1 with a diff on a mismatch.
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+        /// Write the transcript as the blessed one (to --expect FILE).
+        #[arg(long, requires = "expect")]
+        bless: bool,
+    },
+    /// List the saved games.
+    Saves {
+        #[arg(long, value_name = "DIR")]
+        saves: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        scenes: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DenyLevel {
+    Warnings,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    #[arg(default_value = "scenes")]
+    dir: PathBuf,
+    /// Stop after this many states.
+    #[arg(long, default_value_t = explore::DEFAULT_MAX_STATES)]
+    max_states: usize,
+    /// Write a plan for the shortest path to every ending into DIR.
+    #[arg(long, value_name = "DIR")]
+    plans: Option<PathBuf>,
+    /// Instead of the exhaustive walk, play N random playthroughs.
+    #[arg(long, value_name = "N")]
+    random: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Clone, Default)]
@@ -44,6 +131,9 @@ struct PlayArgs {
     /// Play the story in DIR instead of the shipped one.
     #[arg(long, value_name = "DIR")]
     scenes: Option<PathBuf>,
+    /// Where saves, the endings ledger and the prompt history live.
+    #[arg(long, value_name = "DIR")]
+    saves: Option<PathBuf>,
     /// Seed the random checks (the default is random).
     #[arg(long)]
     seed: Option<u64>,
@@ -54,6 +144,12 @@ struct PlayArgs {
     /// `walton_aboard=true`, `cutlass=true`, `karl=dead`. Repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// Resume the latest save.
+    #[arg(long = "continue", conflicts_with = "slot")]
+    resume: bool,
+    /// Load this save slot.
+    #[arg(long, value_name = "NAME")]
+    slot: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -61,8 +157,22 @@ fn main() -> ExitCode {
     match cli.command {
         None => play(cli.play),
         Some(Cmd::Play(args)) => play(args),
-        Some(Cmd::Check { dir }) => check(&dir),
+        Some(Cmd::Check { dir, deny, format }) => check(&dir, deny.is_some(), format),
         Some(Cmd::Stats { dir }) => stats(&dir),
+        Some(Cmd::Explore(args)) => explore_cmd(&args),
+        Some(Cmd::Graph {
+            dir,
+            format,
+            coverage,
+            max_states,
+        }) => graph_cmd(&dir, format, coverage, max_states),
+        Some(Cmd::Replay {
+            plan,
+            scenes,
+            expect,
+            bless,
+        }) => replay(&plan, scenes.as_deref(), expect.as_deref(), bless),
+        Some(Cmd::Saves { saves, scenes }) => saves_cmd(saves.as_deref(), scenes.as_deref()),
     }
 }
 
@@ -74,7 +184,6 @@ fn stdout_color() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
-/// Prints a failed compile's diagnostics to stderr.
 fn report(failure: &Failure) {
     let text = diagnostic::render_all(&failure.diagnostics, &failure.sources, stderr_color());
     anstream::eprint!("{text}");
@@ -91,22 +200,38 @@ fn load(dir: Option<&Path>) -> Result<Story, ExitCode> {
     })
 }
 
-fn check(dir: &Path) -> ExitCode {
-    match compile::load_dir(dir) {
+fn check(dir: &Path, deny_warnings: bool, format: OutputFormat) -> ExitCode {
+    let (diagnostics, sources, summary) = match compile::load_dir(dir) {
         Ok(story) => {
-            println!(
-                "{}: {} scenes, {} choices, {} endings: no problems found",
+            let summary = format!(
+                "{}: {} scenes, {} choices, {} endings",
                 dir.display(),
                 story.scenes.len(),
                 story.choices.len(),
                 story.endings.len()
             );
-            ExitCode::SUCCESS
+            (callister::check::lint(&story), story.sources, Some(summary))
         }
-        Err(f) => {
-            report(&f);
-            ExitCode::from(1)
+        Err(f) => (f.diagnostics, f.sources, None),
+    };
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    if format == OutputFormat::Json {
+        for d in &diagnostics {
+            println!("{}", d.to_json(&sources));
         }
+    } else {
+        anstream::eprint!("{}", diagnostic::render_all(&diagnostics, &sources, stderr_color()));
+        if let Some(summary) = summary
+            && diagnostics.is_empty()
+        {
+            println!("{summary}: no problems found");
+        }
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -118,6 +243,270 @@ fn stats(dir: &Path) -> ExitCode {
         }
         Err(code) => code,
     }
+}
+
+fn location(story: &Story, span: callister::source::Span) -> String {
+    let source = story.sources.get(span.file);
+    let (line, col) = source.line_col(span.start);
+    format!("{}:{line}:{col}", source.name)
+}
+
+fn explore_cmd(args: &ExploreArgs) -> ExitCode {
+    let story = match load(Some(&args.dir)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(runs) = args.random {
+        let r = explore::random(&story, runs, args.seed);
+        if args.json {
+            println!("{}", diagnostic::json_string(&r));
+        } else {
+            print!("{}", render_random(&story, &r));
+        }
+        return if r.stuck > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} states explored, {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let progress = |done: usize, queued: usize| {
+        bar.set_position(done as u64);
+        bar.set_message(format!("{queued} queued"));
+    };
+    let started = std::time::Instant::now();
+    let report = explore::explore(&story, State::new(&story, 0), args.max_states, &progress);
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    if let Some(dir) = &args.plans
+        && let Err(e) = write_plans(&story, &report, dir)
+    {
+        eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    let problems = !report.soft_locks.is_empty() || !report.complete;
+    if args.json {
+        println!("{}", explore_json(&story, &report, elapsed.as_secs_f64()));
+    } else {
+        print!("{}", render_explore(&story, &report, elapsed, args.plans.as_deref()));
+    }
+    if problems { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn write_plans(story: &Story, report: &explore::Report, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (&e, steps) in &report.endings {
+        let ending = &story.endings[e];
+        let plan = explore::plan_for(story, steps, None, Some(&ending.id));
+        std::fs::write(dir.join(format!("{}.plan.ron", ending.id)), plan.to_ron())?;
+    }
+    Ok(())
+}
+
+fn render_explore(story: &Story, r: &explore::Report, elapsed: std::time::Duration, plans: Option<&Path>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let count = |v: &[bool]| v.iter().filter(|&&b| b).count();
+    let _ = writeln!(
+        out,
+        "explored {} states in {:.2}s: {}",
+        r.states,
+        elapsed.as_secs_f64(),
+        if r.complete {
+            "complete".to_string()
+        } else {
+            "cut off at --max-states; coverage below is a lower bound".to_string()
+        }
+    );
+    let _ = writeln!(out, "scenes:  {}/{}", count(&r.scenes_reached), story.scenes.len());
+    let _ = writeln!(out, "choices: {}/{}", count(&r.choices_taken), story.choices.len());
+    let _ = writeln!(out, "endings: {}/{}", r.endings.len(), story.endings.len());
+    for (i, scene) in story.scenes.iter().enumerate() {
+        if !r.scenes_reached[i] {
+            let _ = writeln!(out, "  unreached scene `{}` at {}", scene.id, location(story, scene.span));
+        }
+    }
+    for (i, choice) in story.choices.iter().enumerate() {
+        if !r.choices_taken[i] && r.scenes_reached[choice.scene.index()] {
+            let _ = writeln!(
+                out,
+                "  never open: choice `{}` of `{}` at {}",
+                choice.key,
+                story.scene(choice.scene).id,
+                location(story, choice.span)
+            );
+        }
+    }
+    for (i, ending) in story.endings.iter().enumerate() {
+        match r.endings.get(&i) {
+            Some(path) => {
+                let _ = writeln!(out, "  ending `{}`: shortest path {} steps", ending.id, path.len());
+            }
+            None => {
+                let _ = writeln!(out, "  ending `{}` never reached", ending.id);
+            }
+        }
+    }
+    if r.soft_locks.is_empty() {
+        let _ = writeln!(out, "soft-locks: none");
+    } else {
+        let _ = writeln!(out, "soft-locks: {}", r.soft_locks.len());
+        for (scene, path) in &r.soft_locks {
+            let plan = explore::plan_for(story, path, None, None);
+            let _ = writeln!(
+                out,
+                "  `{}` at {}: no choice is open; reached by {}",
+                story.scene(*scene).id,
+                location(story, story.scene(*scene).span),
+                plan.choices.join(" ")
+            );
+        }
+    }
+    if let Some(dir) = plans {
+        let _ = writeln!(out, "wrote {} plans to {}", r.endings.len(), dir.display());
+    }
+    out
+}
+
+fn explore_json(story: &Story, r: &explore::Report, secs: f64) -> String {
+    let ids = |v: &[bool], f: &dyn Fn(usize) -> String| -> Vec<String> {
+        v.iter().enumerate().filter(|(_, b)| !**b).map(|(i, _)| f(i)).collect()
+    };
+    let value = serde_json::json!({
+        "states": r.states,
+        "complete": r.complete,
+        "seconds": secs,
+        "scenes": {"reached": r.scenes_reached.iter().filter(|b| **b).count(), "total": story.scenes.len(),
+            "unreached": ids(&r.scenes_reached, &|i| story.scenes[i].id.clone())},
+        "choices": {"taken": r.choices_taken.iter().filter(|b| **b).count(), "total": story.choices.len()},
+        "endings": story.endings.iter().enumerate().map(|(i, e)| serde_json::json!({
+            "id": e.id,
+            "reached": r.endings.contains_key(&i),
+            "shortest": r.endings.get(&i).map(|p| explore::plan_for(story, p, None, None).choices),
+        })).collect::<Vec<_>>(),
+        "soft_locks": r.soft_locks.iter().map(|(s, p)| serde_json::json!({
+            "scene": story.scene(*s).id,
+            "path": explore::plan_for(story, p, None, None).choices,
+        })).collect::<Vec<_>>(),
+    });
+    value.to_string()
+}
+
+fn render_random(story: &Story, r: &explore::RandomReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} random playthroughs: {} stuck, {} stopped after {} steps",
+        r.runs,
+        r.stuck,
+        r.unfinished,
+        explore::RANDOM_STEP_CAP
+    );
+    let _ = writeln!(out, "scene hits:");
+    for (i, scene) in story.scenes.iter().enumerate() {
+        let _ = writeln!(out, "  {:>8}  {}", r.scene_hits[i], scene.id);
+    }
+    let _ = writeln!(out, "endings:");
+    for e in &r.endings {
+        let _ = writeln!(out, "  {} — {} runs", e.ending, e.runs);
+        for (var, min, mean, max) in &e.vars {
+            let _ = writeln!(out, "      {var}: min {min}, mean {mean:.1}, max {max}");
+        }
+    }
+    out
+}
+
+fn graph_cmd(dir: &Path, format: GraphFormat, coverage: bool, max_states: usize) -> ExitCode {
+    let story = match load(Some(dir)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let unreached = coverage.then(|| {
+        let r = explore::explore(&story, State::new(&story, 0), max_states, &|_, _| {});
+        r.scenes_reached.iter().map(|b| !b).collect::<Vec<_>>()
+    });
+    let format = match format {
+        GraphFormat::Dot => graph::Format::Dot,
+        GraphFormat::Mermaid => graph::Format::Mermaid,
+    };
+    print!("{}", graph::render(&story, format, unreached.as_deref()));
+    ExitCode::SUCCESS
+}
+
+fn replay(plan_path: &Path, scenes: Option<&Path>, expect: Option<&Path>, bless: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(plan_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read plan `{}`: {e}", plan_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let plan = match Plan::parse(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: `{}` is not a valid plan: {e}", plan_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let story = match load(scenes) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let result = match plan.replay(story) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = false;
+    for f in &result.failures {
+        eprintln!("plan failed: {f}");
+        failed = true;
+    }
+    match (expect, bless) {
+        (Some(path), true) => {
+            if let Err(e) = std::fs::write(path, &result.transcript) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return ExitCode::from(1);
+            }
+            eprintln!("blessed `{}`", path.display());
+        }
+        (Some(path), false) => match std::fs::read_to_string(path) {
+            Ok(expected) if expected == result.transcript => {}
+            Ok(expected) => {
+                eprintln!(
+                    "transcript differs from `{}` (run with --bless to accept):",
+                    path.display()
+                );
+                eprint!("{}", plan::diff(&expected, &result.transcript));
+                failed = true;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e} (run with --bless to create it)", path.display());
+                failed = true;
+            }
+        },
+        (None, _) => print!("{}", result.transcript),
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn saves_cmd(saves: Option<&Path>, scenes: Option<&Path>) -> ExitCode {
+    let story = match load(scenes) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let dir = SaveDir::resolve(saves);
+    let (good, bad) = dir.list();
+    if good.is_empty() && bad.is_empty() {
+        println!("No saves in `{}`.", dir.dir.display());
+    } else {
+        println!("Saves in `{}`:", dir.dir.display());
+        print!("{}", play::render_saves_table(&story, &good, &bad));
+    }
+    ExitCode::SUCCESS
 }
 
 fn width() -> usize {
@@ -153,13 +542,76 @@ fn play(args: PlayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let look = Look {
-        color: stdout_color(),
-        width: width(),
-    };
+    let color = stdout_color();
+    let look = Look { color, width: width() };
+    let saves = SaveDir::resolve(args.saves.as_deref());
+    let start_id = story.scene(start).id.clone();
+    let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);
     let mut session = Session::new(story, state, look);
-    let code = repl::run(&mut session, &mut NoHost, None);
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    // Which save to resume, if any.
+    let slot = if let Some(slot) = &args.slot {
+        Some(slot.clone())
+    } else if args.resume {
+        match host.saves.list().0.into_iter().find(|s| s.story == session.story.title) {
+            Some(latest) => Some(latest.slot),
+            None => {
+                eprintln!("No save of this story to continue; starting a new game.");
+                None
+            }
+        }
+    } else if args.from.is_none()
+        && args.set.is_empty()
+        && std::io::stdin().is_terminal()
+        && offer_continue(&host, &session.story)
+    {
+        Some(AUTOSAVE.to_string())
+    } else {
+        None
+    };
+    if let Some(slot) = slot {
+        match host.load(&mut session, &slot) {
+            Ok(notes) => {
+                for n in notes {
+                    println!("{n}");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let history = host.saves.dir.join("history.txt");
+    let _ = std::fs::create_dir_all(&host.saves.dir);
+    let code = repl::run(&mut session, &mut host, Some(history));
     ExitCode::from(code as u8)
+}
+
+/// Asks whether to continue from the autosave, when there is one.
+fn offer_continue(host: &GameHost, story: &Story) -> bool {
+    let Ok(save) = host.saves.read(AUTOSAVE) else {
+        return false;
+    };
+    if save.story != story.title {
+        return false;
+    }
+    let scene = story
+        .scene_by_id(&save.snapshot.scene)
+        .map_or(save.snapshot.scene.clone(), |s| story.scene(s).title.clone());
+    print!(
+        "An autosave exists: “{scene}”, turn {}, saved {} UTC. Continue it? [Y/n] ",
+        save.snapshot.turn,
+        save::format_time(save.saved_at)
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    !answer.trim().to_lowercase().starts_with('n')
 }
 
 /// A seed from the process's hasher keys, which the OS randomises.
@@ -167,3 +619,4 @@ fn random_seed() -> u64 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
 }
+

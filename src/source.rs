@@ -3,7 +3,7 @@
 //! `ron` only gives positions for syntax errors, so semantic diagnostics find
 //! their place by searching the source text (`Source::find_field`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Index of a file in `Sources`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,10 +153,13 @@ impl Sources {
     }
 }
 
-/// The name shown for a file: its path relative to the story directory's
-/// parent, so `scenes/act1.ron` reads naturally from the repository root.
+/// The name shown for a file: the path as the user's story directory
+/// argument reaches it (`scenes/act1.ron`, `examples/lighthouse/story.ron`).
 pub fn display_name(dir: &Path, file: &Path) -> String {
-    let base: PathBuf = dir.parent().map(Path::to_path_buf).unwrap_or_default();
-    let rel = file.strip_prefix(&base).unwrap_or(file);
-    rel.to_string_lossy().replace('\\', "/")
+    let shown = if dir == Path::new(".") {
+        file.strip_prefix(dir).unwrap_or(file)
+    } else {
+        file
+    };
+    shown.to_string_lossy().replace('\\', "/")
 }
