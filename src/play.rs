@@ -237,6 +237,28 @@ impl Host for GameHost {
                 let _ = writeln!(out, "{}\n", self.paint(AnsiColor::Magenta.on_default().bold(), &line));
             }
         }
+        self.autosave(session, out);
+    }
+
+    fn after_move(&mut self, session: &Session, out: &mut String) {
+        self.autosave(session, out);
+    }
+
+    fn command(&mut self, session: &mut Session, command: &Command, out: &mut String) -> Option<Flow> {
+        self.command_impl(session, command, out)
+    }
+
+    fn is_new(&self, story: &Story, choice: ChoiceId) -> bool {
+        self.profile.as_ref().is_some_and(|p| !p.taken(story, choice))
+    }
+
+    fn transcribe(&mut self, text: &str) {
+        self.transcribe_impl(text);
+    }
+}
+
+impl GameHost {
+    fn autosave(&mut self, session: &Session, out: &mut String) {
         if self.autosave {
             match self.save(session, AUTOSAVE) {
                 Ok(_) => self.autosave_failed = false,
@@ -257,7 +279,7 @@ impl Host for GameHost {
         }
     }
 
-    fn command(&mut self, session: &mut Session, command: &Command, out: &mut String) -> Option<Flow> {
+    fn command_impl(&mut self, session: &mut Session, command: &Command, out: &mut String) -> Option<Flow> {
         match command {
             Command::Save(slot) => {
                 let slot = slot.as_deref().unwrap_or(QUICKSAVE);
@@ -325,11 +347,7 @@ impl Host for GameHost {
         Some(Flow::Continue)
     }
 
-    fn is_new(&self, story: &Story, choice: ChoiceId) -> bool {
-        self.profile.as_ref().is_some_and(|p| !p.taken(story, choice))
-    }
-
-    fn transcribe(&mut self, text: &str) {
+    fn transcribe_impl(&mut self, text: &str) {
         if let Some((path, file)) = &mut self.transcript {
             let plain = anstream::adapter::strip_str(text).to_string();
             if let Err(e) = file.write_all(plain.as_bytes()) {

@@ -49,6 +49,9 @@ pub trait Host {
     fn is_new(&self, _story: &Story, _choice: ChoiceId) -> bool {
         false
     }
+    /// After moving in the tree without a step (undo, rewind, branch,
+    /// restart): the autosave follows the player.
+    fn after_move(&mut self, _session: &Session, _out: &mut String) {}
     /// Everything shown and typed, for an open transcript.
     fn transcribe(&mut self, _text: &str) {}
 }
@@ -237,6 +240,19 @@ impl Session {
     }
 
     fn run(&mut self, cmd: &Command, line: &str, host: &mut dyn Host, out: &mut String) -> Flow {
+        let before = (self.tree.current, self.tree.nodes.len(), self.state().seed);
+        let flow = self.dispatch(cmd, line, host, out);
+        let moved = matches!(
+            cmd,
+            Command::Undo(_) | Command::Rewind(_) | Command::Branch(_) | Command::Restart
+        );
+        if moved && before != (self.tree.current, self.tree.nodes.len(), self.state().seed) {
+            host.after_move(self, out);
+        }
+        flow
+    }
+
+    fn dispatch(&mut self, cmd: &Command, line: &str, host: &mut dyn Host, out: &mut String) -> Flow {
         match cmd {
             Command::Empty => {}
             Command::Number(n) => {
