@@ -39,14 +39,41 @@ pub struct Report {
     pub soft_locks: Vec<(SceneId, Vec<PathStep>)>,
 }
 
-/// What makes two states play the same from here on: everything but the
-/// RNG, the turn and the seed (checks branch both ways), with visit counts
-/// kept only for scenes that conditions read, saturated past the largest
-/// number they are compared with.
+/// What makes two states play the same from here on.
+///
+/// Left out of the key: the RNG, the turn and the seed (checks branch both
+/// ways). Visit counts are kept only for scenes that conditions read, and
+/// saturate past the largest number they are compared with. And every part
+/// of the state that no condition can read again from the current scene
+/// (by the graph, conditions ignored: a sound over-approximation) is reset,
+/// so that, say, a chapter's private flags stop multiplying the states of
+/// the chapters after it. Text is not behaviour: a value only shown in
+/// prose does not keep states apart.
 pub struct Normaliser {
     /// For each scene: `None` if no condition reads its visits, else the cap.
     caps: Vec<Option<u32>>,
+    /// Per scene, the components still live there; `None` when the story is
+    /// too large for the table (then nothing is reset).
+    live: Option<Liveness>,
 }
+
+/// Bit layout of a component set: variables, flags, items, crew, `once`
+/// choices, scenes whose visits are read.
+struct Liveness {
+    vars: usize,
+    flags: usize,
+    items: usize,
+    crew: usize,
+    /// Index of each `once` choice among components (after crew).
+    once: Vec<Option<usize>>,
+    /// Index of each visit-tracked scene among components.
+    visits: Vec<Option<usize>>,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+/// Past this many bits, the liveness table is not built.
+const LIVENESS_BUDGET_BITS: usize = 256 * 1024 * 1024;
 
 impl Normaliser {
     pub fn new(story: &Story) -> Normaliser {
@@ -69,7 +96,8 @@ impl Normaliser {
             });
         };
         for_each_condition(story, &mut note);
-        Normaliser { caps }
+        let live = Liveness::build(story, &caps);
+        Normaliser { caps, live }
     }
 
     pub fn normalise(&self, state: &mut State) {
@@ -80,6 +108,43 @@ impl Normaliser {
             };
         }
         state.turn = 0;
+        let Some(l) = &self.live else { return };
+        let row = &l.bits[state.scene.index() * l.words..][..l.words];
+        let on = |i: usize| row[i / 64] & (1 << (i % 64)) != 0;
+        for i in 0..l.vars {
+            if !on(i) {
+                state.vars[i] = 0;
+            }
+        }
+        for i in 0..l.flags {
+            if !on(l.vars + i) {
+                state.flags.set(i, false);
+            }
+        }
+        for i in 0..l.items {
+            if !on(l.vars + l.flags + i) {
+                state.items.set(i, false);
+            }
+        }
+        for i in 0..l.crew {
+            if !on(l.vars + l.flags + l.items + i) {
+                state.dead.set(i, false);
+            }
+        }
+        for (c, slot) in l.once.iter().enumerate() {
+            if let Some(bit) = slot
+                && !on(*bit)
+            {
+                state.used.set(c, false);
+            }
+        }
+        for (s, slot) in l.visits.iter().enumerate() {
+            if let Some(bit) = slot
+                && !on(*bit)
+            {
+                state.visits[s] = 0;
+            }
+        }
     }
 
     pub fn key(state: &State) -> u128 {
@@ -96,6 +161,123 @@ impl Normaliser {
             state.used.hash(h);
         }
         (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+}
+
+impl Liveness {
+    fn build(story: &Story, caps: &[Option<u32>]) -> Option<Liveness> {
+        let (vars, flags, items, crew) = (
+            story.variables.len(),
+            story.flags.len(),
+            story.items.len(),
+            story.crew.len(),
+        );
+        let mut next = vars + flags + items + crew;
+        let once: Vec<Option<usize>> = story
+            .choices
+            .iter()
+            .map(|c| {
+                c.once.then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let visits: Vec<Option<usize>> = caps
+            .iter()
+            .map(|c| {
+                c.map(|_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let words = next.div_ceil(64).max(1);
+        if words.saturating_mul(64).saturating_mul(story.scenes.len()) > LIVENESS_BUDGET_BITS {
+            return None;
+        }
+        let mut l = Liveness {
+            vars,
+            flags,
+            items,
+            crew,
+            once,
+            visits,
+            words,
+            bits: vec![0; words * story.scenes.len()],
+        };
+        // What each scene's own choices read.
+        for (si, scene) in story.scenes.iter().enumerate() {
+            let mut marks: Vec<usize> = Vec::new();
+            for &c in &scene.choices {
+                let choice = story.choice(c);
+                if let Some(bit) = l.once[c.index()] {
+                    marks.push(bit);
+                }
+                let visits = &l.visits;
+                let read = |cond: &Condition, marks: &mut Vec<usize>| {
+                    walk_condition(cond, &mut |leaf| match leaf {
+                        Condition::Flag(f) => marks.push(vars + f.index()),
+                        Condition::Has(i) => marks.push(vars + flags + i.index()),
+                        Condition::Alive(c) => marks.push(vars + flags + items + c.index()),
+                        Condition::Cmp(a, _, b) => {
+                            for o in [a, b] {
+                                match o {
+                                    Operand::Var(v) => marks.push(v.index()),
+                                    Operand::Visits(s) => marks.extend(visits[s.index()]),
+                                    Operand::Const(_) => {}
+                                }
+                            }
+                        }
+                        _ => {}
+                    });
+                };
+                if let Some(w) = &choice.when {
+                    read(w, &mut marks);
+                }
+                if let Action::Check(check) = &choice.action {
+                    for a in &check.adjust {
+                        match a {
+                            Adjust::Per(v, _) => marks.push(v.index()),
+                            Adjust::When(c, _) => read(c, &mut marks),
+                        }
+                    }
+                }
+            }
+            let row = &mut l.bits[si * words..(si + 1) * words];
+            for i in marks {
+                row[i / 64] |= 1 << (i % 64);
+            }
+        }
+        // Live at a scene: read there, or live at any scene it leads to.
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); story.scenes.len()];
+        for (si, scene) in story.scenes.iter().enumerate() {
+            for &c in &scene.choices {
+                for t in story.targets(c) {
+                    preds[t.index()].push(si);
+                }
+            }
+        }
+        let mut work: Vec<usize> = (0..story.scenes.len()).collect();
+        let mut queued = vec![true; story.scenes.len()];
+        while let Some(t) = work.pop() {
+            queued[t] = false;
+            for &p in &preds[t] {
+                let mut changed = false;
+                for w in 0..words {
+                    let add = l.bits[t * words + w] & !l.bits[p * words + w];
+                    if add != 0 {
+                        l.bits[p * words + w] |= add;
+                        changed = true;
+                    }
+                }
+                if changed && !queued[p] {
+                    queued[p] = true;
+                    work.push(p);
+                }
+            }
+        }
+        Some(l)
     }
 }
 
@@ -203,9 +385,14 @@ pub fn explore(story: &Story, start: State, max_states: usize, progress: &dyn Fn
         }
         for &c in &choices {
             report.choices_taken[c.index()] = true;
-            let outcomes: &[Option<bool>] = match story.choice(c).action {
+            // A check branches both ways, unless its chance rules one out.
+            let outcomes: &[Option<bool>] = match &story.choice(c).action {
                 Action::Goto(_) => &[None],
-                Action::Check(_) => &[Some(true), Some(false)],
+                Action::Check(check) => match state.chance(story, check) {
+                    0 => &[Some(false)],
+                    100 => &[Some(true)],
+                    _ => &[Some(true), Some(false)],
+                },
             };
             for &outcome in outcomes {
                 let mut next = state.clone();

@@ -121,6 +121,12 @@ struct ExploreArgs {
     random: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Explore from this scene instead of the story's start.
+    #[arg(long, value_name = "SCENE")]
+    from: Option<String>,
+    /// Preset state before exploring, as `play --set` does. Repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
@@ -274,12 +280,19 @@ fn explore_cmd(args: &ExploreArgs) -> ExitCode {
         bar.set_position(done as u64);
         bar.set_message(format!("{queued} queued"));
     };
+    let start = match start_state(&story, 0, args.from.as_deref(), &args.set) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let started = std::time::Instant::now();
-    let report = explore::explore(&story, State::new(&story, 0), args.max_states, &progress);
+    let report = explore::explore(&story, start, args.max_states, &progress);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if let Some(dir) = &args.plans
-        && let Err(e) = write_plans(&story, &report, dir)
+        && let Err(e) = write_plans(&story, &report, dir, args.from.as_deref(), &args.set)
     {
         eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
         return ExitCode::from(1);
@@ -293,11 +306,18 @@ fn explore_cmd(args: &ExploreArgs) -> ExitCode {
     if problems { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
-fn write_plans(story: &Story, report: &explore::Report, dir: &Path) -> std::io::Result<()> {
+fn write_plans(
+    story: &Story,
+    report: &explore::Report,
+    dir: &Path,
+    from: Option<&str>,
+    set: &[String],
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (&e, steps) in &report.endings {
         let ending = &story.endings[e];
-        let plan = explore::plan_for(story, steps, None, Some(&ending.id));
+        let mut plan = explore::plan_for(story, steps, from, Some(&ending.id));
+        plan.set = set.to_vec();
         std::fs::write(dir.join(format!("{}.plan.ron", ending.id)), plan.to_ron())?;
     }
     Ok(())
@@ -523,25 +543,14 @@ fn play(args: PlayArgs) -> ExitCode {
         Err(code) => return code,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
-    let start = match &args.from {
-        Some(id) => match story.scene_by_id(id) {
-            Some(s) => s,
-            None => {
-                let near = diagnostic::suggest(id, story.scenes.iter().map(|s| s.id.as_str()));
-                let hint = near.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                eprintln!("error: unknown scene `{id}`{hint}");
-                return ExitCode::from(2);
-            }
-        },
-        None => story.start,
-    };
-    let mut state = State::at(&story, seed, start);
-    for assignment in &args.set {
-        if let Err(e) = callister::preset::apply(&story, &mut state, assignment) {
+    let state = match start_state(&story, seed, args.from.as_deref(), &args.set) {
+        Ok(s) => s,
+        Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    }
+    };
+    let start = state.scene;
     let color = stdout_color();
     let look = Look { color, width: width() };
     let saves = SaveDir::resolve(args.saves.as_deref());
@@ -588,6 +597,23 @@ fn play(args: PlayArgs) -> ExitCode {
     let _ = std::fs::create_dir_all(&host.saves.dir);
     let code = repl::run(&mut session, &mut host, Some(history));
     ExitCode::from(code as u8)
+}
+
+/// A state at `from` (or the start) with presets applied.
+fn start_state(story: &Story, seed: u64, from: Option<&str>, set: &[String]) -> Result<State, String> {
+    let start = match from {
+        Some(id) => story.scene_by_id(id).ok_or_else(|| {
+            let near = diagnostic::suggest(id, story.scenes.iter().map(|s| s.id.as_str()));
+            let hint = near.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            format!("unknown scene `{id}`{hint}")
+        })?,
+        None => story.start,
+    };
+    let mut state = State::at(story, seed, start);
+    for assignment in set {
+        callister::preset::apply(story, &mut state, assignment)?;
+    }
+    Ok(state)
 }
 
 /// Asks whether to continue from the autosave, when there is one.
