@@ -22,20 +22,27 @@ pub fn lint(story: &Story) -> Vec<Diagnostic> {
 
 /// Scenes reachable from the start by the graph, ignoring conditions.
 pub fn reachable(story: &Story) -> Vec<bool> {
-    let mut seen = vec![false; story.scenes.len()];
+    distances(story).into_iter().map(|d| d != usize::MAX).collect()
+}
+
+/// Each scene's distance in choices from the start by the graph, ignoring
+/// conditions; `usize::MAX` when unreachable.
+pub fn distances(story: &Story) -> Vec<usize> {
+    let mut distance = vec![usize::MAX; story.scenes.len()];
     let mut queue = VecDeque::from([story.start]);
-    seen[story.start.index()] = true;
+    distance[story.start.index()] = 0;
     while let Some(s) = queue.pop_front() {
+        let next = distance[s.index()] + 1;
         for &c in &story.scene(s).choices {
             for t in story.targets(c) {
-                if !seen[t.index()] {
-                    seen[t.index()] = true;
+                if distance[t.index()] == usize::MAX {
+                    distance[t.index()] = next;
                     queue.push_back(t);
                 }
             }
         }
     }
-    seen
+    distance
 }
 
 fn unreachable(story: &Story, out: &mut Vec<Diagnostic>) {

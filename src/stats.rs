@@ -13,10 +13,17 @@ pub struct Counts {
     pub words: usize,
 }
 
-/// Counts for the whole story and for each chapter, in chapter order.
+/// Counts for the whole story and for each chapter, in the order a player
+/// meets the chapters (by distance from the start scene).
 pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
     let mut chapters: Vec<(String, Counts)> =
         story.chapters.iter().map(|c| (c.title.clone(), Counts::default())).collect();
+    let distance = crate::check::distances(story);
+    let mut first_met = vec![usize::MAX; story.chapters.len()];
+    for (scene, d) in story.scenes.iter().zip(&distance) {
+        let slot = &mut first_met[scene.chapter.index()];
+        *slot = (*slot).min(*d);
+    }
     for scene in &story.scenes {
         let c = &mut chapters[scene.chapter.index()].1;
         c.scenes += 1;
@@ -34,6 +41,10 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
             }
         }
     }
+    let mut order: Vec<usize> = (0..chapters.len()).collect();
+    order.sort_by_key(|&i| (first_met[i], i));
+    let mut chapters: Vec<Option<(String, Counts)>> = chapters.into_iter().map(Some).collect();
+    let chapters: Vec<(String, Counts)> = order.into_iter().filter_map(|i| chapters[i].take()).collect();
     let mut total = Counts::default();
     for (_, c) in &chapters {
         total.scenes += c.scenes;

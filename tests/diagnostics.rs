@@ -160,3 +160,128 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+/// Diagnostics whose place and words are right, but whose snapshot would
+/// bless a known fault, are checked here field by field instead (see the
+/// notes on each case).
+#[test]
+fn located_without_snapshot() {
+    // Each case: the chapter file, then the expected code, message, line,
+    // column and help of the first diagnostic.
+    struct Case {
+        chapter: &'static str,
+        code: &'static str,
+        message: Option<&'static str>,
+        at: (&'static str, usize, usize),
+        help: Option<&'static str>,
+    }
+    let cases = [
+        // FIXME: the span of a scene is empty, so the caret marks only the
+        // first character of `hall` instead of all of it (E030, E031, W001).
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x"),
+])"#,
+            code: "E030",
+            message: Some("scene `hall` has no choices and is not an ending"),
+            at: ("a.ron", 2, 11),
+            help: Some("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
+        },
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (
+        id: "hall",
+        title: "Hall",
+        text: "x",
+        choices: [(key: "stay", text: "Stay", goto: "hall")],
+        ending: (id: "bare", title: "Bare", kind: Good),
+    ),
+])"#,
+            code: "E031",
+            message: Some("ending scene `hall` has choices"),
+            at: ("a.ron", 3, 14),
+            help: None,
+        },
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x", choices: [(key: "on", text: "On", goto: "end")]),
+    (id: "attic", title: "Attic", text: "x", choices: [(key: "down", text: "Down", goto: "hall")]),
+    (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
+])"#,
+            code: "W001",
+            message: Some("scene `attic` is unreachable"),
+            at: ("a.ron", 3, 11),
+            help: Some("add a choice with `goto: \"attic\"`, or remove the scene"),
+        },
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x", choices: [(key: "on", text: "On", goto: "end")]),
+    (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
+    (id: "vault", title: "Vault", text: "x", ending: (id: "secret", title: "Secret", kind: Good)),
+])"#,
+            code: "W002",
+            message: Some("ending `secret` can never be reached"),
+            at: ("a.ron", 4, 11),
+            help: Some("add a choice with `goto: \"vault\"`, or remove the scene"),
+        },
+        // FIXME: the message names the Rust type, "unknown variant `SetFlg`
+        // of `RawEffect`", where an author expects "unknown effect `SetFlg`".
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x", on_enter: [SetFlg("lit")], ending: (id: "bare", title: "Bare", kind: Good)),
+])"#,
+            code: "E002",
+            message: None,
+            at: ("a.ron", 2, 55),
+            help: Some("did you mean `SetFlag`?"),
+        },
+    ];
+    for case in cases {
+        let files = [("story.ron", r#"Story(title: "T", start: "hall", flags: ["lit"])"#), ("a.ron", case.chapter)];
+        let (diagnostics, sources) = match compile_strs(&files) {
+            Ok(story) => (check::lint(&story), story.sources),
+            Err(failure) => (failure.diagnostics, failure.sources),
+        };
+        let rendered = diagnostic::render_all(&diagnostics, &sources, false);
+        let d = diagnostics
+            .iter()
+            .find(|d| d.code == case.code)
+            .unwrap_or_else(|| panic!("no {} in:\n{rendered}", case.code));
+        if let Some(message) = case.message {
+            assert_eq!(d.message, message, "{rendered}");
+        }
+        let (file, line, column) = d.location(&sources).expect("a location");
+        assert_eq!((file.as_str(), line, column), case.at, "{rendered}");
+        assert_eq!(d.help.as_deref(), case.help, "{rendered}");
+    }
+}
+
+/// A syntax error in one chapter is reported in that chapter. The story's
+/// `start` lives in another, intact chapter, so nothing else is reported.
+#[test]
+fn syntax_error_in_one_chapter_leaves_the_others_alone() {
+    let files = [
+        ("story.ron", r#"Story(title: "T", start: "hall")"#),
+        ("a.ron", r#"Chapter(title: "One", scenes: [(id: "hall", title: "Hall", text: "x", ending: (id: "e", title: "E", kind: Good))])"#),
+        ("b.ron", "Chapter(title: \"Two\", scenes: [(id: \"cellar\",,)])"),
+    ];
+    let failure = compile_strs(&files).expect_err("b.ron is broken");
+    let rendered = diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
+    assert_eq!(failure.diagnostics.len(), 1, "{rendered}");
+    let (file, line, _) = failure.diagnostics[0].location(&failure.sources).expect("a location");
+    assert_eq!((file.as_str(), line), ("b.ron", 1), "{rendered}");
+}
+
+/// Compiles in-memory files, each named by its path in the story directory.
+fn compile_strs(files: &[(&str, &str)]) -> Result<callister::story::Story, compile::Failure> {
+    compile::compile(
+        files
+            .iter()
+            .map(|(name, text)| compile::InputFile {
+                rel: (*name).into(),
+                name: (*name).into(),
+                text: (*text).into(),
+            })
+            .collect(),
+    )
+}
