@@ -22,7 +22,10 @@ pub fn lint(story: &Story) -> Vec<Diagnostic> {
 
 /// Scenes reachable from the start by the graph, ignoring conditions.
 pub fn reachable(story: &Story) -> Vec<bool> {
-    distances(story).into_iter().map(|d| d != usize::MAX).collect()
+    distances(story)
+        .into_iter()
+        .map(|d| d != usize::MAX)
+        .collect()
 }
 
 /// Each scene's distance in choices from the start by the graph, ignoring
@@ -60,9 +63,15 @@ fn unreachable(story: &Story, out: &mut Vec<Diagnostic>) {
             None => Diagnostic::warning("W001", format!("scene `{}` is unreachable", scene.id))
                 .at(scene.span, "no path from the start scene leads here"),
         };
-        out.push(d.help(format!("add a choice with `goto: \"{}\"`, or remove the scene", scene.id)));
+        out.push(d.help(format!(
+            "add a choice with `goto: \"{}\"`, or remove the scene",
+            scene.id
+        )));
     }
 }
+
+/// A visitor of the conditions met while scanning for reads.
+type Visit<'a> = dyn FnMut(&Condition, &mut Vec<Use>, &mut Vec<Use>) + 'a;
 
 /// What reads and writes each variable and flag.
 #[derive(Default, Clone, Copy)]
@@ -87,7 +96,7 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
             _ => {}
         });
     };
-    let effects = |es: &[Effect], vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut dyn FnMut(&Condition, &mut Vec<Use>, &mut Vec<Use>)| {
+    let effects = |es: &[Effect], vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit| {
         for e in es {
             match e {
                 Effect::SetFlag(f) | Effect::ClearFlag(f) => flags[f.index()].written = true,
@@ -127,13 +136,22 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
         let u = vars[i];
         if u.written && !u.read && v.hidden {
             out.push(
-                Diagnostic::warning("W003", format!("hidden variable `{}` is written but never read", v.id))
-                    .at(v.span, "no condition or text reads it, and `status` does not show it"),
+                Diagnostic::warning(
+                    "W003",
+                    format!("hidden variable `{}` is written but never read", v.id),
+                )
+                .at(
+                    v.span,
+                    "no condition or text reads it, and `status` does not show it",
+                ),
             );
         } else if u.read && !u.written {
             out.push(
-                Diagnostic::warning("W004", format!("variable `{}` is read but never written", v.id))
-                    .at(v.span, format!("it is always {}", v.initial)),
+                Diagnostic::warning(
+                    "W004",
+                    format!("variable `{}` is read but never written", v.id),
+                )
+                .at(v.span, format!("it is always {}", v.initial)),
             );
         }
     }
@@ -146,29 +164,22 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
             );
         } else if u.read && !u.written {
             out.push(
-                Diagnostic::warning("W004", format!("flag `{}` is read but never set", f.id))
-                    .at(f.span, "it is always clear, so conditions on it never change"),
+                Diagnostic::warning("W004", format!("flag `{}` is read but never set", f.id)).at(
+                    f.span,
+                    "it is always clear, so conditions on it never change",
+                ),
             );
         } else if !u.read && !u.written {
             out.push(
-                Diagnostic::warning("W003", format!("flag `{}` is never used", f.id)).at(f.span, "declared here"),
+                Diagnostic::warning("W003", format!("flag `{}` is never used", f.id))
+                    .at(f.span, "declared here"),
             );
         }
     }
 }
 
-fn text_conditions(
-    t: &Text,
-    vars: &mut Vec<Use>,
-    flags: &mut Vec<Use>,
-    visit: &mut dyn FnMut(&Condition, &mut Vec<Use>, &mut Vec<Use>),
-) {
-    fn walk(
-        segments: &[Segment],
-        vars: &mut Vec<Use>,
-        flags: &mut Vec<Use>,
-        visit: &mut dyn FnMut(&Condition, &mut Vec<Use>, &mut Vec<Use>),
-    ) {
+fn text_conditions(t: &Text, vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit) {
+    fn walk(segments: &[Segment], vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit) {
         for s in segments {
             match s {
                 Segment::Var(v) => vars[v.index()].read = true,
@@ -216,7 +227,9 @@ fn text_each_condition(t: &Text, f: &mut dyn FnMut(&Condition)) {
 fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
     let report = |c: &Condition, span: Span, out: &mut Vec<Diagnostic>| {
         walk_condition(c, &mut |leaf| {
-            let Condition::Cmp(a, op, b) = leaf else { return };
+            let Condition::Cmp(a, op, b) = leaf else {
+                return;
+            };
             let (var, op, n) = match (a, b) {
                 (Operand::Var(v), Operand::Const(n)) => (*v, *op, *n),
                 (Operand::Const(n), Operand::Var(v)) => (*v, flip(*op), *n),
@@ -225,13 +238,20 @@ fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
             let decl = &story.variables[var.index()];
             let (always, never) = verdict(decl.min, decl.max, op, n);
             if never || always {
-                let what = if never { "can never hold" } else { "always holds" };
+                let what = if never {
+                    "can never hold"
+                } else {
+                    "always holds"
+                };
                 out.push(
                     Diagnostic::warning(
                         "W005",
                         format!("`{} {} {n}` {what}", decl.id, op.symbol()),
                     )
-                    .at(span, format!("`{}` is bounded to {}..={}", decl.id, decl.min, decl.max)),
+                    .at(
+                        span,
+                        format!("`{}` is bounded to {}..={}", decl.id, decl.min, decl.max),
+                    ),
                 );
             }
         });
@@ -280,11 +300,20 @@ fn duplicate_keys(story: &Story, out: &mut Vec<Diagnostic>) {
     for scene in &story.scenes {
         for (i, &a) in scene.choices.iter().enumerate() {
             let key = &story.choice(a).key;
-            if let Some(&first) = scene.choices[..i].iter().find(|&&b| story.choice(b).key == *key) {
+            if let Some(&first) = scene.choices[..i]
+                .iter()
+                .find(|&&b| story.choice(b).key == *key)
+            {
                 out.push(
-                    Diagnostic::warning("W006", format!("scene `{}` has two choices keyed `{key}`", scene.id))
-                        .at(story.choice(a).span, "typing the key picks the first open one")
-                        .related(story.choice(first).span, "first used here"),
+                    Diagnostic::warning(
+                        "W006",
+                        format!("scene `{}` has two choices keyed `{key}`", scene.id),
+                    )
+                    .at(
+                        story.choice(a).span,
+                        "typing the key picks the first open one",
+                    )
+                    .related(story.choice(first).span, "first used here"),
                 );
             }
         }

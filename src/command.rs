@@ -5,8 +5,24 @@
 
 /// Every command word, for completion and for "did you mean".
 pub const COMMANDS: &[&str] = &[
-    "look", "status", "inventory", "help", "quit", "restart", "save", "load", "saves", "delete", "undo", "history",
-    "rewind", "branches", "branch", "endings", "transcript", "reload",
+    "look",
+    "status",
+    "inventory",
+    "help",
+    "quit",
+    "restart",
+    "save",
+    "load",
+    "saves",
+    "delete",
+    "undo",
+    "history",
+    "rewind",
+    "branches",
+    "branch",
+    "endings",
+    "transcript",
+    "reload",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +68,20 @@ pub fn parse(line: &str) -> Command {
     let head = words.next().unwrap_or("").to_lowercase();
     let args: Vec<&str> = words.collect();
     let arg = args.first().map(|s| (*s).to_string());
-    let one = |c: Command| if args.is_empty() { c } else { Command::Malformed(head.clone()) };
-    let at_most_one = |c: Command| if args.len() <= 1 { c } else { Command::Malformed(head.clone()) };
+    let one = |c: Command| {
+        if args.is_empty() {
+            c
+        } else {
+            Command::Malformed(head.clone())
+        }
+    };
+    let at_most_one = |c: Command| {
+        if args.len() <= 1 {
+            c
+        } else {
+            Command::Malformed(head.clone())
+        }
+    };
     let number = |s: &str| s.parse::<usize>().ok();
     match head.as_str() {
         "look" | "l" => one(Command::Look),
@@ -68,7 +96,9 @@ pub fn parse(line: &str) -> Command {
         "delete" => at_most_one(Command::Delete(arg)),
         "undo" | "u" => match args.as_slice() {
             [] => Command::Undo(1),
-            [n] => number(n).filter(|&n| n > 0).map_or(Command::Malformed(head), Command::Undo),
+            [n] => number(n)
+                .filter(|&n| n > 0)
+                .map_or(Command::Malformed(head), Command::Undo),
             _ => Command::Malformed(head),
         },
         "history" => one(Command::History),

@@ -11,14 +11,14 @@ use ron::extensions::Extensions;
 use crate::condition::{self, Expr, Name, ParseError};
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::raw::{
-    RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene, RawStory,
-    RawVariable,
+    RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
+    RawStory, RawVariable,
 };
 use crate::source::{FileId, Source, Sources, Span};
 use crate::story::{
-    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew, CrewId, Effect,
-    Ending, EndingId, EndingKind, FlagId, Item, ItemId, Named, Operand, Scene, SceneId, Segment, Story, Text,
-    VarId, Variable,
+    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
+    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, Named, Operand, Scene,
+    SceneId, Segment, Story, Text, VarId, Variable,
 };
 use crate::text::{self, Node};
 
@@ -61,7 +61,10 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
                 diagnostics.push(Diagnostic::error(
                     "E037",
-                    format!("`{name}` is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+                    format!(
+                        "`{name}` is larger than {} MiB",
+                        MAX_FILE_BYTES / (1024 * 1024)
+                    ),
                 ));
                 continue;
             }
@@ -70,7 +73,11 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
-                    let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                    let rel = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     files.push(InputFile { rel, name, text });
                 }
                 Err(e) => diagnostics.push(Diagnostic::error(
@@ -81,7 +88,10 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
                     ),
                 )),
             },
-            Err(e) => diagnostics.push(Diagnostic::error("E037", format!("cannot read `{name}`: {e}"))),
+            Err(e) => diagnostics.push(Diagnostic::error(
+                "E037",
+                format!("cannot read `{name}`: {e}"),
+            )),
         }
     }
     compile_files(files, diagnostics)
@@ -100,7 +110,12 @@ pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
     compile_files(files, Vec::new())
 }
 
-fn collect_ron_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+fn collect_ron_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+) -> std::io::Result<()> {
     if depth > 16 {
         return Ok(());
     }
@@ -109,21 +124,29 @@ fn collect_ron_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usi
         let entry = entry?;
         let path = entry.path();
         // Symlinks are followed only while they stay inside the story directory.
-        let Ok(canon) = path.canonicalize() else { continue };
+        let Ok(canon) = path.canonicalize() else {
+            continue;
+        };
         if !canon.starts_with(&root_canon) {
             continue;
         }
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
             collect_ron_files(root, &path, out, depth + 1)?;
-        } else if path.extension().is_some_and(|e| e == "ron") {
+        } else if path.extension().is_some_and(|e| e == "ron")
+            && !path.to_string_lossy().ends_with(".plan.ron")
+        {
+            // Plans (`*.plan.ron`) may live beside the scenes; they are not chapters.
             out.push(path);
         }
     }
     Ok(())
 }
 
-fn compile_files(mut files: Vec<InputFile>, mut diagnostics: Vec<Diagnostic>) -> Result<Story, Failure> {
+fn compile_files(
+    mut files: Vec<InputFile>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Story, Failure> {
     files.sort_by(|a, b| (a.rel != STORY_FILE, &a.rel).cmp(&(b.rel != STORY_FILE, &b.rel)));
     let fingerprint = {
         let mut h = blake3::Hasher::new();
@@ -159,13 +182,20 @@ fn compile_files(mut files: Vec<InputFile>, mut diagnostics: Vec<Diagnostic>) ->
         }
     }
     let Some((story_file, raw_story)) = story else {
-        if !diagnostics.iter().any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003") {
+        if !diagnostics
+            .iter()
+            .any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003")
+        {
             diagnostics.push(
-                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`"))
-                    .help(format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md")),
+                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`")).help(
+                    format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md"),
+                ),
             );
         }
-        return Err(Failure { diagnostics, sources });
+        return Err(Failure {
+            diagnostics,
+            sources,
+        });
     };
     let mut cx = Compiler {
         sources: &sources,
@@ -181,7 +211,31 @@ fn compile_files(mut files: Vec<InputFile>, mut diagnostics: Vec<Diagnostic>) ->
         item_list: Vec::new(),
         crew_list: Vec::new(),
     };
-    cx.compile(story_file, raw_story, chapters, fingerprint)
+    let unreadable = cx
+        .diagnostics
+        .iter()
+        .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E037"));
+    let result = cx.compile(story_file, raw_story, chapters, fingerprint);
+    // A file that could not be read declared nothing: the names it holds
+    // would all come back as unknown. Keep the cause, drop the cascade.
+    result.map_err(|mut failure| {
+        if unreadable {
+            let before = failure.diagnostics.len();
+            failure
+                .diagnostics
+                .retain(|d| !matches!(d.code, "E011" | "E012" | "E013" | "E014" | "E015" | "E016"));
+            if failure.diagnostics.len() < before
+                && let Some(last) = failure.diagnostics.last_mut()
+                && last.help.is_none()
+            {
+                last.help = Some(
+                    "unknown names are not reported while a file cannot be read: fix this first"
+                        .into(),
+                );
+            }
+        }
+        failure
+    })
 }
 
 /// Turns a ron error into a diagnostic at its position.
@@ -191,7 +245,11 @@ fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> D
     let start = source.offset(e.span.start.line, e.span.start.col);
     let mut end = source.offset(e.span.end.line, e.span.end.col);
     if end <= start {
-        end = start + source.text[start..].chars().next().map_or(0, char::len_utf8);
+        end = start
+            + source.text[start..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
     }
     let (code, message, help) = match &e.code {
         E::NoSuchStructField {
@@ -203,14 +261,28 @@ fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> D
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(
                     "expected one of {}",
-                    expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                    expected
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
-            let within = outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default();
-            ("E002", format!("unknown field `{found}`{within}"), Some(help))
+            let within = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            (
+                "E002",
+                format!("unknown field `{found}`{within}"),
+                Some(help),
+            )
         }
         E::MissingStructField { field, outer } => {
-            let within = outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default();
+            let within = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
             ("E003", format!("missing field `{field}`{within}"), None)
         }
         E::NoSuchEnumVariant {
@@ -222,11 +294,22 @@ fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> D
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(
                     "expected one of {}",
-                    expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                    expected
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
-            let within = outer.as_ref().map(|o| format!(" of `{o}`")).unwrap_or_default();
-            ("E002", format!("unknown variant `{found}`{within}"), Some(help))
+            let within = outer
+                .as_ref()
+                .map(|o| format!(" of `{o}`"))
+                .unwrap_or_default();
+            (
+                "E002",
+                format!("unknown variant `{found}`{within}"),
+                Some(help),
+            )
         }
         E::ExceededRecursionLimit => (
             "E001",
@@ -245,7 +328,9 @@ fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> D
 fn lowercase_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) if !c.clone().next().is_some_and(char::is_uppercase) => f.to_lowercase().chain(c).collect(),
+        Some(f) if !c.clone().next().is_some_and(char::is_uppercase) => {
+            f.to_lowercase().chain(c).collect()
+        }
         Some(f) => std::iter::once(f).chain(c).collect(),
         None => String::new(),
     }
@@ -424,7 +509,11 @@ impl Compiler<'_> {
                         start,
                         end: start,
                     },
-                    |(s, e)| Span { file: *file, start: s, end: e },
+                    |(s, e)| Span {
+                        file: *file,
+                        start: s,
+                        end: e,
+                    },
                 );
                 self.check_id(&scene.id, id_span);
                 self.declare(Kind::Scene, &scene.id, id_span);
@@ -464,7 +553,10 @@ impl Compiler<'_> {
                 .choices
                 .iter()
                 .map(|c| {
-                    let found = self.sources.get(region.file).find_field(at, region.end, "key", &c.key);
+                    let found = self
+                        .sources
+                        .get(region.file)
+                        .find_field(at, region.end, "key", &c.key);
                     if let Some((_, e)) = found {
                         at = e;
                     }
@@ -507,15 +599,20 @@ impl Compiler<'_> {
                 });
             if raw.ending.is_none() && raw.choices.is_empty() {
                 self.diagnostics.push(
-                    Diagnostic::error("E030", format!("scene `{}` has no choices and is not an ending", raw.id))
-                        .at(scene_span, "a player would be stuck here")
-                        .help("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
+                    Diagnostic::error(
+                        "E030",
+                        format!("scene `{}` has no choices and is not an ending", raw.id),
+                    )
+                    .at(scene_span, "a player would be stuck here")
+                    .help("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
                 );
             }
             if raw.ending.is_some() && !raw.choices.is_empty() {
                 self.diagnostics.push(
-                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id))
-                        .at(scene_span, "the game stops at an ending; its choices could never be taken"),
+                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id)).at(
+                        scene_span,
+                        "the game stops at an ending; its choices could never be taken",
+                    ),
                 );
             }
             scenes.push(Scene {
@@ -528,7 +625,11 @@ impl Compiler<'_> {
                 ending: raw
                     .ending
                     .as_ref()
-                    .and_then(|e| ending_list.iter().position(|x| x.id == e.id && x.scene == scene_id))
+                    .and_then(|e| {
+                        ending_list
+                            .iter()
+                            .position(|x| x.id == e.id && x.scene == scene_id)
+                    })
                     .map(|i| EndingId(i as u32)),
                 span: scene_span,
             });
@@ -536,6 +637,14 @@ impl Compiler<'_> {
 
         let start = match self.scenes.get(&raw.start) {
             Some(s) => Some(s),
+            None if located.is_empty() => {
+                self.diagnostics.push(
+                    Diagnostic::error("E005", "the story has no scenes")
+                        .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
+                        .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
+                );
+                None
+            }
             None => {
                 let span = self.span_of(story_region, "start", &raw.start);
                 self.unknown(Kind::Scene, &raw.start, span);
@@ -549,14 +658,6 @@ impl Compiler<'_> {
                 inventory.push(ItemId(id));
             }
         }
-        if located.is_empty() && self.diagnostics.iter().all(|d| !d.is_error()) {
-            self.diagnostics.push(
-                Diagnostic::error("E005", "the story has no scenes")
-                    .at(self.region_span(story_region), "")
-                    .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
-            );
-        }
-
         let diagnostics = std::mem::take(&mut self.diagnostics);
         match start {
             Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story {
@@ -612,14 +713,20 @@ impl Compiler<'_> {
         let max = v.max.unwrap_or(DEFAULT_MAX);
         if min > max {
             self.diagnostics.push(
-                Diagnostic::error("E034", format!("variable `{}` has `min` {min} above `max` {max}", v.id))
-                    .at(span, "declared here"),
+                Diagnostic::error(
+                    "E034",
+                    format!("variable `{}` has `min` {min} above `max` {max}", v.id),
+                )
+                .at(span, "declared here"),
             );
         } else if v.initial < min || v.initial > max {
             self.diagnostics.push(
                 Diagnostic::error(
                     "E034",
-                    format!("variable `{}` starts at {} outside its bounds {min}..={max}", v.id, v.initial),
+                    format!(
+                        "variable `{}` starts at {} outside its bounds {min}..={max}",
+                        v.id, v.initial
+                    ),
                 )
                 .at(span, "declared here"),
             );
@@ -639,7 +746,9 @@ impl Compiler<'_> {
 
     fn declare_flag(&mut self, region: Region, cursor: &mut Cursor, f: &str) {
         let source = self.sources.get(region.file);
-        let flags_start = source.find(region.start, region.end, "flags").map_or(region.start, |(s, _)| s);
+        let flags_start = source
+            .find(region.start, region.end, "flags")
+            .map_or(region.start, |(s, _)| s);
         let from = cursor.flags.max(flags_start);
         let span = match source.find(from, region.end, &format!("\"{f}\"")) {
             Some((s, e)) => {
@@ -654,7 +763,10 @@ impl Compiler<'_> {
         };
         self.check_id(f, span);
         if let Some(span) = self.declare(Kind::Flag, f, span) {
-            self.flag_list.push(Named { id: f.to_string(), span });
+            self.flag_list.push(Named {
+                id: f.to_string(),
+                span,
+            });
         }
     }
 
@@ -744,19 +856,28 @@ impl Compiler<'_> {
         }
         .map(str::to_string);
         // A name of another kind is a likelier mistake than a typo.
-        let other = [Kind::Variable, Kind::Flag, Kind::Item, Kind::Crew, Kind::Scene]
-            .into_iter()
-            .filter(|k| *k != kind)
-            .find(|k| match k {
-                Kind::Variable => self.vars.get(name).is_some(),
-                Kind::Flag => self.flags.get(name).is_some(),
-                Kind::Item => self.items.get(name).is_some(),
-                Kind::Crew => self.crew.get(name).is_some(),
-                Kind::Scene => self.scenes.get(name).is_some(),
-                Kind::Ending => false,
-            });
-        let mut d = Diagnostic::error(kind.unknown_code(), format!("unknown {} `{name}`", kind.word()))
-            .at(span, format!("no {} has this name", kind.word()));
+        let other = [
+            Kind::Variable,
+            Kind::Flag,
+            Kind::Item,
+            Kind::Crew,
+            Kind::Scene,
+        ]
+        .into_iter()
+        .filter(|k| *k != kind)
+        .find(|k| match k {
+            Kind::Variable => self.vars.get(name).is_some(),
+            Kind::Flag => self.flags.get(name).is_some(),
+            Kind::Item => self.items.get(name).is_some(),
+            Kind::Crew => self.crew.get(name).is_some(),
+            Kind::Scene => self.scenes.get(name).is_some(),
+            Kind::Ending => false,
+        });
+        let mut d = Diagnostic::error(
+            kind.unknown_code(),
+            format!("unknown {} `{name}`", kind.word()),
+        )
+        .at(span, format!("no {} has this name", kind.word()));
         if let Some(other) = other {
             let hint = match other {
                 Kind::Variable => format!("`{name}` is a variable: compare it, as in `{name} > 0`"),
@@ -769,19 +890,26 @@ impl Compiler<'_> {
         } else if let Some(near) = near {
             d = d.help(format!("did you mean `{near}`?"));
         } else if kind != Kind::Scene && kind != Kind::Ending {
-            d = d.help(format!("declare it in `story.ron` or in the chapter's `{}s`", match kind {
-                Kind::Variable => "variable",
-                Kind::Flag => "flag",
-                Kind::Item => "item",
-                _ => "crew",
-            }));
+            d = d.help(format!(
+                "declare it in `story.ron` or in the chapter's `{}s`",
+                match kind {
+                    Kind::Variable => "variable",
+                    Kind::Flag => "flag",
+                    Kind::Item => "item",
+                    _ => "crew",
+                }
+            ));
         }
         self.diagnostics.push(d);
     }
 
     /// The span of `field: "value"` in a region, else of `"value"`, else the region start.
     fn span_of(&self, region: Region, field: &str, value: &str) -> Span {
-        match self.sources.get(region.file).find_field(region.start, region.end, field, value) {
+        match self
+            .sources
+            .get(region.file)
+            .find_field(region.start, region.end, field, value)
+        {
             Some((s, e)) => Span {
                 file: region.file,
                 start: s,
@@ -792,7 +920,11 @@ impl Compiler<'_> {
     }
 
     fn span_of_string(&self, region: Region, value: &str) -> Span {
-        match self.sources.get(region.file).find(region.start, region.end, &format!("\"{value}\"")) {
+        match self
+            .sources
+            .get(region.file)
+            .find(region.start, region.end, &format!("\"{value}\""))
+        {
             Some((s, e)) => Span {
                 file: region.file,
                 start: s + 1,
@@ -821,8 +953,10 @@ impl Compiler<'_> {
             },
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
-                self.diagnostics
-                    .push(Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message)).at(span, ""));
+                self.diagnostics.push(
+                    Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message))
+                        .at(span, ""),
+                );
                 Text::default()
             }
         }
@@ -839,7 +973,12 @@ impl Compiler<'_> {
         }
     }
 
-    fn segments(&mut self, region: Region, base: Option<(FileId, usize)>, nodes: Vec<Node>) -> Vec<Segment> {
+    fn segments(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        nodes: Vec<Node>,
+    ) -> Vec<Segment> {
         nodes
             .into_iter()
             .filter_map(|n| match n {
@@ -877,14 +1016,20 @@ impl Compiler<'_> {
             Ok(expr) => self.condition(region, base, expr),
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
-                self.diagnostics
-                    .push(Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""));
+                self.diagnostics.push(
+                    Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""),
+                );
                 Condition::False
             }
         }
     }
 
-    fn condition(&mut self, region: Region, base: Option<(FileId, usize)>, expr: Expr) -> Condition {
+    fn condition(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        expr: Expr,
+    ) -> Condition {
         use crate::condition::Operand as O;
         match expr {
             Expr::True => Condition::True,
@@ -907,7 +1052,9 @@ impl Compiler<'_> {
             Expr::Dead(n) => {
                 let span = self.name_span(region, base, &n);
                 self.resolve(Kind::Crew, &n.text, span)
-                    .map_or(Condition::False, |i| Condition::Not(Box::new(Condition::Alive(CrewId(i)))))
+                    .map_or(Condition::False, |i| {
+                        Condition::Not(Box::new(Condition::Alive(CrewId(i))))
+                    })
             }
             Expr::Visited(n) => {
                 let span = self.name_span(region, base, &n);
@@ -940,8 +1087,16 @@ impl Compiler<'_> {
                 }
             }
             Expr::Not(e) => Condition::Not(Box::new(self.condition(region, base, *e))),
-            Expr::And(v) => Condition::All(v.into_iter().map(|e| self.condition(region, base, e)).collect()),
-            Expr::Or(v) => Condition::Any(v.into_iter().map(|e| self.condition(region, base, e)).collect()),
+            Expr::And(v) => Condition::All(
+                v.into_iter()
+                    .map(|e| self.condition(region, base, e))
+                    .collect(),
+            ),
+            Expr::Or(v) => Condition::Any(
+                v.into_iter()
+                    .map(|e| self.condition(region, base, e))
+                    .collect(),
+            ),
         }
     }
 
@@ -974,7 +1129,9 @@ impl Compiler<'_> {
                             let content = if trimmed.starts_with('"') {
                                 Some(1)
                             } else {
-                                trimmed.strip_prefix('r').map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
+                                trimmed
+                                    .strip_prefix('r')
+                                    .map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
                             };
                             content.map(|c| (region.file, r.start + lead + c))
                         });
@@ -985,7 +1142,11 @@ impl Compiler<'_> {
                         Err(err) => {
                             let span = self.inner_span(sub, base, &err);
                             self.diagnostics.push(
-                                Diagnostic::error("E021", format!("bad markup in `Say`: {}", err.message)).at(span, ""),
+                                Diagnostic::error(
+                                    "E021",
+                                    format!("bad markup in `Say`: {}", err.message),
+                                )
+                                .at(span, ""),
                             );
                             Text::default()
                         }
@@ -994,17 +1155,22 @@ impl Compiler<'_> {
                     continue;
                 }
             };
-            let span = match self.sources.get(region.file).find(at, region.end, &format!("\"{name}\"")) {
-                Some((s, e)) => {
-                    at = e;
-                    Span {
-                        file: region.file,
-                        start: s + 1,
-                        end: e - 1,
+            let span =
+                match self
+                    .sources
+                    .get(region.file)
+                    .find(at, region.end, &format!("\"{name}\""))
+                {
+                    Some((s, e)) => {
+                        at = e;
+                        Span {
+                            file: region.file,
+                            start: s + 1,
+                            end: e - 1,
+                        }
                     }
-                }
-                None => self.region_span(region),
-            };
+                    None => self.region_span(region),
+                };
             let Some(id) = self.resolve(kind, name, span) else {
                 continue;
             };
@@ -1022,24 +1188,39 @@ impl Compiler<'_> {
         out
     }
 
-    fn choice(&mut self, scene: SceneId, region: Region, span: Span, c: &RawChoice) -> Option<Choice> {
+    fn choice(
+        &mut self,
+        scene: SceneId,
+        region: Region,
+        span: Span,
+        c: &RawChoice,
+    ) -> Option<Choice> {
         self.check_key(&c.key, span);
         let text = self.text(region, "text", &c.text);
-        let when = c.when.as_ref().map(|w| self.condition_field(region, "when", w));
+        let when = c
+            .when
+            .as_ref()
+            .map(|w| self.condition_field(region, "when", w));
         let effects = self.effects(region, &c.effects);
         let action = match (&c.goto, &c.check) {
             (Some(_), Some(_)) => {
                 self.diagnostics.push(
-                    Diagnostic::error("E032", format!("choice `{}` has both `goto` and `check`", c.key))
-                        .at(span, "")
-                        .help("a check's branches each have their own `goto`: remove this one"),
+                    Diagnostic::error(
+                        "E032",
+                        format!("choice `{}` has both `goto` and `check`", c.key),
+                    )
+                    .at(span, "")
+                    .help("a check's branches each have their own `goto`: remove this one"),
                 );
                 return None;
             }
             (None, None) => {
                 self.diagnostics.push(
-                    Diagnostic::error("E032", format!("choice `{}` has neither `goto` nor `check`", c.key))
-                        .at(span, "it leads nowhere"),
+                    Diagnostic::error(
+                        "E032",
+                        format!("choice `{}` has neither `goto` nor `check`", c.key),
+                    )
+                    .at(span, "it leads nowhere"),
                 );
                 return None;
             }
@@ -1050,8 +1231,14 @@ impl Compiler<'_> {
             (None, Some(check)) => {
                 if !(0..=100).contains(&check.chance) {
                     self.diagnostics.push(
-                        Diagnostic::error("E036", format!("chance {} is not a percentage", check.chance))
-                            .at(self.span_of_number(region, "chance", check.chance), "expected 0 to 100"),
+                        Diagnostic::error(
+                            "E036",
+                            format!("chance {} is not a percentage", check.chance),
+                        )
+                        .at(
+                            self.span_of_number(region, "chance", check.chance),
+                            "expected 0 to 100",
+                        ),
                     );
                 }
                 let check_start = self
@@ -1083,8 +1270,11 @@ impl Compiler<'_> {
                                 Err(e) => {
                                     let span = self.inner_span(check_region, base, &e);
                                     self.diagnostics.push(
-                                        Diagnostic::error("E020", format!("bad condition: {}", e.message))
-                                            .at(span, ""),
+                                        Diagnostic::error(
+                                            "E020",
+                                            format!("bad condition: {}", e.message),
+                                        )
+                                        .at(span, ""),
                                     );
                                     Condition::False
                                 }
@@ -1140,9 +1330,12 @@ impl Compiler<'_> {
     ) -> Option<Branch> {
         let Some(raw) = raw else {
             self.diagnostics.push(
-                Diagnostic::error("E033", format!("the check of choice `{}` has no `{which}` branch", c.key))
-                    .at(span, "")
-                    .help("a random check needs both `success` and `failure`"),
+                Diagnostic::error(
+                    "E033",
+                    format!("the check of choice `{}` has no `{which}` branch", c.key),
+                )
+                .at(span, "")
+                .help("a random check needs both `success` and `failure`"),
             );
             return None;
         };
@@ -1155,13 +1348,19 @@ impl Compiler<'_> {
         let effects = self.effects(sub, &raw.effects);
         let target_span = self.span_of(sub, "goto", &raw.goto);
         let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span)?);
-        Some(Branch { text, effects, goto })
+        Some(Branch {
+            text,
+            effects,
+            goto,
+        })
     }
 
     fn check_key(&mut self, key: &str, span: Span) {
         let valid = !key.is_empty()
             && key.len() <= 32
-            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             && !key.bytes().all(|b| b.is_ascii_digit());
         if !valid {
             self.diagnostics.push(
@@ -1205,27 +1404,61 @@ fn resolve_in(story: &Story, expr: Expr) -> Result<Condition, String> {
     let operand = |o: O| -> Result<Operand, String> {
         Ok(match o {
             O::Number(n) => Operand::Const(n),
-            O::Var(n) => Operand::Var(story.var_by_id(&n.text).ok_or_else(|| unknown("variable", &n))?),
-            O::Visits(n) => Operand::Visits(story.scene_by_id(&n.text).ok_or_else(|| unknown("scene", &n))?),
+            O::Var(n) => Operand::Var(
+                story
+                    .var_by_id(&n.text)
+                    .ok_or_else(|| unknown("variable", &n))?,
+            ),
+            O::Visits(n) => Operand::Visits(
+                story
+                    .scene_by_id(&n.text)
+                    .ok_or_else(|| unknown("scene", &n))?,
+            ),
         })
     };
     Ok(match expr {
         Expr::True => Condition::True,
         Expr::False => Condition::False,
-        Expr::Flag(n) => Condition::Flag(story.flag_by_id(&n.text).ok_or_else(|| unknown("flag", &n))?),
-        Expr::Has(n) => Condition::Has(story.item_by_id(&n.text).ok_or_else(|| unknown("item", &n))?),
-        Expr::Alive(n) => Condition::Alive(story.crew_by_id(&n.text).ok_or_else(|| unknown("crew member", &n))?),
+        Expr::Flag(n) => Condition::Flag(
+            story
+                .flag_by_id(&n.text)
+                .ok_or_else(|| unknown("flag", &n))?,
+        ),
+        Expr::Has(n) => Condition::Has(
+            story
+                .item_by_id(&n.text)
+                .ok_or_else(|| unknown("item", &n))?,
+        ),
+        Expr::Alive(n) => Condition::Alive(
+            story
+                .crew_by_id(&n.text)
+                .ok_or_else(|| unknown("crew member", &n))?,
+        ),
         Expr::Dead(n) => Condition::Not(Box::new(Condition::Alive(
-            story.crew_by_id(&n.text).ok_or_else(|| unknown("crew member", &n))?,
+            story
+                .crew_by_id(&n.text)
+                .ok_or_else(|| unknown("crew member", &n))?,
         ))),
         Expr::Visited(n) => Condition::Cmp(
-            Operand::Visits(story.scene_by_id(&n.text).ok_or_else(|| unknown("scene", &n))?),
+            Operand::Visits(
+                story
+                    .scene_by_id(&n.text)
+                    .ok_or_else(|| unknown("scene", &n))?,
+            ),
             CmpOp::Ge,
             Operand::Const(1),
         ),
         Expr::Cmp(a, op, b) => Condition::Cmp(operand(a)?, op, operand(b)?),
         Expr::Not(e) => Condition::Not(Box::new(resolve_in(story, *e)?)),
-        Expr::And(v) => Condition::All(v.into_iter().map(|e| resolve_in(story, e)).collect::<Result<_, _>>()?),
-        Expr::Or(v) => Condition::Any(v.into_iter().map(|e| resolve_in(story, e)).collect::<Result<_, _>>()?),
+        Expr::And(v) => Condition::All(
+            v.into_iter()
+                .map(|e| resolve_in(story, e))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => Condition::Any(
+            v.into_iter()
+                .map(|e| resolve_in(story, e))
+                .collect::<Result<_, _>>()?,
+        ),
     })
 }

@@ -58,7 +58,10 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
         return Err(ParseError {
             start: t.start,
             end: t.end,
-            message: format!("unexpected {} after the end of the condition", t.kind.describe()),
+            message: format!(
+                "unexpected {} after the end of the condition",
+                t.kind.describe()
+            ),
         });
     }
     Ok(expr)
@@ -119,7 +122,9 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 "not" => Kind::Not,
                 word => Kind::Ident(word.to_string()),
             }
-        } else if c.is_ascii_digit() || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i += 1;
             while i < bytes.len() && bytes[i].is_ascii_digit() {
                 i += 1;
@@ -285,7 +290,10 @@ impl Parser {
             Some(t) => Err(ParseError {
                 start: t.start,
                 end: t.end,
-                message: format!("expected a name after `{after}`, found {}", t.kind.describe()),
+                message: format!(
+                    "expected a name after `{after}`, found {}",
+                    t.kind.describe()
+                ),
             }),
             None => Err(self.eof_error(&format!("a name after `{after}`"))),
         }
@@ -300,7 +308,9 @@ impl Parser {
             _ => {
                 return match left {
                     Operand::Var(name) => Ok(Expr::Flag(name)),
-                    Operand::Number(_) | Operand::Visits(_) => Err(self.eof_error_or_found("a comparison")),
+                    Operand::Number(_) | Operand::Visits(_) => {
+                        Err(self.eof_error_or_found("a comparison"))
+                    }
                 };
             }
         };
@@ -334,7 +344,8 @@ impl Parser {
                         return Err(ParseError {
                             start: t.start,
                             end: t.end,
-                            message: "`visits` takes a scene in parentheses: `visits(scene) > 1`".into(),
+                            message: "`visits` takes a scene in parentheses: `visits(scene) > 1`"
+                                .into(),
                         });
                     }
                     let name = self.name("visits(")?;
@@ -352,7 +363,9 @@ impl Parser {
                 "has" | "alive" | "dead" | "visited" | "true" | "false" => Err(ParseError {
                     start: t.start,
                     end: t.end,
-                    message: format!("`{word}` starts a condition of its own and cannot be compared"),
+                    message: format!(
+                        "`{word}` starts a condition of its own and cannot be compared"
+                    ),
                 }),
                 _ => Ok(Operand::Var(Name {
                     text: word,

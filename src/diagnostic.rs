@@ -142,7 +142,15 @@ impl Diagnostic {
             );
             let mark = if *primary { "^" } else { "-" };
             let style = if *primary { sev_style } else { blue };
-            let underline = format!("{}{}", mark.repeat(width), if label.message.is_empty() { String::new() } else { format!(" {}", label.message) });
+            let underline = format!(
+                "{}{}",
+                mark.repeat(width),
+                if label.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", label.message)
+                }
+            );
             let _ = writeln!(
                 out,
                 "{pad} {bar} {}{}",
@@ -154,7 +162,12 @@ impl Diagnostic {
             if !labels.is_empty() {
                 let _ = writeln!(out, "{pad} {}", paint(blue, "|"));
             }
-            let _ = writeln!(out, "{pad} {} {}", paint(blue, "="), paint(bold, &format!("help: {help}")));
+            let _ = writeln!(
+                out,
+                "{pad} {} {}",
+                paint(blue, "="),
+                paint(bold, &format!("help: {help}"))
+            );
         }
         out
     }
@@ -218,7 +231,13 @@ impl Diagnostic {
     }
 }
 
-fn caret_width(source: &crate::source::Source, span: Span, line: usize, col: usize, text: &str) -> usize {
+fn caret_width(
+    source: &crate::source::Source,
+    span: Span,
+    line: usize,
+    col: usize,
+    text: &str,
+) -> usize {
     let (end_line, end_col) = source.line_col(span.end);
     let line_chars = text.chars().count();
     let width = if end_line == line {
@@ -242,7 +261,12 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if c == name {
             continue;
         }
-        let distance = strsim::damerau_levenshtein(name, c);
+        let mut distance = strsim::damerau_levenshtein(name, c);
+        // One name extending the other (`tombola` for `tombola_stall`) is a
+        // likely slip too.
+        if distance > limit && c.len() >= 3 && (name.starts_with(c) || c.starts_with(name)) {
+            distance = limit;
+        }
         if distance <= limit && best.is_none_or(|(b, _)| distance < b) {
             best = Some((distance, c));
         }
@@ -261,7 +285,12 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, color: bool) ->
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     if errors + warnings > 0 {
-        let _ = writeln!(out, "{}, {}", plural(errors, "error"), plural(warnings, "warning"));
+        let _ = writeln!(
+            out,
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
     }
     out
 }

@@ -7,8 +7,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use crate::story::{
-    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId, Operand, SceneId, Segment,
-    Story, Text,
+    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId, Operand,
+    SceneId, Segment, Story, Text,
 };
 
 /// A fixed-size set of small indices.
@@ -35,10 +35,11 @@ impl BitSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.0
-            .iter()
-            .enumerate()
-            .flat_map(|(wi, &w)| (0..64).filter(move |b| w & (1 << b) != 0).map(move |b| wi * 64 + b))
+        self.0.iter().enumerate().flat_map(|(wi, &w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| wi * 64 + b)
+        })
     }
 }
 
@@ -184,6 +185,9 @@ impl State {
         self.vars[v.index()] = value.clamp(decl.min, decl.max);
     }
 
+    // The story is part of the signature so that conditions may come to
+    // need it (named constants, say) without changing every caller.
+    #[allow(clippy::only_used_in_recursion)]
     pub fn holds(&self, story: &Story, cond: &Condition) -> bool {
         match cond {
             Condition::True => true,
@@ -254,7 +258,11 @@ impl State {
                 Segment::Literal(l) => out.push_str(l),
                 Segment::Var(v) => out.push_str(&self.var(*v).to_string()),
                 Segment::If(c, then, otherwise) => {
-                    let part = if self.holds(story, c) { then } else { otherwise };
+                    let part = if self.holds(story, c) {
+                        then
+                    } else {
+                        otherwise
+                    };
                     self.render_into(story, part, out);
                 }
             }
@@ -290,7 +298,12 @@ impl State {
     }
 
     /// Takes a visible choice of the current scene.
-    pub fn choose(&mut self, story: &Story, id: ChoiceId, mode: RollMode) -> Result<Outcome, ChooseError> {
+    pub fn choose(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Outcome, ChooseError> {
         let mut sink = Sink {
             said: Some(Vec::new()),
             deaths: Vec::new(),
@@ -307,11 +320,22 @@ impl State {
     }
 
     /// `choose` without rendering narration: the explorer's fast path.
-    pub fn advance(&mut self, story: &Story, id: ChoiceId, mode: RollMode) -> Result<Option<Roll>, ChooseError> {
+    pub fn advance(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Option<Roll>, ChooseError> {
         self.step(story, id, mode, &mut Sink::default())
     }
 
-    fn step(&mut self, story: &Story, id: ChoiceId, mode: RollMode, sink: &mut Sink) -> Result<Option<Roll>, ChooseError> {
+    fn step(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+        sink: &mut Sink,
+    ) -> Result<Option<Roll>, ChooseError> {
         if self.ending(story).is_some() {
             return Err(ChooseError::Ended);
         }
@@ -334,14 +358,27 @@ impl State {
                         (Some(r), r <= chance)
                     }
                     RollMode::Force(success) => (None, success),
-                    RollMode::Recorded(success) => (Some(self.rng.random_range(1..=100i64)), success),
+                    RollMode::Recorded(success) => {
+                        (Some(self.rng.random_range(1..=100i64)), success)
+                    }
                 };
-                let branch = if success { &check.success } else { &check.failure };
+                let branch = if success {
+                    &check.success
+                } else {
+                    &check.failure
+                };
                 if let Some(text) = &branch.text {
                     sink.say(self, story, text);
                 }
                 self.apply(story, &branch.effects, sink);
-                (branch.goto, Some(Roll { chance, roll, success }))
+                (
+                    branch.goto,
+                    Some(Roll {
+                        chance,
+                        roll,
+                        success,
+                    }),
+                )
             }
         };
         self.enter(story, target, sink);

@@ -15,7 +15,9 @@ use serde::Serialize;
 use crate::check::walk_condition;
 use crate::engine::{RollMode, State};
 use crate::plan::Plan;
-use crate::story::{Action, Adjust, ChoiceId, Condition, Effect, Operand, SceneId, Segment, Story, Text};
+use crate::story::{
+    Action, Adjust, ChoiceId, Condition, Effect, Operand, SceneId, Segment, Story, Text,
+};
 
 pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
@@ -55,7 +57,33 @@ pub struct Normaliser {
     /// Per scene, the components still live there; `None` when the story is
     /// too large for the table (then nothing is reset).
     live: Option<Liveness>,
+    /// Per scene and variable, the values where the variable's future can
+    /// change; `None` when the story is too large for the table.
+    windows: Option<Windows>,
 }
+
+/// Threshold windows: which values of a variable are interchangeable.
+///
+/// From a scene, every future read of `v` is a comparison with a constant,
+/// that is a boundary `b` where `v >= b` flips; between here and that read,
+/// the adds applied to `v` sum to some `Δ` (a `SetVar` makes all values
+/// equal, so it ends the search). Two values `x < y` behave the same in
+/// every future unless some `b - Δ` lies in `(x, y]`: every write is
+/// `clamp(v + d)`, monotone and 1-Lipschitz, so the gap between two
+/// trajectories only shrinks, and clamping merges them. The set of such
+/// points `b - Δ` (kept within the variable's bounds, so it is finite even
+/// around loops) cuts the range into cells; each value is replaced by the
+/// lowest value of its cell. Variables compared with other variables or
+/// visit counts, or read by `Per` adjustments, are kept exact.
+struct Windows {
+    /// `cuts[scene][var]`: sorted critical points, or `None` to keep exact.
+    cuts: Vec<Vec<Option<Vec<i64>>>>,
+}
+
+/// Variables with a wider range than this are kept exact.
+const WINDOW_MAX_RANGE: i64 = 1 << 16;
+/// Past this many critical points in all, the windows are not built.
+const WINDOW_BUDGET: usize = 16 * 1024 * 1024;
 
 /// Bit layout of a component set: variables, flags, items, crew, `once`
 /// choices, scenes whose visits are read.
@@ -84,7 +112,9 @@ impl Normaliser {
                     for (x, y) in [(a, b), (b, a)] {
                         if let Operand::Visits(s) = x {
                             let cap = match y {
-                                Operand::Const(n) => u32::try_from((*n).clamp(0, 1 << 20)).unwrap_or(0) + 1,
+                                Operand::Const(n) => {
+                                    u32::try_from((*n).clamp(0, 1 << 20)).unwrap_or(0) + 1
+                                }
                                 // Compared with something that changes: keep counts up to a bound.
                                 _ => 64,
                             };
@@ -97,7 +127,12 @@ impl Normaliser {
         };
         for_each_condition(story, &mut note);
         let live = Liveness::build(story, &caps);
-        Normaliser { caps, live }
+        let windows = Windows::build(story);
+        Normaliser {
+            caps,
+            live,
+            windows,
+        }
     }
 
     pub fn normalise(&self, state: &mut State) {
@@ -108,6 +143,20 @@ impl Normaliser {
             };
         }
         state.turn = 0;
+        if let Some(w) = &self.windows {
+            for (v, cuts) in w.cuts[state.scene.index()].iter().enumerate() {
+                if let Some(cuts) = cuts {
+                    let x = state.vars[v];
+                    // The lowest value of x's cell: the last cut at or below x.
+                    let i = cuts.partition_point(|&c| c <= x);
+                    state.vars[v] = if i == 0 {
+                        story_min(cuts, x)
+                    } else {
+                        cuts[i - 1]
+                    };
+                }
+            }
+        }
         let Some(l) = &self.live else { return };
         let row = &l.bits[state.scene.index() * l.words..][..l.words];
         let on = |i: usize| row[i / 64] & (1 << (i % 64)) != 0;
@@ -161,6 +210,189 @@ impl Normaliser {
             state.used.hash(h);
         }
         (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+}
+
+/// The floor of the first cell: values below every cut are interchangeable;
+/// the first cut list always starts with the variable's minimum.
+fn story_min(cuts: &[i64], x: i64) -> i64 {
+    cuts.first().copied().unwrap_or(x).min(x)
+}
+
+impl Windows {
+    fn build(story: &Story) -> Option<Windows> {
+        let nv = story.variables.len();
+        // Variables that must stay exact.
+        let mut exact: Vec<bool> = story
+            .variables
+            .iter()
+            .map(|v| v.max.saturating_sub(v.min) > WINDOW_MAX_RANGE)
+            .collect();
+        // Boundaries read in each scene, per variable.
+        let mut reads: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); nv]; story.scenes.len()];
+        let mut note = |cond: &Condition, scene: usize, exact: &mut Vec<bool>| {
+            walk_condition(cond, &mut |leaf| {
+                if let Condition::Cmp(a, op, b) = leaf {
+                    match (a, b) {
+                        (Operand::Var(v), Operand::Const(k)) => {
+                            reads[scene][v.index()].extend(boundaries(*op, *k));
+                        }
+                        (Operand::Const(k), Operand::Var(v)) => {
+                            reads[scene][v.index()].extend(boundaries(flip(*op), *k));
+                        }
+                        _ => {
+                            for o in [a, b] {
+                                if let Operand::Var(v) = o {
+                                    exact[v.index()] = true;
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        };
+        for (si, scene) in story.scenes.iter().enumerate() {
+            for &c in &scene.choices {
+                let choice = story.choice(c);
+                if let Some(w) = &choice.when {
+                    note(w, si, &mut exact);
+                }
+                if let Action::Check(check) = &choice.action {
+                    for a in &check.adjust {
+                        match a {
+                            Adjust::Per(v, _) => exact[v.index()] = true,
+                            Adjust::When(cond, _) => note(cond, si, &mut exact),
+                        }
+                    }
+                }
+            }
+        }
+        // Edges: (from, to, per variable: Some(net add) or None after a SetVar).
+        let mut edges: Vec<(usize, usize, Vec<Option<i64>>)> = Vec::new();
+        for (si, scene) in story.scenes.iter().enumerate() {
+            for &c in &scene.choices {
+                let choice = story.choice(c);
+                let mut branches: Vec<(Vec<&Effect>, SceneId)> = Vec::new();
+                match &choice.action {
+                    Action::Goto(t) => branches.push((choice.effects.iter().collect(), *t)),
+                    Action::Check(check) => {
+                        for b in [&check.success, &check.failure] {
+                            branches
+                                .push((choice.effects.iter().chain(&b.effects).collect(), b.goto));
+                        }
+                    }
+                }
+                for (mut effects, target) in branches {
+                    effects.extend(&story.scene(target).on_enter);
+                    let mut delta: Vec<Option<i64>> = vec![Some(0); nv];
+                    for e in effects {
+                        match e {
+                            Effect::Add(v, n) => {
+                                if let Some(d) = &mut delta[v.index()] {
+                                    *d = d.saturating_add(*n);
+                                }
+                            }
+                            Effect::SetVar(v, _) => delta[v.index()] = None,
+                            _ => {}
+                        }
+                    }
+                    edges.push((si, target.index(), delta));
+                }
+            }
+        }
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); story.scenes.len()];
+        for (i, (_, to, _)) in edges.iter().enumerate() {
+            preds[*to].push(i);
+        }
+        // Fixpoint: cuts(s) = reads(s) ∪ shift(cuts(t), -Δ) over edges s → t.
+        let mut cuts: Vec<Vec<std::collections::BTreeSet<i64>>> = reads
+            .iter()
+            .map(|per_var| {
+                per_var
+                    .iter()
+                    .enumerate()
+                    .map(|(v, bs)| {
+                        let decl = &story.variables[v];
+                        bs.iter()
+                            .copied()
+                            .filter(|b| *b > decl.min && *b <= decl.max)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut total: usize = cuts.iter().flatten().map(|c| c.len()).sum();
+        let mut work: Vec<usize> = (0..story.scenes.len()).collect();
+        let mut queued = vec![true; story.scenes.len()];
+        while let Some(t) = work.pop() {
+            queued[t] = false;
+            for &e in &preds[t] {
+                let (from, _, delta) = &edges[e];
+                let mut changed = false;
+                for v in 0..nv {
+                    let (Some(d), false) = (delta[v], exact[v]) else {
+                        continue;
+                    };
+                    let decl = &story.variables[v];
+                    let shifted: Vec<i64> = cuts[t][v]
+                        .iter()
+                        .map(|c| c.saturating_sub(d))
+                        .filter(|c| *c > decl.min && *c <= decl.max)
+                        .collect();
+                    for c in shifted {
+                        if cuts[*from][v].insert(c) {
+                            changed = true;
+                            total += 1;
+                        }
+                    }
+                }
+                if total > WINDOW_BUDGET {
+                    return None;
+                }
+                if changed && !queued[*from] {
+                    queued[*from] = true;
+                    work.push(*from);
+                }
+            }
+        }
+        Some(Windows {
+            cuts: cuts
+                .into_iter()
+                .map(|per_var| {
+                    per_var
+                        .into_iter()
+                        .enumerate()
+                        .map(|(v, set)| {
+                            (!exact[v]).then(|| {
+                                std::iter::once(story.variables[v].min).chain(set).collect()
+                            })
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Where `x op k` can change its truth as x grows: the values `b` at which
+/// `x >= b` flips.
+fn boundaries(op: crate::story::CmpOp, k: i64) -> Vec<i64> {
+    use crate::story::CmpOp as C;
+    match op {
+        C::Ge | C::Lt => vec![k],
+        C::Gt | C::Le => vec![k.saturating_add(1)],
+        C::Eq | C::Ne => vec![k, k.saturating_add(1)],
+    }
+}
+
+fn flip(op: crate::story::CmpOp) -> crate::story::CmpOp {
+    use crate::story::CmpOp as C;
+    match op {
+        C::Lt => C::Gt,
+        C::Le => C::Ge,
+        C::Gt => C::Lt,
+        C::Ge => C::Le,
+        other => other,
     }
 }
 
@@ -329,7 +561,12 @@ pub fn for_each_condition(story: &Story, f: &mut dyn FnMut(&Condition)) {
 }
 
 /// Walks every state reachable from `start`, up to `max_states`.
-pub fn explore(story: &Story, start: State, max_states: usize, progress: &dyn Fn(usize, usize)) -> Report {
+pub fn explore(
+    story: &Story,
+    start: State,
+    max_states: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Report {
     let norm = Normaliser::new(story);
     let mut start = start;
     norm.normalise(&mut start);
@@ -372,7 +609,10 @@ pub fn explore(story: &Story, start: State, max_states: usize, progress: &dyn Fn
         }
         report.scenes_reached[state.scene.index()] = true;
         if let Some(e) = state.ending(story) {
-            report.endings.entry(e.index()).or_insert_with(|| path(&parents, index));
+            report
+                .endings
+                .entry(e.index())
+                .or_insert_with(|| path(&parents, index));
             continue;
         }
         choices.clear();
@@ -418,7 +658,12 @@ pub fn explore(story: &Story, start: State, max_states: usize, progress: &dyn Fn
 }
 
 /// A path as a plan that `callister replay` accepts.
-pub fn plan_for(story: &Story, steps: &[PathStep], from: Option<&str>, ending: Option<&str>) -> Plan {
+pub fn plan_for(
+    story: &Story,
+    steps: &[PathStep],
+    from: Option<&str>,
+    ending: Option<&str>,
+) -> Plan {
     Plan {
         seed: 0,
         from: from.map(str::to_string),
@@ -451,6 +696,9 @@ pub struct RandomReport {
     pub scene_hits: Vec<u64>,
     /// For each ending: how many runs, and per variable (min, mean, max).
     pub endings: Vec<EndingStats>,
+    /// For each ending reached, the shortest run that reached it.
+    #[serde(skip)]
+    pub shortest: HashMap<usize, Vec<PathStep>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -469,13 +717,20 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
     let mut per_ending: Vec<Vec<Vec<i64>>> = vec![Vec::new(); story.endings.len()];
     let (mut unfinished, mut stuck) = (0, 0);
     let mut choices = Vec::new();
+    let mut shortest: HashMap<usize, Vec<PathStep>> = HashMap::new();
+    let mut path: Vec<PathStep> = Vec::new();
     for _ in 0..runs {
         let mut state = State::new(story, rng.random());
         hits[state.scene.index()] += 1;
         let mut steps = 0;
+        path.clear();
         loop {
             if let Some(e) = state.ending(story) {
                 per_ending[e.index()].push(state.vars.clone());
+                let best = shortest.entry(e.index()).or_insert_with(|| path.clone());
+                if path.len() < best.len() {
+                    *best = path.clone();
+                }
                 break;
             }
             choices.clear();
@@ -489,7 +744,11 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
                 break;
             }
             let c = choices[rng.random_range(0..choices.len())];
-            let _ = state.advance(story, c, RollMode::Random);
+            let roll = state.advance(story, c, RollMode::Random).ok().flatten();
+            path.push(PathStep {
+                choice: c,
+                outcome: roll.map(|r| r.success),
+            });
             hits[state.scene.index()] += 1;
             steps += 1;
         }
@@ -522,5 +781,6 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
         stuck,
         scene_hits: hits,
         endings,
+        shortest,
     }
 }

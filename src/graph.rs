@@ -25,7 +25,12 @@ fn edges(story: &Story) -> Vec<(usize, usize, String, bool)> {
             match &choice.action {
                 Action::Goto(t) => out.push((i, t.index(), choice.key.clone(), dashed)),
                 Action::Check(check) => {
-                    out.push((i, check.success.goto.index(), format!("{} {}%", choice.key, check.chance), dashed));
+                    out.push((
+                        i,
+                        check.success.goto.index(),
+                        format!("{} {}%", choice.key, check.chance),
+                        dashed,
+                    ));
                     out.push((
                         i,
                         check.failure.goto.index(),
@@ -55,7 +60,10 @@ fn dot(story: &Story, unreached: Option<&[bool]>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph story {{");
     let _ = writeln!(out, "  label=\"{}\";", escape(&story.title));
-    let _ = writeln!(out, "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];");
+    let _ = writeln!(
+        out,
+        "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
+    );
     let missed = |i: usize| unreached.is_some_and(|u| u[i]);
     for (ci, chapter) in story.chapters.iter().enumerate() {
         let _ = writeln!(out, "  subgraph cluster_{ci} {{");
@@ -64,9 +72,22 @@ fn dot(story: &Story, unreached: Option<&[bool]>) -> String {
             if scene.chapter.index() != ci || scene.ending.is_some() {
                 continue;
             }
-            let fill = if missed(i) { ", style=\"rounded,filled\", fillcolor=\"#ffb3b3\"" } else { "" };
-            let start = if story.start.index() == i { ", penwidth=2" } else { "" };
-            let _ = writeln!(out, "    s{i} [label=\"{}\\n{}\"{fill}{start}];", escape(&scene.title), escape(&scene.id));
+            let fill = if missed(i) {
+                ", style=\"rounded,filled\", fillcolor=\"#ffb3b3\""
+            } else {
+                ""
+            };
+            let start = if story.start.index() == i {
+                ", penwidth=2"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    s{i} [label=\"{}\\n{}\"{fill}{start}];",
+                escape(&scene.title),
+                escape(&scene.id)
+            );
         }
         let _ = writeln!(out, "  }}");
     }
@@ -79,7 +100,11 @@ fn dot(story: &Story, unreached: Option<&[bool]>) -> String {
             EndingKind::Bittersweet => "#ffe699",
             EndingKind::Bad => "#e6b3b3",
         };
-        let border = if missed(i) { ", color=red, penwidth=3" } else { "" };
+        let border = if missed(i) {
+            ", color=red, penwidth=3"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "    s{i} [shape=doubleoctagon, style=filled, fillcolor=\"{color}\", label=\"{}\\n({})\"{border}];",
@@ -112,7 +137,12 @@ fn mermaid(story: &Story, unreached: Option<&[bool]>) -> String {
     for (i, scene) in story.scenes.iter().enumerate() {
         if let Some(e) = scene.ending {
             let ending = story.ending(e);
-            let _ = writeln!(out, "    s{i}{{{{\"{} ({})\"}}}}", clean(&ending.title), ending.kind.label());
+            let _ = writeln!(
+                out,
+                "    s{i}{{{{\"{} ({})\"}}}}",
+                clean(&ending.title),
+                ending.kind.label()
+            );
         }
     }
     let _ = writeln!(out, "  end");
@@ -120,7 +150,10 @@ fn mermaid(story: &Story, unreached: Option<&[bool]>) -> String {
         let arrow = if dashed { "-.->" } else { "-->" };
         let _ = writeln!(out, "  s{a} {arrow}|{}| s{b}", clean(&label));
     }
-    let _ = writeln!(out, "  classDef good fill:#b3e6b3\n  classDef bittersweet fill:#ffe699\n  classDef bad fill:#e6b3b3\n  classDef unreached fill:#ffb3b3,stroke:#f00,stroke-width:3px");
+    let _ = writeln!(
+        out,
+        "  classDef good fill:#b3e6b3\n  classDef bittersweet fill:#ffe699\n  classDef bad fill:#e6b3b3\n  classDef unreached fill:#ffb3b3,stroke:#f00,stroke-width:3px"
+    );
     for (i, scene) in story.scenes.iter().enumerate() {
         if let Some(e) = scene.ending {
             let _ = writeln!(out, "  class s{i} {}", story.ending(e).kind.label());

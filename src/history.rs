@@ -120,7 +120,10 @@ impl Tree {
 
     /// The steps from the root to the current node: the event log.
     pub fn log(&self) -> Vec<Step> {
-        self.path().iter().filter_map(|&n| self.nodes[n].step.clone()).collect()
+        self.path()
+            .iter()
+            .filter_map(|&n| self.nodes[n].step.clone())
+            .collect()
     }
 
     /// Goes back to the point where step `n` (1-based) was chosen.

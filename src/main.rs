@@ -116,7 +116,8 @@ struct ExploreArgs {
     /// Write a plan for the shortest path to every ending into DIR.
     #[arg(long, value_name = "DIR")]
     plans: Option<PathBuf>,
-    /// Instead of the exhaustive walk, play N random playthroughs.
+    /// Instead of the exhaustive walk, play N random playthroughs (with
+    /// --plans: the shortest run to each ending).
     #[arg(long, value_name = "N")]
     random: Option<usize>,
     #[arg(long, default_value_t = 0)]
@@ -210,24 +211,30 @@ fn check(dir: &Path, deny_warnings: bool, format: OutputFormat) -> ExitCode {
     let (diagnostics, sources, summary) = match compile::load_dir(dir) {
         Ok(story) => {
             let summary = format!(
-                "{}: {} scenes, {} choices, {} endings",
+                "{}: {}, {}, {}",
                 dir.display(),
-                story.scenes.len(),
-                story.choices.len(),
-                story.endings.len()
+                plural(story.scenes.len(), "scene"),
+                plural(story.choices.len(), "choice"),
+                plural(story.endings.len(), "ending")
             );
             (callister::check::lint(&story), story.sources, Some(summary))
         }
         Err(f) => (f.diagnostics, f.sources, None),
     };
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     if format == OutputFormat::Json {
         for d in &diagnostics {
             println!("{}", d.to_json(&sources));
         }
     } else {
-        anstream::eprint!("{}", diagnostic::render_all(&diagnostics, &sources, stderr_color()));
+        anstream::eprint!(
+            "{}",
+            diagnostic::render_all(&diagnostics, &sources, stderr_color())
+        );
         if let Some(summary) = summary
             && diagnostics.is_empty()
         {
@@ -264,14 +271,33 @@ fn explore_cmd(args: &ExploreArgs) -> ExitCode {
     };
     if let Some(runs) = args.random {
         let r = explore::random(&story, runs, args.seed);
+        if let Some(dir) = &args.plans {
+            let found = explore::Report {
+                states: 0,
+                complete: false,
+                scenes_reached: Vec::new(),
+                choices_taken: Vec::new(),
+                endings: r.shortest.clone(),
+                soft_locks: Vec::new(),
+            };
+            if let Err(e) = write_plans(&story, &found, dir, None, &[]) {
+                eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
+                return ExitCode::from(1);
+            }
+        }
         if args.json {
             println!("{}", diagnostic::json_string(&r));
         } else {
             print!("{}", render_random(&story, &r));
         }
-        return if r.stuck > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        return if r.stuck > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {pos} states explored, {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -301,9 +327,16 @@ fn explore_cmd(args: &ExploreArgs) -> ExitCode {
     if args.json {
         println!("{}", explore_json(&story, &report, elapsed.as_secs_f64()));
     } else {
-        print!("{}", render_explore(&story, &report, elapsed, args.plans.as_deref()));
+        print!(
+            "{}",
+            render_explore(&story, &report, elapsed, args.plans.as_deref())
+        );
     }
-    if problems { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if problems {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn write_plans(
@@ -323,7 +356,12 @@ fn write_plans(
     Ok(())
 }
 
-fn render_explore(story: &Story, r: &explore::Report, elapsed: std::time::Duration, plans: Option<&Path>) -> String {
+fn render_explore(
+    story: &Story,
+    r: &explore::Report,
+    elapsed: std::time::Duration,
+    plans: Option<&Path>,
+) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let count = |v: &[bool]| v.iter().filter(|&&b| b).count();
@@ -338,12 +376,27 @@ fn render_explore(story: &Story, r: &explore::Report, elapsed: std::time::Durati
             "cut off at --max-states; coverage below is a lower bound".to_string()
         }
     );
-    let _ = writeln!(out, "scenes:  {}/{}", count(&r.scenes_reached), story.scenes.len());
-    let _ = writeln!(out, "choices: {}/{}", count(&r.choices_taken), story.choices.len());
+    let _ = writeln!(
+        out,
+        "scenes:  {}/{}",
+        count(&r.scenes_reached),
+        story.scenes.len()
+    );
+    let _ = writeln!(
+        out,
+        "choices: {}/{}",
+        count(&r.choices_taken),
+        story.choices.len()
+    );
     let _ = writeln!(out, "endings: {}/{}", r.endings.len(), story.endings.len());
     for (i, scene) in story.scenes.iter().enumerate() {
         if !r.scenes_reached[i] {
-            let _ = writeln!(out, "  unreached scene `{}` at {}", scene.id, location(story, scene.span));
+            let _ = writeln!(
+                out,
+                "  unreached scene `{}` at {}",
+                scene.id,
+                location(story, scene.span)
+            );
         }
     }
     for (i, choice) in story.choices.iter().enumerate() {
@@ -360,7 +413,12 @@ fn render_explore(story: &Story, r: &explore::Report, elapsed: std::time::Durati
     for (i, ending) in story.endings.iter().enumerate() {
         match r.endings.get(&i) {
             Some(path) => {
-                let _ = writeln!(out, "  ending `{}`: shortest path {} steps", ending.id, path.len());
+                let _ = writeln!(
+                    out,
+                    "  ending `{}`: shortest path {}",
+                    ending.id,
+                    plural(path.len(), "step")
+                );
             }
             None => {
                 let _ = writeln!(out, "  ending `{}` never reached", ending.id);
@@ -383,14 +441,23 @@ fn render_explore(story: &Story, r: &explore::Report, elapsed: std::time::Durati
         }
     }
     if let Some(dir) = plans {
-        let _ = writeln!(out, "wrote {} plans to {}", r.endings.len(), dir.display());
+        let _ = writeln!(
+            out,
+            "wrote {} to {}",
+            plural(r.endings.len(), "plan"),
+            dir.display()
+        );
     }
     out
 }
 
 fn explore_json(story: &Story, r: &explore::Report, secs: f64) -> String {
     let ids = |v: &[bool], f: &dyn Fn(usize) -> String| -> Vec<String> {
-        v.iter().enumerate().filter(|(_, b)| !**b).map(|(i, _)| f(i)).collect()
+        v.iter()
+            .enumerate()
+            .filter(|(_, b)| !**b)
+            .map(|(i, _)| f(i))
+            .collect()
     };
     let value = serde_json::json!({
         "states": r.states,
@@ -504,13 +571,20 @@ fn replay(plan_path: &Path, scenes: Option<&Path>, expect: Option<&Path>, bless:
                 failed = true;
             }
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e} (run with --bless to create it)", path.display());
+                eprintln!(
+                    "error: cannot read `{}`: {e} (run with --bless to create it)",
+                    path.display()
+                );
                 failed = true;
             }
         },
         (None, _) => print!("{}", result.transcript),
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn saves_cmd(saves: Option<&Path>, scenes: Option<&Path>) -> ExitCode {
@@ -552,7 +626,10 @@ fn play(args: PlayArgs) -> ExitCode {
     };
     let start = state.scene;
     let color = stdout_color();
-    let look = Look { color, width: width() };
+    let look = Look {
+        color,
+        width: width(),
+    };
     let saves = SaveDir::resolve(args.saves.as_deref());
     let start_id = story.scene(start).id.clone();
     let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);
@@ -564,7 +641,13 @@ fn play(args: PlayArgs) -> ExitCode {
     let slot = if let Some(slot) = &args.slot {
         Some(slot.clone())
     } else if args.resume {
-        match host.saves.list().0.into_iter().find(|s| s.story == session.story.title) {
+        match host
+            .saves
+            .list()
+            .0
+            .into_iter()
+            .find(|s| s.story == session.story.title)
+        {
             Some(latest) => Some(latest.slot),
             None => {
                 eprintln!("No save of this story to continue; starting a new game.");
@@ -599,12 +682,23 @@ fn play(args: PlayArgs) -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A state at `from` (or the start) with presets applied.
-fn start_state(story: &Story, seed: u64, from: Option<&str>, set: &[String]) -> Result<State, String> {
+fn start_state(
+    story: &Story,
+    seed: u64,
+    from: Option<&str>,
+    set: &[String],
+) -> Result<State, String> {
     let start = match from {
         Some(id) => story.scene_by_id(id).ok_or_else(|| {
             let near = diagnostic::suggest(id, story.scenes.iter().map(|s| s.id.as_str()));
-            let hint = near.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            let hint = near
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
             format!("unknown scene `{id}`{hint}")
         })?,
         None => story.start,
@@ -626,7 +720,9 @@ fn offer_continue(host: &GameHost, story: &Story) -> bool {
     }
     let scene = story
         .scene_by_id(&save.snapshot.scene)
-        .map_or(save.snapshot.scene.clone(), |s| story.scene(s).title.clone());
+        .map_or(save.snapshot.scene.clone(), |s| {
+            story.scene(s).title.clone()
+        });
     print!(
         "An autosave exists: “{scene}”, turn {}, saved {} UTC. Continue it? [Y/n] ",
         save.snapshot.turn,
@@ -645,4 +741,3 @@ fn random_seed() -> u64 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
 }
-

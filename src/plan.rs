@@ -102,7 +102,9 @@ impl Plan {
             };
             let _ = writeln!(transcript, "> {entry}");
             let state = session.state();
-            let choice = state.choices(&session.story).find(|&c| session.story.choice(c).key == key);
+            let choice = state
+                .choices(&session.story)
+                .find(|&c| session.story.choice(c).key == key);
             let Some(choice) = choice else {
                 let scene = session.story.scene(state.scene);
                 let open: Vec<&str> = state
@@ -113,7 +115,11 @@ impl Plan {
                     "step {}: `{key}` is not an open choice in `{}` (open: {})",
                     i + 1,
                     scene.id,
-                    if open.is_empty() { "none".to_string() } else { open.join(", ") }
+                    if open.is_empty() {
+                        "none".to_string()
+                    } else {
+                        open.join(", ")
+                    }
                 ));
                 break;
             };
@@ -136,7 +142,9 @@ impl Plan {
             if reached.as_deref() != Some(ending.as_str()) {
                 failures.push(format!(
                     "expected ending `{ending}`, but {}",
-                    reached.map_or("no ending was reached".to_string(), |r| format!("reached `{r}`"))
+                    reached.map_or("no ending was reached".to_string(), |r| format!(
+                        "reached `{r}`"
+                    ))
                 ));
             }
         }
@@ -144,7 +152,9 @@ impl Plan {
             match crate::compile::condition_in(story, cond) {
                 Ok(c) => {
                     if !state.holds(story, &c) {
-                        failures.push(format!("expected `{cond}` to hold at the end, but it does not"));
+                        failures.push(format!(
+                            "expected `{cond}` to hold at the end, but it does not"
+                        ));
                     }
                 }
                 Err(e) => failures.push(format!("expectation `{cond}`: {e}")),
@@ -178,22 +188,19 @@ pub fn diff(expected: &str, actual: &str) -> String {
     }
     let removed = &a[prefix..a.len() - suffix];
     let added = &b[prefix..b.len() - suffix];
-    let mut shown = 0;
-    for line in removed {
-        if shown < 30 {
-            let _ = writeln!(out, "- {line}");
-        }
-        shown += 1;
+    for line in removed.iter().take(30) {
+        let _ = writeln!(out, "- {line}");
     }
-    let mut shown_added = 0;
-    for line in added {
-        if shown_added < 30 {
-            let _ = writeln!(out, "+ {line}");
-        }
-        shown_added += 1;
+    for line in added.iter().take(30) {
+        let _ = writeln!(out, "+ {line}");
     }
     if removed.len() > 30 || added.len() > 30 {
-        let _ = writeln!(out, "  … ({} lines removed, {} added in all)", removed.len(), added.len());
+        let _ = writeln!(
+            out,
+            "  … ({} lines removed, {} added in all)",
+            removed.len(),
+            added.len()
+        );
     }
     for line in a[a.len() - suffix..].iter().take(3) {
         let _ = writeln!(out, "  {line}");

@@ -35,7 +35,12 @@ pub struct GameHost {
 }
 
 impl GameHost {
-    pub fn new(saves: SaveDir, start: String, story_dir: Option<PathBuf>, color: bool) -> (GameHost, Option<String>) {
+    pub fn new(
+        saves: SaveDir,
+        start: String,
+        story_dir: Option<PathBuf>,
+        color: bool,
+    ) -> (GameHost, Option<String>) {
         let (profile, warning) = match Profile::load(&saves) {
             Ok(p) => (Some(p), None),
             Err(e) => (
@@ -73,8 +78,17 @@ impl GameHost {
     }
 
     fn capture(&self, session: &Session) -> SaveFile {
-        let start = session.story.scene_by_id(&self.start).unwrap_or(session.story.start);
-        SaveFile::capture(&session.story, &session.tree, start, save::now(), self.played())
+        let start = session
+            .story
+            .scene_by_id(&self.start)
+            .unwrap_or(session.story.start);
+        SaveFile::capture(
+            &session.story,
+            &session.tree,
+            start,
+            save::now(),
+            self.played(),
+        )
     }
 
     pub fn save(&mut self, session: &Session, slot: &str) -> Result<PathBuf, SaveError> {
@@ -99,17 +113,33 @@ impl GameHost {
             .profile
             .as_ref()
             .and_then(|p| p.ledger(story))
-            .map_or(0, |l| story.endings.iter().filter(|e| l.endings.contains_key(&e.id)).count());
+            .map_or(0, |l| {
+                story
+                    .endings
+                    .iter()
+                    .filter(|e| l.endings.contains_key(&e.id))
+                    .count()
+            });
         (found, story.endings.len())
     }
 
     fn endings(&self, story: &Story, out: &mut String) {
         let Some(profile) = &self.profile else {
-            let _ = writeln!(out, "The endings ledger is off for this session (the profile file is unreadable).");
+            let _ = writeln!(
+                out,
+                "The endings ledger is off for this session (the profile file is unreadable)."
+            );
             return;
         };
         let (found, total) = self.ending_count(story);
-        let _ = writeln!(out, "{}", self.paint(Style::new().bold(), &format!("Endings found: {found}/{total}")));
+        let _ = writeln!(
+            out,
+            "{}",
+            self.paint(
+                Style::new().bold(),
+                &format!("Endings found: {found}/{total}")
+            )
+        );
         let ledger = profile.ledger(story);
         for e in &story.endings {
             match ledger.and_then(|l| l.endings.get(&e.id)) {
@@ -127,7 +157,11 @@ impl GameHost {
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  {}", self.paint(Style::new().dimmed(), "??? (not yet found)"));
+                    let _ = writeln!(
+                        out,
+                        "  {}",
+                        self.paint(Style::new().dimmed(), "??? (not yet found)")
+                    );
                 }
             }
         }
@@ -152,8 +186,15 @@ impl GameHost {
         };
         match crate::compile::load_dir(&dir) {
             Err(failure) => {
-                out.push_str(&crate::diagnostic::render_all(&failure.diagnostics, &failure.sources, self.color));
-                let _ = writeln!(out, "The story has errors; still playing the version loaded before.");
+                out.push_str(&crate::diagnostic::render_all(
+                    &failure.diagnostics,
+                    &failure.sources,
+                    self.color,
+                ));
+                let _ = writeln!(
+                    out,
+                    "The story has errors; still playing the version loaded before."
+                );
             }
             Ok(story) => {
                 let file = self.capture(session);
@@ -179,7 +220,10 @@ impl GameHost {
                         out.push_str(&scene);
                     }
                     Err(e) => {
-                        let _ = writeln!(out, "Cannot carry the game into the new version: {e}. Still playing the old one.");
+                        let _ = writeln!(
+                            out,
+                            "Cannot carry the game into the new version: {e}. Still playing the old one."
+                        );
                     }
                 }
             }
@@ -197,13 +241,25 @@ impl GameHost {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
         }
-        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
             Ok(f) => {
-                let _ = writeln!(out, "Transcript on: everything shown and typed now goes to `{}`.", path.display());
+                let _ = writeln!(
+                    out,
+                    "Transcript on: everything shown and typed now goes to `{}`.",
+                    path.display()
+                );
                 self.transcript = Some((path, f));
             }
             Err(e) => {
-                let _ = writeln!(out, "Cannot open `{}` for the transcript: {e}.", path.display());
+                let _ = writeln!(
+                    out,
+                    "Cannot open `{}` for the transcript: {e}.",
+                    path.display()
+                );
             }
         }
     }
@@ -216,7 +272,8 @@ impl Host for GameHost {
         // The ledger: the choice just taken, and an ending if reached.
         let node = &session.tree.nodes[session.tree.current];
         let parent = node.parent.map(|p| &session.tree.nodes[p].state);
-        if let (Some(profile), Some(step), Some(before)) = (self.profile.as_mut(), &node.step, parent)
+        if let (Some(profile), Some(step), Some(before)) =
+            (self.profile.as_mut(), &node.step, parent)
             && let Some(choice) = story.choice_by_key(before.scene, &step.key)
         {
             profile.record_choice(story, choice);
@@ -229,12 +286,19 @@ impl Host for GameHost {
             }
             if let Err(e) = profile.store(&self.saves) {
                 if !self.autosave_failed {
-                    let _ = writeln!(out, "(Could not update the endings ledger: {e}. The game goes on.)");
+                    let _ = writeln!(
+                        out,
+                        "(Could not update the endings ledger: {e}. The game goes on.)"
+                    );
                 }
             } else if let Some(title) = new_ending {
                 let (found, total) = self.ending_count(story);
                 let line = format!("New ending found: {title} ({found}/{total}).");
-                let _ = writeln!(out, "{}\n", self.paint(AnsiColor::Magenta.on_default().bold(), &line));
+                let _ = writeln!(
+                    out,
+                    "{}\n",
+                    self.paint(AnsiColor::Magenta.on_default().bold(), &line)
+                );
             }
         }
         self.autosave(session, out);
@@ -244,12 +308,19 @@ impl Host for GameHost {
         self.autosave(session, out);
     }
 
-    fn command(&mut self, session: &mut Session, command: &Command, out: &mut String) -> Option<Flow> {
+    fn command(
+        &mut self,
+        session: &mut Session,
+        command: &Command,
+        out: &mut String,
+    ) -> Option<Flow> {
         self.command_impl(session, command, out)
     }
 
     fn is_new(&self, story: &Story, choice: ChoiceId) -> bool {
-        self.profile.as_ref().is_some_and(|p| !p.taken(story, choice))
+        self.profile
+            .as_ref()
+            .is_some_and(|p| !p.taken(story, choice))
     }
 
     fn transcribe(&mut self, text: &str) {
@@ -269,7 +340,9 @@ impl GameHost {
                             "{}",
                             self.paint(
                                 AnsiColor::Yellow.on_default(),
-                                &format!("(Autosave failed: {e}. The game goes on; `save` to try again.)")
+                                &format!(
+                                    "(Autosave failed: {e}. The game goes on; `save` to try again.)"
+                                )
                             )
                         );
                     }
@@ -279,7 +352,12 @@ impl GameHost {
         }
     }
 
-    fn command_impl(&mut self, session: &mut Session, command: &Command, out: &mut String) -> Option<Flow> {
+    fn command_impl(
+        &mut self,
+        session: &mut Session,
+        command: &Command,
+        out: &mut String,
+    ) -> Option<Flow> {
         match command {
             Command::Save(slot) => {
                 let slot = slot.as_deref().unwrap_or(QUICKSAVE);
@@ -295,7 +373,13 @@ impl GameHost {
             Command::Load(slot) => {
                 let slot = match slot {
                     Some(s) => s.clone(),
-                    None => match self.saves.list().0.into_iter().find(|s| s.story == session.story.title) {
+                    None => match self
+                        .saves
+                        .list()
+                        .0
+                        .into_iter()
+                        .find(|s| s.story == session.story.title)
+                    {
                         Some(latest) => latest.slot,
                         None => {
                             let _ = writeln!(out, "There are no saves of this story to load.");
@@ -360,19 +444,29 @@ impl GameHost {
 }
 
 /// The `saves` table, shared by the prompt and `callister saves`.
-pub fn render_saves_table(story: &Story, good: &[save::SaveInfo], bad: &[(String, SaveError)]) -> String {
+pub fn render_saves_table(
+    story: &Story,
+    good: &[save::SaveInfo],
+    bad: &[(String, SaveError)],
+) -> String {
     let mut out = String::new();
     let rows: Vec<[String; 4]> = good
         .iter()
         .map(|s| {
             let scene = if s.story == story.title {
-                story
-                    .scene_by_id(&s.scene)
-                    .map_or_else(|| format!("{} (scene gone)", s.scene), |id| story.scene(id).title.clone())
+                story.scene_by_id(&s.scene).map_or_else(
+                    || format!("{} (scene gone)", s.scene),
+                    |id| story.scene(id).title.clone(),
+                )
             } else {
                 format!("(another story: {})", s.story)
             };
-            [s.slot.clone(), scene, s.turn.to_string(), save::format_time(s.saved_at)]
+            [
+                s.slot.clone(),
+                scene,
+                s.turn.to_string(),
+                save::format_time(s.saved_at),
+            ]
         })
         .collect();
     let header = ["slot", "scene", "turn", "saved (UTC)"];

@@ -29,7 +29,11 @@ pub fn apply(story: &Story, state: &mut State, assignment: &str) -> Result<(), S
         let dead = match value {
             "dead" => true,
             "alive" => false,
-            _ => return Err(format!("`{name}` is a crew member: use `{name}=alive` or `{name}=dead`")),
+            _ => {
+                return Err(format!(
+                    "`{name}` is a crew member: use `{name}=alive` or `{name}=dead`"
+                ));
+            }
         };
         state.dead.set(c.index(), dead);
     } else {
@@ -43,7 +47,9 @@ pub fn apply(story: &Story, state: &mut State, assignment: &str) -> Result<(), S
         let hint = crate::diagnostic::suggest(name, names)
             .map(|n| format!(" (did you mean `{n}`?)"))
             .unwrap_or_default();
-        return Err(format!("unknown variable, flag, item or crew member `{name}`{hint}"));
+        return Err(format!(
+            "unknown variable, flag, item or crew member `{name}`{hint}"
+        ));
     }
     Ok(())
 }

@@ -55,7 +55,9 @@ impl Profile {
     }
 
     pub fn store(&self, dir: &SaveDir) -> Result<(), SaveError> {
-        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(true)).unwrap_or_default();
+        let text =
+            ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(true))
+                .unwrap_or_default();
         write_atomic(&dir.dir, &dir.dir.join(PROFILE_FILE), text.as_bytes())
     }
 

@@ -26,7 +26,12 @@ struct PromptHelper {
 impl Completer for PromptHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         let start = line[..pos].rfind(char::is_whitespace).map_or(0, |i| i + 1);
         let word = &line[start..pos];
         let mut found: Vec<String> = self
@@ -49,7 +54,9 @@ impl Hinter for PromptHelper {
             return None;
         }
         let candidates = self.candidates.borrow();
-        let mut matches = candidates.iter().filter(|c| c.starts_with(line) && c.len() > line.len());
+        let mut matches = candidates
+            .iter()
+            .filter(|c| c.starts_with(line) && c.len() > line.len());
         let first = matches.next()?;
         Some(first[line.len()..].to_string())
     }
@@ -110,7 +117,10 @@ fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
         let line = match std::str::from_utf8(&buf) {
             Ok(s) => s.trim_end_matches(['\n', '\r']).to_string(),
             Err(_) => {
-                emit("\nThat line is not valid UTF-8; ignored. Nothing changed.\n", host);
+                emit(
+                    "\nThat line is not valid UTF-8; ignored. Nothing changed.\n",
+                    host,
+                );
                 continue;
             }
         };
@@ -158,7 +168,10 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     let mut editor: Editor<PromptHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
-            emit(&format!("cannot start the line editor: {e}; reading plain lines instead\n"), host);
+            emit(
+                &format!("cannot start the line editor: {e}; reading plain lines instead\n"),
+                host,
+            );
             return run_piped(session, host);
         }
     };

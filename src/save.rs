@@ -98,7 +98,9 @@ impl std::fmt::Display for SaveError {
                 "`{}` is a save of another story, “{title}”; it was left untouched",
                 p.display()
             ),
-            SaveError::Unplayable(p, why) => write!(f, "`{}` cannot be resumed: {why}", p.display()),
+            SaveError::Unplayable(p, why) => {
+                write!(f, "`{}` cannot be resumed: {why}", p.display())
+            }
         }
     }
 }
@@ -118,7 +120,9 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn check_slot(slot: &str) -> Result<(), SaveError> {
     let ok = !slot.is_empty()
         && slot.len() <= 64
-        && slot.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && slot
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && !is_reserved(slot);
     if ok {
         Ok(())
@@ -130,10 +134,12 @@ pub fn check_slot(slot: &str) -> Result<(), SaveError> {
 /// Names some systems reserve for devices, and the profile's own name.
 fn is_reserved(slot: &str) -> bool {
     let lower = slot.to_ascii_lowercase();
-    matches!(lower.as_str(), "con" | "prn" | "aux" | "nul" | "profile" | "history")
-        || (lower.len() == 4
-            && (lower.starts_with("com") || lower.starts_with("lpt"))
-            && lower.as_bytes()[3].is_ascii_digit())
+    matches!(
+        lower.as_str(),
+        "con" | "prn" | "aux" | "nul" | "profile" | "history"
+    ) || (lower.len() == 4
+        && (lower.starts_with("com") || lower.starts_with("lpt"))
+        && lower.as_bytes()[3].is_ascii_digit())
 }
 
 /// What loading a save did besides restoring the game.
@@ -145,7 +151,13 @@ pub struct LoadReport {
 
 impl SaveFile {
     /// Captures a session's tree (current path and branches) and state.
-    pub fn capture(story: &Story, tree: &Tree, start: SceneId, saved_at: u64, played_secs: u64) -> SaveFile {
+    pub fn capture(
+        story: &Story,
+        tree: &Tree,
+        start: SceneId,
+        saved_at: u64,
+        played_secs: u64,
+    ) -> SaveFile {
         let state = tree.state();
         let current_leafs = tree.path();
         let branches = tree
@@ -203,15 +215,25 @@ impl SaveFile {
         options.from_str::<SaveFile>(text).map_err(|e| {
             SaveError::Corrupt(
                 path.to_path_buf(),
-                format!("line {}, column {}: {}", e.span.start.line, e.span.start.col, e.code),
+                format!(
+                    "line {}, column {}: {}",
+                    e.span.start.line, e.span.start.col, e.code
+                ),
             )
         })
     }
 
     /// Rebuilds the game this save holds, against `story` (possibly edited).
-    pub fn restore(&self, story: &Story, path: &Path) -> Result<(Tree, SceneId, LoadReport), SaveError> {
+    pub fn restore(
+        &self,
+        story: &Story,
+        path: &Path,
+    ) -> Result<(Tree, SceneId, LoadReport), SaveError> {
         if self.story != story.title {
-            return Err(SaveError::OtherStory(path.to_path_buf(), self.story.clone()));
+            return Err(SaveError::OtherStory(
+                path.to_path_buf(),
+                self.story.clone(),
+            ));
         }
         let mut report = LoadReport::default();
         let start = story.scene_by_id(&self.start).unwrap_or(story.start);
@@ -262,9 +284,9 @@ impl SaveFile {
             (Ok(()), Err(why)) => {
                 // The log replays but the snapshot does not map: the replay
                 // is the truest state we have.
-                report
-                    .notes
-                    .push(format!("The story changed since this save: {why}; the game was rebuilt from its steps."));
+                report.notes.push(format!(
+                    "The story changed since this save: {why}; the game was rebuilt from its steps."
+                ));
             }
         }
         Ok((tree, start, report))
@@ -288,10 +310,16 @@ pub fn replay(story: &Story, tree: &mut Tree, log: &[Step]) -> Result<(), String
         let mut state = tree.state().clone();
         let here = &story.scene(state.scene).id;
         if *here != step.scene {
-            return Err(format!("step {n} was taken in `{}`, but the game is in `{here}`", step.scene));
+            return Err(format!(
+                "step {n} was taken in `{}`, but the game is in `{here}`",
+                step.scene
+            ));
         }
         let Some(choice) = story.choice_by_key(state.scene, &step.key) else {
-            return Err(format!("step {n}: scene `{here}` has no choice `{}` any more", step.key));
+            return Err(format!(
+                "step {n}: scene `{here}` has no choice `{}` any more",
+                step.key
+            ));
         };
         let mode = match step.success {
             Some(s) if step.roll.is_some() => RollMode::Recorded(s),
@@ -324,9 +352,21 @@ impl Snapshot {
                 .zip(&state.vars)
                 .map(|(v, &x)| (v.id.clone(), x))
                 .collect(),
-            flags: state.flags.iter().map(|i| story.flags[i].id.clone()).collect(),
-            items: state.items.iter().map(|i| story.items[i].id.clone()).collect(),
-            dead: state.dead.iter().map(|i| story.crew[i].id.clone()).collect(),
+            flags: state
+                .flags
+                .iter()
+                .map(|i| story.flags[i].id.clone())
+                .collect(),
+            items: state
+                .items
+                .iter()
+                .map(|i| story.items[i].id.clone())
+                .collect(),
+            dead: state
+                .dead
+                .iter()
+                .map(|i| story.crew[i].id.clone())
+                .collect(),
             visits: story
                 .scenes
                 .iter()
@@ -350,7 +390,10 @@ impl Snapshot {
     /// otherwise returns the state and a sentence for each thing dropped.
     pub fn restore(&self, story: &Story) -> Result<(State, Vec<String>), String> {
         let Some(scene) = story.scene_by_id(&self.scene) else {
-            return Err(format!("the scene it was saved in (`{}`) no longer exists", self.scene));
+            return Err(format!(
+                "the scene it was saved in (`{}`) no longer exists",
+                self.scene
+            ));
         };
         let mut state = State {
             scene,
@@ -367,8 +410,14 @@ impl Snapshot {
         let mut dropped = Vec::new();
         let mut gone = |kind: &str, names: Vec<&str>| {
             if !names.is_empty() {
-                let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                dropped.push(format!("Dropped {kind} that the story no longer has: {list}."));
+                let list = names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                dropped.push(format!(
+                    "Dropped {kind} that the story no longer has: {list}."
+                ));
             }
         };
         let mut missing = Vec::new();
@@ -441,14 +490,18 @@ impl SaveDir {
     /// `./saves` when it exists, else the platform's data directory.
     pub fn resolve(flag: Option<&Path>) -> SaveDir {
         if let Some(dir) = flag {
-            return SaveDir { dir: dir.to_path_buf() };
+            return SaveDir {
+                dir: dir.to_path_buf(),
+            };
         }
         if let Some(dir) = std::env::var_os("CALLISTER_SAVES").filter(|d| !d.is_empty()) {
             return SaveDir { dir: dir.into() };
         }
         let local = Path::new("saves");
         if local.is_dir() {
-            return SaveDir { dir: local.to_path_buf() };
+            return SaveDir {
+                dir: local.to_path_buf(),
+            };
         }
         SaveDir {
             dir: platform_data_dir().join("callister").join("saves"),
@@ -472,7 +525,9 @@ impl SaveDir {
         check_slot(slot)?;
         let path = self.path(slot);
         read_save(&path).map_err(|e| match e {
-            SaveError::Io(_, ref io) if io.kind() == std::io::ErrorKind::NotFound => SaveError::NotFound(slot.into()),
+            SaveError::Io(_, ref io) if io.kind() == std::io::ErrorKind::NotFound => {
+                SaveError::NotFound(slot.into())
+            }
             other => other,
         })
     }
@@ -527,7 +582,10 @@ impl SaveDir {
 pub fn read_save(path: &Path) -> Result<SaveFile, SaveError> {
     let meta = std::fs::metadata(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
     if meta.len() > MAX_SAVE_BYTES {
-        return Err(SaveError::Corrupt(path.to_path_buf(), "it is far too large".into()));
+        return Err(SaveError::Corrupt(
+            path.to_path_buf(),
+            "it is far too large".into(),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
     let text = String::from_utf8(bytes)
@@ -548,12 +606,17 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), SaveErr
     tmp.flush().map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     // On failure the temporary file is removed when `tmp` drops.
-    tmp.persist(path).map_err(|e| SaveError::Io(path.to_path_buf(), e.error))?;
+    tmp.persist(path)
+        .map_err(|e| SaveError::Io(path.to_path_buf(), e.error))?;
     Ok(())
 }
 
 fn platform_data_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if cfg!(windows) {
         if let Some(d) = env("APPDATA") {
             return d;
@@ -592,5 +655,9 @@ pub fn format_time(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }

@@ -28,9 +28,10 @@ pub struct Look {
 
 impl Default for Look {
     fn default() -> Self {
+        // The width the prompt uses on an 80-column terminal.
         Look {
             color: false,
-            width: 80,
+            width: 78,
         }
     }
 }
@@ -42,7 +43,12 @@ pub trait Host {
     fn after_step(&mut self, _session: &Session, _out: &mut String) {}
     /// A command the session does not handle itself (save, load, ...).
     /// Returns `None` when the host does not know it either.
-    fn command(&mut self, _session: &mut Session, _command: &Command, _out: &mut String) -> Option<Flow> {
+    fn command(
+        &mut self,
+        _session: &mut Session,
+        _command: &Command,
+        _out: &mut String,
+    ) -> Option<Flow> {
         None
     }
     /// Whether a choice was never taken in any playthrough (marked "new").
@@ -137,13 +143,21 @@ impl Session {
         if self.last_chapter != Some(chapter) {
             self.last_chapter = Some(chapter);
             let rule = format!("── {} ──", view.chapter);
-            let _ = writeln!(out, "{}\n", self.paint(AnsiColor::Cyan.on_default().bold(), &rule));
+            let _ = writeln!(
+                out,
+                "{}\n",
+                self.paint(AnsiColor::Cyan.on_default().bold(), &rule)
+            );
         }
         self.render_view(&view, out, host);
     }
 
     fn render_view(&self, view: &View, out: &mut String, host: &dyn Host) {
-        let _ = writeln!(out, "{}", self.paint(Style::new().bold().underline(), &view.title));
+        let _ = writeln!(
+            out,
+            "{}",
+            self.paint(Style::new().bold().underline(), &view.title)
+        );
         let bar = self.status_bar();
         if !bar.is_empty() {
             let _ = writeln!(out, "{}", self.paint(Style::new().dimmed(), &bar));
@@ -159,7 +173,11 @@ impl Session {
                 EndingKind::Bittersweet => AnsiColor::Yellow.on_default().bold(),
                 EndingKind::Bad => AnsiColor::Red.on_default().bold(),
             };
-            let banner = format!("*** THE END: {} (a {} ending) ***", ending.title, ending.kind.label());
+            let banner = format!(
+                "*** THE END: {} (a {} ending) ***",
+                ending.title,
+                ending.kind.label()
+            );
             let _ = writeln!(out, "{}\n", self.paint(style, &banner));
             let _ = writeln!(
                 out,
@@ -252,7 +270,13 @@ impl Session {
         flow
     }
 
-    fn dispatch(&mut self, cmd: &Command, line: &str, host: &mut dyn Host, out: &mut String) -> Flow {
+    fn dispatch(
+        &mut self,
+        cmd: &Command,
+        line: &str,
+        host: &mut dyn Host,
+        out: &mut String,
+    ) -> Flow {
         match cmd {
             Command::Empty => {}
             Command::Number(n) => {
@@ -276,7 +300,11 @@ impl Session {
                 let state = State::new(&self.story, seed.wrapping_add(1));
                 self.tree = Tree::new(state);
                 self.last_chapter = None;
-                let _ = writeln!(out, "{}\n", self.paint(Style::new().dimmed(), "You begin again."));
+                let _ = writeln!(
+                    out,
+                    "{}\n",
+                    self.paint(Style::new().dimmed(), "You begin again.")
+                );
                 self.show_scene(out, host);
             }
             Command::Undo(n) => {
@@ -297,7 +325,11 @@ impl Session {
             }
             Command::History => self.history(out),
             Command::Rewind(None) => {
-                let _ = writeln!(out, "Usage: {}. Type `history` to see the steps.", command::usage("rewind"));
+                let _ = writeln!(
+                    out,
+                    "Usage: {}. Type `history` to see the steps.",
+                    command::usage("rewind")
+                );
             }
             Command::Rewind(Some(n)) => {
                 if self.tree.rewind(*n) {
@@ -320,7 +352,11 @@ impl Session {
             }
             Command::Branches => self.branches(out),
             Command::Branch(None) => {
-                let _ = writeln!(out, "Usage: {}. Type `branches` to see them.", command::usage("branch"));
+                let _ = writeln!(
+                    out,
+                    "Usage: {}. Type `branches` to see them.",
+                    command::usage("branch")
+                );
             }
             Command::Branch(Some(b)) => {
                 let leaves = self.tree.leaves();
@@ -330,7 +366,10 @@ impl Session {
                         let _ = writeln!(
                             out,
                             "{}\n",
-                            self.paint(Style::new().dimmed(), &format!("Jumped to the end of branch {b}."))
+                            self.paint(
+                                Style::new().dimmed(),
+                                &format!("Jumped to the end of branch {b}.")
+                            )
                         );
                         self.show_scene_fresh(out, host);
                     }
@@ -349,7 +388,11 @@ impl Session {
             other => match host.command(self, other, out) {
                 Some(flow) => return flow,
                 None => {
-                    let _ = writeln!(out, "`{}` is not available here. Nothing changed.", line.trim());
+                    let _ = writeln!(
+                        out,
+                        "`{}` is not available here. Nothing changed.",
+                        line.trim()
+                    );
                 }
             },
         }
@@ -369,7 +412,13 @@ impl Session {
     }
 
     /// Takes a choice: applies it, shows what happened and the next scene.
-    pub fn take(&mut self, choice: ChoiceId, mode: RollMode, host: &mut dyn Host, out: &mut String) {
+    pub fn take(
+        &mut self,
+        choice: ChoiceId,
+        mode: RollMode,
+        host: &mut dyn Host,
+        out: &mut String,
+    ) {
         let mut state = self.state().clone();
         let scene_id = self.story.scene(state.scene).id.clone();
         let outcome = match state.choose(&self.story, choice, mode) {
@@ -388,7 +437,10 @@ impl Session {
         let _ = writeln!(
             out,
             "{}\n",
-            self.paint(Style::new().dimmed(), &format!("» {}", self.plain_choice_text(choice)))
+            self.paint(
+                Style::new().dimmed(),
+                &format!("» {}", self.plain_choice_text(choice))
+            )
         );
         if let Some(roll) = &outcome.roll {
             let verdict = if roll.success { "success" } else { "failure" };
@@ -404,12 +456,20 @@ impl Session {
             let _ = writeln!(out, "{}\n", self.paint(style, &line));
         }
         for said in &outcome.said {
-            let _ = writeln!(out, "{}\n", self.paint(Style::new().italic(), &self.wrap(said, "")));
+            let _ = writeln!(
+                out,
+                "{}\n",
+                self.paint(Style::new().italic(), &self.wrap(said, ""))
+            );
         }
         for dead in &outcome.deaths {
             let name = &self.story.crew[dead.index()].name;
             let line = format!("{name} is dead.");
-            let _ = writeln!(out, "{}\n", self.paint(AnsiColor::Red.on_default().bold(), &line));
+            let _ = writeln!(
+                out,
+                "{}\n",
+                self.paint(AnsiColor::Red.on_default().bold(), &line)
+            );
         }
         self.tree.push(step, state);
         self.show_scene(out, host);
@@ -417,19 +477,33 @@ impl Session {
     }
 
     fn plain_choice_text(&self, choice: ChoiceId) -> String {
-        crate::text::paragraphs(&self.state().render(&self.story, &self.story.choice(choice).text)).join(" ")
+        crate::text::paragraphs(
+            &self
+                .state()
+                .render(&self.story, &self.story.choice(choice).text),
+        )
+        .join(" ")
     }
 
     fn unknown(&self, line: &str, out: &mut String) {
         let shown: String = line.trim().chars().take(40).collect();
-        let more = if line.trim().chars().count() > 40 { "…" } else { "" };
+        let more = if line.trim().chars().count() > 40 {
+            "…"
+        } else {
+            ""
+        };
         let choices: Vec<ChoiceId> = self.state().choices(&self.story).collect();
-        let keys: Vec<&str> = choices.iter().map(|&c| self.story.choice(c).key.as_str()).collect();
+        let keys: Vec<&str> = choices
+            .iter()
+            .map(|&c| self.story.choice(c).key.as_str())
+            .collect();
         let mut msg = format!("`{shown}{more}` is not a choice or a command.");
         let word = line.trim().to_lowercase();
         if let Some(near) = crate::diagnostic::suggest(
             &word,
-            keys.iter().copied().chain(command::COMMANDS.iter().copied()),
+            keys.iter()
+                .copied()
+                .chain(command::COMMANDS.iter().copied()),
         ) {
             let _ = write!(msg, " Did you mean `{near}`?");
         }
@@ -439,7 +513,11 @@ impl Session {
             let _ = write!(
                 msg,
                 " Choose 1{} or a key ({}), or type `help`.",
-                if choices.len() > 1 { format!("–{}", choices.len()) } else { String::new() },
+                if choices.len() > 1 {
+                    format!("–{}", choices.len())
+                } else {
+                    String::new()
+                },
                 keys.join(", ")
             );
         }
@@ -456,9 +534,17 @@ impl Session {
             .enumerate()
             .filter(|(_, v)| !v.hidden)
             .collect();
-        let width = visible.iter().map(|(_, v)| v.name.chars().count()).max().unwrap_or(0);
+        let width = visible
+            .iter()
+            .map(|(_, v)| v.name.chars().count())
+            .max()
+            .unwrap_or(0);
         for (i, v) in visible {
-            let _ = writeln!(out, "  {:<width$}  {} (of {})", v.name, state.vars[i], v.max);
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {} (of {})",
+                v.name, state.vars[i], v.max
+            );
         }
         if !self.story.crew.is_empty() {
             let _ = writeln!(out, "{}", self.paint(Style::new().bold(), "Crew"));
@@ -469,7 +555,11 @@ impl Session {
                 } else {
                     self.paint(AnsiColor::Red.on_default(), "dead")
                 };
-                let role = c.role.as_deref().map(|r| format!(", {r}")).unwrap_or_default();
+                let role = c
+                    .role
+                    .as_deref()
+                    .map(|r| format!(", {r}"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "  {}{role}: {mark}", c.name);
             }
         }
@@ -502,7 +592,10 @@ impl Session {
             ("inventory", "what you carry"),
             ("undo [N]", "step back N choices (default 1)"),
             ("history", "the steps taken on this path"),
-            ("rewind N", "go back to step N; a new choice there starts a branch"),
+            (
+                "rewind N",
+                "go back to step N; a new choice there starts a branch",
+            ),
             ("branches", "the tree of paths explored"),
             ("branch B", "jump to the end of branch B"),
             ("save [SLOT]", "save the game (default slot `quick`)"),
@@ -510,7 +603,10 @@ impl Session {
             ("saves", "list saved games"),
             ("delete SLOT", "delete a saved game"),
             ("endings", "the endings found across all playthroughs"),
-            ("transcript on [FILE]", "copy everything to a text file; `transcript off` stops"),
+            (
+                "transcript on [FILE]",
+                "copy everything to a text file; `transcript off` stops",
+            ),
             ("reload", "re-read the story from disk (authors)"),
             ("restart", "begin again"),
             ("quit", "leave (Ctrl-D works too); the game is autosaved"),
@@ -537,7 +633,12 @@ impl Session {
                 let text = self
                     .story
                     .choice_by_key(state.scene, &s.key)
-                    .map(|c| crate::text::paragraphs(&state.render(&self.story, &self.story.choice(c).text)).join(" "))
+                    .map(|c| {
+                        crate::text::paragraphs(
+                            &state.render(&self.story, &self.story.choice(c).text),
+                        )
+                        .join(" ")
+                    })
                     .unwrap_or_default();
                 let outcome = match s.success {
                     Some(true) => " (success)",
@@ -572,7 +673,15 @@ impl Session {
     }
 
     /// Draws the subtree under `node`, collapsing straight runs of steps.
-    fn draw(&self, node: usize, prefix: &str, last: bool, leaves: &[usize], current: &[usize], lines: &mut Vec<String>) {
+    fn draw(
+        &self,
+        node: usize,
+        prefix: &str,
+        last: bool,
+        leaves: &[usize],
+        current: &[usize],
+        lines: &mut Vec<String>,
+    ) {
         // Follow the straight run from `node` to the next fork or leaf.
         let mut run = vec![node];
         let mut end = node;
@@ -580,10 +689,17 @@ impl Session {
             end = self.tree.nodes[end].children[0];
             run.push(end);
         }
-        let steps = run.iter().filter(|&&n| self.tree.nodes[n].step.is_some()).count();
+        let steps = run
+            .iter()
+            .filter(|&&n| self.tree.nodes[n].step.is_some())
+            .count();
         let end_state = &self.tree.nodes[end].state;
         let title = &self.story.scene(end_state.scene).title;
-        let here = if run.contains(&self.tree.current) { " *" } else { "" };
+        let here = if run.contains(&self.tree.current) {
+            " *"
+        } else {
+            ""
+        };
         let on_path = current.contains(&end);
         let ending = end_state
             .ending(&self.story)
@@ -610,7 +726,11 @@ impl Session {
             steps,
             if steps == 1 { "" } else { "s" }
         );
-        let text = if on_path { self.paint(Style::new().bold(), &text) } else { text };
+        let text = if on_path {
+            self.paint(Style::new().bold(), &text)
+        } else {
+            text
+        };
         lines.push(text);
         let children = &self.tree.nodes[end].children;
         let child_prefix = if node == 0 {
@@ -621,7 +741,14 @@ impl Session {
             format!("{prefix}│  ")
         };
         for (i, &c) in children.iter().enumerate() {
-            self.draw(c, &child_prefix, i + 1 == children.len(), leaves, current, lines);
+            self.draw(
+                c,
+                &child_prefix,
+                i + 1 == children.len(),
+                leaves,
+                current,
+                lines,
+            );
         }
     }
 }

@@ -50,7 +50,10 @@ impl Source {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text[start..floor_char(&self.text, offset)].chars().count() + 1;
+        let col = self.text[start..floor_char(&self.text, offset)]
+            .chars()
+            .count()
+            + 1;
         (line + 1, col)
     }
 
@@ -83,7 +86,13 @@ impl Source {
 
     /// Finds `field: "value"` (or a raw string) at or after `from` and before
     /// `to`, and returns the span of the value's text without its quotes.
-    pub fn find_field(&self, from: usize, to: usize, field: &str, value: &str) -> Option<(usize, usize)> {
+    pub fn find_field(
+        &self,
+        from: usize,
+        to: usize,
+        field: &str,
+        value: &str,
+    ) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
         let mut at = 0;
@@ -117,7 +126,8 @@ impl Source {
     pub fn find(&self, from: usize, to: usize, needle: &str) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
-        hay.find(needle).map(|i| (from + i, from + i + needle.len()))
+        hay.find(needle)
+            .map(|i| (from + i, from + i + needle.len()))
     }
 }
 

@@ -16,8 +16,11 @@ pub struct Counts {
 /// Counts for the whole story and for each chapter, in the order a player
 /// meets the chapters (by distance from the start scene).
 pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
-    let mut chapters: Vec<(String, Counts)> =
-        story.chapters.iter().map(|c| (c.title.clone(), Counts::default())).collect();
+    let mut chapters: Vec<(String, Counts)> = story
+        .chapters
+        .iter()
+        .map(|c| (c.title.clone(), Counts::default()))
+        .collect();
     let distance = crate::check::distances(story);
     let mut first_met = vec![usize::MAX; story.chapters.len()];
     for (scene, d) in story.scenes.iter().zip(&distance) {
@@ -44,7 +47,10 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
     let mut order: Vec<usize> = (0..chapters.len()).collect();
     order.sort_by_key(|&i| (first_met[i], i));
     let mut chapters: Vec<Option<(String, Counts)>> = chapters.into_iter().map(Some).collect();
-    let chapters: Vec<(String, Counts)> = order.into_iter().filter_map(|i| chapters[i].take()).collect();
+    let chapters: Vec<(String, Counts)> = order
+        .into_iter()
+        .filter_map(|i| chapters[i].take())
+        .collect();
     let mut total = Counts::default();
     for (_, c) in &chapters {
         total.scenes += c.scenes;
@@ -62,7 +68,10 @@ pub fn words(text: &Text) -> usize {
         segments
             .iter()
             .map(|s| match s {
-                Segment::Literal(l) => l.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count(),
+                Segment::Literal(l) => l
+                    .split_whitespace()
+                    .filter(|w| w.chars().any(char::is_alphanumeric))
+                    .count(),
                 Segment::Var(_) => 1,
                 Segment::If(_, a, b) => walk(a) + walk(b),
             })
@@ -87,7 +96,12 @@ pub fn render(story: &Story) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", story.title);
     let _ = writeln!(out);
-    let width = chapters.iter().map(|(t, _)| t.chars().count()).max().unwrap_or(5).max(5);
+    let width = chapters
+        .iter()
+        .map(|(t, _)| t.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let _ = writeln!(
         out,
         "{:<width$}  {:>6}  {:>7}  {:>7}  {:>6}  {:>7}",

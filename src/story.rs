@@ -19,7 +19,9 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(SceneId, ChoiceId, VarId, FlagId, ItemId, CrewId, EndingId, ChapterId);
+id_type!(
+    SceneId, ChoiceId, VarId, FlagId, ItemId, CrewId, EndingId, ChapterId
+);
 
 #[derive(Debug, Clone)]
 pub struct Story {

@@ -77,7 +77,10 @@ pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
                             return Err(ParseError {
                                 start: i,
                                 end: tag_end,
-                                message: format!("`{{if}}` nested more than {} deep", condition::MAX_DEPTH),
+                                message: format!(
+                                    "`{{if}}` nested more than {} deep",
+                                    condition::MAX_DEPTH
+                                ),
                             });
                         }
                         let cond_src = &trimmed[word_end..];
@@ -126,7 +129,8 @@ pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
                                 message: "`{end}` without an `{if}`".into(),
                             });
                         };
-                        let node = Node::If(open.cond, open.then, open.otherwise.unwrap_or_default());
+                        let node =
+                            Node::If(open.cond, open.then, open.otherwise.unwrap_or_default());
                         current(&mut stack, &mut top).push(node);
                     }
                     _ if word_end == trimmed.len() && is_ident(trimmed) => {

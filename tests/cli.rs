@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
+use expectrl::Expect;
 use expectrl::session::OsSession as Session;
-use expectrl::{Expect};
 
 const LIGHTHOUSE: &str = "examples/lighthouse";
 
@@ -43,7 +43,10 @@ fn ready(p: &mut Session) {
 }
 
 fn exit_status(session: &Session) -> String {
-    format!("{:?}", session.get_process().wait().expect("wait for callister"))
+    format!(
+        "{:?}",
+        session.get_process().wait().expect("wait for callister")
+    )
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn prompt_by_number_key_completion_unknown_and_ctrl_d() {
     p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
     p.expect(expectrl::Eof).unwrap();
     let status = exit_status(&p);
-    assert!(status.contains("Exited") && status.ends_with(", 0)"), "{status}");
+    assert!(
+        status.contains("Exited") && status.ends_with(", 0)"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -101,7 +107,8 @@ fn prompt_save_quit_continue_undo_rewind_branch() {
     let mut p = pty(&["--scenes", LIGHTHOUSE, "--continue"], saves.path());
     p.expect("Wade out").unwrap();
     say(&mut p, "history");
-    p.expect("1. The Shore: Search the boat shed [shed]").unwrap();
+    p.expect("1. The Shore: Search the boat shed [shed]")
+        .unwrap();
     p.expect("2. The Boat Shed").unwrap();
     // Undo works after a load: the event log is in the save.
     say(&mut p, "undo 2");
@@ -154,13 +161,24 @@ fn piped(args: &[&str], input: &str, saves: &Path) -> (String, String, i32) {
 fn piped_session_reads_like_a_transcript() {
     let saves = tempfile::tempdir().unwrap();
     let input = "shed\n1\nwade\nrun\nstatus\nfoo\nundo\nturn\nleave\n";
-    let (stdout, stderr, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "4"], input, saves.path());
+    let (stdout, stderr, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "4"],
+        input,
+        saves.path(),
+    );
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("piped_lighthouse", stdout);
     // The ledger remembers the ending in a later session.
-    let (stdout, _, _) = piped(&["--scenes", LIGHTHOUSE, "--seed", "4"], "endings\n", saves.path());
+    let (stdout, _, _) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "4"],
+        "endings\n",
+        saves.path(),
+    );
     assert!(stdout.contains("Endings found: 1/2"), "{stdout}");
-    assert!(stdout.contains("Nobody Asks (bad) — first reached"), "{stdout}");
+    assert!(
+        stdout.contains("Nobody Asks (bad) — first reached"),
+        "{stdout}"
+    );
     assert!(stdout.contains("??? (not yet found)"), "{stdout}");
 }
 
@@ -203,7 +221,12 @@ fn shipped_game_plays_from_any_directory() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("USS CALLISTER"), "{stdout}");
     assert!(stdout.contains("Credits"), "{stdout}");
 }
@@ -211,7 +234,11 @@ fn shipped_game_plays_from_any_directory() {
 #[test]
 fn broken_story_exits_1_with_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("story.ron"), "Story(title: \"x\", start: \"a\")").unwrap();
+    std::fs::write(
+        dir.path().join("story.ron"),
+        "Story(title: \"x\", start: \"a\")",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("a.ron"),
         "Chapter(title: \"A\", scenes: [(id: \"a\", title: \"A\", choices: [(key: \"go\", text: \"Go\", goto: \"b\")])])",
@@ -226,7 +253,10 @@ fn broken_story_exits_1_with_diagnostics() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("error[E011]: unknown scene `b`"), "{stderr}");
+    assert!(
+        stderr.contains("error[E011]: unknown scene `b`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("a.ron:1:"), "{stderr}");
 }
 
@@ -234,7 +264,12 @@ fn broken_story_exits_1_with_diagnostics() {
 fn check_json_and_deny_warnings() {
     let out = assert_cmd::Command::new(cargo_bin("callister"))
         .current_dir(root())
-        .args(["check", "tests/fixtures/lint_unused_flag", "--format", "json"])
+        .args([
+            "check",
+            "tests/fixtures/lint_unused_flag",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -245,7 +280,12 @@ fn check_json_and_deny_warnings() {
     assert_eq!(first["line"], 1);
     let out = assert_cmd::Command::new(cargo_bin("callister"))
         .current_dir(root())
-        .args(["check", "tests/fixtures/lint_unused_flag", "--deny", "warnings"])
+        .args([
+            "check",
+            "tests/fixtures/lint_unused_flag",
+            "--deny",
+            "warnings",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -254,7 +294,11 @@ fn check_json_and_deny_warnings() {
 #[test]
 fn saves_command_lists_slots() {
     let saves = tempfile::tempdir().unwrap();
-    let (_, _, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "1"], "shed\nsave first\nquit\n", saves.path());
+    let (_, _, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        "shed\nsave first\nquit\n",
+        saves.path(),
+    );
     assert_eq!(code, 0);
     let out = assert_cmd::Command::new(cargo_bin("callister"))
         .current_dir(root())
@@ -272,7 +316,11 @@ fn saves_command_lists_slots() {
 fn hostile_slot_names_are_refused() {
     let saves = tempfile::tempdir().unwrap();
     let input = "save ../escape\nsave /etc/passwd\nsave con\nload ..\ndelete a/b\nquit\n";
-    let (stdout, _, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "1"], input, saves.path());
+    let (stdout, _, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        input,
+        saves.path(),
+    );
     assert_eq!(code, 0);
     assert_eq!(stdout.matches("is not a slot name").count(), 5, "{stdout}");
     assert!(!saves.path().parent().unwrap().join("escape.ron").exists());
@@ -284,7 +332,11 @@ fn unwritable_saves_directory_keeps_the_game_going() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "occupied").unwrap();
-    let (stdout, _, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "1"], "shed\nsave\nback\n", &file);
+    let (stdout, _, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        "shed\nsave\nback\n",
+        &file,
+    );
     assert_eq!(code, 0);
     assert!(stdout.contains("Autosave failed"), "{stdout}");
     assert!(stdout.contains("Not saved"), "{stdout}");

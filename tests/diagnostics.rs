@@ -42,7 +42,10 @@ fn fixture_names_start_with_a_code() {
         let valid = code.len() == 4
             && (code.starts_with('E') || code.starts_with('W'))
             && code[1..].bytes().all(|b| b.is_ascii_digit());
-        assert!(valid, "fixture `{name}` should be named `e0xx_...` or `w0xx_...`");
+        assert!(
+            valid,
+            "fixture `{name}` should be named `e0xx_...` or `w0xx_...`"
+        );
     }
 }
 
@@ -64,7 +67,10 @@ fn error_cases_fail_and_warning_cases_compile() {
             (false, Ok(story)) => {
                 let warnings = check::lint(&story);
                 assert!(!warnings.is_empty(), "`{name}` gave no warning");
-                assert!(warnings.iter().all(|d| !d.is_error()), "`{name}`: lints are warnings");
+                assert!(
+                    warnings.iter().all(|d| !d.is_error()),
+                    "`{name}`: lints are warnings"
+                );
             }
         }
     }
@@ -79,7 +85,9 @@ fn json_locations_match_rendered_locations() {
         };
         for d in &failure.diagnostics {
             let json: serde_json::Value = serde_json::from_str(&d.to_json(&failure.sources))
-                .unwrap_or_else(|e| panic!("`{name}`: the JSON of a diagnostic does not parse: {e}"));
+                .unwrap_or_else(|e| {
+                    panic!("`{name}`: the JSON of a diagnostic does not parse: {e}")
+                });
             match d.location(&failure.sources) {
                 Some((file, line, column)) => {
                     assert_eq!(json["file"], file.as_str(), "`{name}`");
@@ -109,56 +117,6 @@ fn colour_adds_only_styles() {
         assert!(coloured.contains('\x1b'), "`{name}`: no colour");
         assert_eq!(strip_ansi(&coloured), plain, "`{name}`");
     }
-}
-
-/// What `callister check` prints for a story directory, without colour.
-fn check_output(dir: &Path) -> String {
-    match compile::load_dir(dir) {
-        Ok(story) => diagnostic::render_all(&check::lint(&story), &story.sources, false),
-        Err(failure) => diagnostic::render_all(&failure.diagnostics, &failure.sources, false),
-    }
-}
-
-/// The fixture directories, by name, in order.
-fn cases() -> Vec<(String, PathBuf)> {
-    let mut cases: Vec<(String, PathBuf)> = std::fs::read_dir(FIXTURES)
-        .unwrap_or_else(|e| panic!("cannot read `{FIXTURES}`: {e}"))
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.is_dir())
-        .map(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("fixture names are UTF-8")
-                .to_string();
-            (name, path)
-        })
-        .collect();
-    cases.sort();
-    cases
-}
-
-/// `e011_unknown_scene` is about `E011`.
-fn expected_code(name: &str) -> String {
-    name.split('_').next().unwrap_or_default().to_ascii_uppercase()
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // `ESC [ ... m`
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Diagnostics whose place and words are right, but whose snapshot would
@@ -237,7 +195,13 @@ fn located_without_snapshot() {
         },
     ];
     for case in cases {
-        let files = [("story.ron", r#"Story(title: "T", start: "hall", flags: ["lit"])"#), ("a.ron", case.chapter)];
+        let files = [
+            (
+                "story.ron",
+                r#"Story(title: "T", start: "hall", flags: ["lit"])"#,
+            ),
+            ("a.ron", case.chapter),
+        ];
         let (diagnostics, sources) = match compile_strs(&files) {
             Ok(story) => (check::lint(&story), story.sources),
             Err(failure) => (failure.diagnostics, failure.sources),
@@ -262,14 +226,77 @@ fn located_without_snapshot() {
 fn syntax_error_in_one_chapter_leaves_the_others_alone() {
     let files = [
         ("story.ron", r#"Story(title: "T", start: "hall")"#),
-        ("a.ron", r#"Chapter(title: "One", scenes: [(id: "hall", title: "Hall", text: "x", ending: (id: "e", title: "E", kind: Good))])"#),
-        ("b.ron", "Chapter(title: \"Two\", scenes: [(id: \"cellar\",,)])"),
+        (
+            "a.ron",
+            r#"Chapter(title: "One", scenes: [(id: "hall", title: "Hall", text: "x", ending: (id: "e", title: "E", kind: Good))])"#,
+        ),
+        (
+            "b.ron",
+            "Chapter(title: \"Two\", scenes: [(id: \"cellar\",,)])",
+        ),
     ];
     let failure = compile_strs(&files).expect_err("b.ron is broken");
     let rendered = diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
     assert_eq!(failure.diagnostics.len(), 1, "{rendered}");
-    let (file, line, _) = failure.diagnostics[0].location(&failure.sources).expect("a location");
+    let (file, line, _) = failure.diagnostics[0]
+        .location(&failure.sources)
+        .expect("a location");
     assert_eq!((file.as_str(), line), ("b.ron", 1), "{rendered}");
+}
+
+// Helpers.
+
+/// What `callister check` prints for a story directory, without colour.
+fn check_output(dir: &Path) -> String {
+    match compile::load_dir(dir) {
+        Ok(story) => diagnostic::render_all(&check::lint(&story), &story.sources, false),
+        Err(failure) => diagnostic::render_all(&failure.diagnostics, &failure.sources, false),
+    }
+}
+
+/// The fixture directories, by name, in order.
+fn cases() -> Vec<(String, PathBuf)> {
+    let mut cases: Vec<(String, PathBuf)> = std::fs::read_dir(FIXTURES)
+        .unwrap_or_else(|e| panic!("cannot read `{FIXTURES}`: {e}"))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.is_dir())
+        .map(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("fixture names are UTF-8")
+                .to_string();
+            (name, path)
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// `e011_unknown_scene` is about `E011`.
+fn expected_code(name: &str) -> String {
+    name.split('_')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // `ESC [ ... m`
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Compiles in-memory files, each named by its path in the story directory.

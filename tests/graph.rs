@@ -25,10 +25,19 @@ fn coverage_overlay_marks_unreached_scenes() {
     let dot = render(&s, Format::Dot, Some(&unreached));
     let hidden = s.scene_by_id("vault").unwrap().index();
     // An ending scene: drawn among the endings, with a red border.
-    assert!(dot.contains(&format!("s{hidden} [shape=doubleoctagon")), "{dot}");
-    assert!(dot.contains("label=\"Rich\\n(good)\", color=red, penwidth=3]"), "{dot}");
+    assert!(
+        dot.contains(&format!("s{hidden} [shape=doubleoctagon")),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("label=\"Rich\\n(good)\", color=red, penwidth=3]"),
+        "{dot}"
+    );
     let mermaid = render(&s, Format::Mermaid, Some(&unreached));
-    assert!(mermaid.contains(&format!("class s{hidden} unreached")), "{mermaid}");
+    assert!(
+        mermaid.contains(&format!("class s{hidden} unreached")),
+        "{mermaid}"
+    );
     // The lint sees the graph edge; only the explorer knows it never opens.
     assert!(callister::check::lint(&s).is_empty());
 }

@@ -22,14 +22,21 @@ fn blessed_playthroughs_of_the_shipped_story() {
     for path in &plans {
         let plan = Plan::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
         let result = plan.replay(story.clone()).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().replace(".plan.ron", "");
+        let name = path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".plan.ron", "");
         if !result.failures.is_empty() {
             failures.push(format!("{name}: {}", result.failures.join("; ")));
             continue;
         }
         let expected = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap_or_default();
         if expected != result.transcript {
-            failures.push(format!("{name}: transcript differs\n{}", diff(&expected, &result.transcript)));
+            failures.push(format!(
+                "{name}: transcript differs\n{}",
+                diff(&expected, &result.transcript)
+            ));
         }
         if let Some(e) = result.state.ending(&story) {
             endings.insert(story.ending(e).id.clone());
@@ -37,7 +44,8 @@ fn blessed_playthroughs_of_the_shipped_story() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // One blessed playthrough per ending.
-    let all: std::collections::BTreeSet<String> = story.endings.iter().map(|e| e.id.clone()).collect();
+    let all: std::collections::BTreeSet<String> =
+        story.endings.iter().map(|e| e.id.clone()).collect();
     assert_eq!(endings, all, "endings without a blessed playthrough");
 }
 
@@ -58,7 +66,10 @@ fn the_shipped_story_checks_clean() {
     );
     // The embedded copy is the same story.
     let embedded = callister::embedded::story().unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
-    assert_eq!(embedded.fingerprint, story.fingerprint, "rebuild: the binary embeds an old scenes/");
+    assert_eq!(
+        embedded.fingerprint, story.fingerprint,
+        "rebuild: the binary embeds an old scenes/"
+    );
 }
 
 #[test]

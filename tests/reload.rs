@@ -37,7 +37,11 @@ fn reload_picks_up_an_edit_and_keeps_the_game() {
     assert!(out.contains("The Boat Shed"));
     let path = dir.path().join("shore.ron");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("Nets, a smell of tar", "Nets, a smell of creosote")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("Nets, a smell of tar", "Nets, a smell of creosote"),
+    )
+    .unwrap();
     let mut out = String::new();
     host.command(&mut session, &Command::Reload, &mut out);
     assert!(out.contains("Reloaded"), "{out}");
@@ -57,7 +61,10 @@ fn reload_with_errors_keeps_playing_the_old_version() {
     host.command(&mut session, &Command::Reload, &mut out);
     assert!(out.contains("error[E011]: unknown scene `flatz`"), "{out}");
     assert!(out.contains("did you mean `flats`?"), "{out}");
-    assert!(out.contains("still playing the version loaded before"), "{out}");
+    assert!(
+        out.contains("still playing the version loaded before"),
+        "{out}"
+    );
     let (out, _) = session.input("wade", &mut host);
     assert!(out.contains("The Flats"), "{out}");
 }

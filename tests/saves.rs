@@ -42,7 +42,13 @@ fn play(story: Story, keys: &[&str]) -> Session {
 }
 
 fn save_of(session: &Session) -> SaveFile {
-    SaveFile::capture(&session.story, &session.tree, session.story.start, 1_700_000_000, 60)
+    SaveFile::capture(
+        &session.story,
+        &session.tree,
+        session.story.start,
+        1_700_000_000,
+        60,
+    )
 }
 
 fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
@@ -57,7 +63,10 @@ fn round_trip_restores_the_tree_and_the_state() {
     let mut session = play(story.clone(), &["shed", "back", "wade"]);
     // A second branch.
     session.tree.undo(1);
-    let choice = session.story.choice_by_key(session.state().scene, "leave").unwrap();
+    let choice = session
+        .story
+        .choice_by_key(session.state().scene, "leave")
+        .unwrap();
     session.take(choice, RollMode::Random, &mut NoHost, &mut String::new());
     let save = save_of(&session);
     let text = save.to_ron();
@@ -97,7 +106,10 @@ fn corrupt_saves_are_refused_and_left_untouched() {
             })
             .collect();
         let path = write(dir.path(), "noise.ron", &bytes);
-        assert!(matches!(read_save(&path), Err(SaveError::Corrupt(..))), "round {round}");
+        assert!(
+            matches!(read_save(&path), Err(SaveError::Corrupt(..))),
+            "round {round}"
+        );
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
     // A newer format version.
@@ -125,7 +137,10 @@ fn a_save_of_another_story_is_refused() {
     let mut save = save_of(&session);
     save.story = "Another Story".into();
     let err = save.restore(&story, Path::new("s.ron")).unwrap_err();
-    assert!(err.to_string().contains("another story, “Another Story”"), "{err}");
+    assert!(
+        err.to_string().contains("another story, “Another Story”"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -158,21 +173,33 @@ fn story_edit_removed_variable_is_dropped_and_said() {
     let text = std::fs::read_to_string(&story_file).unwrap();
     std::fs::write(
         &story_file,
-        text.replace("        (id: \"dread\", initial: 0, min: 0, max: 10, hidden: true),\n", ""),
+        text.replace(
+            "        (id: \"dread\", initial: 0, min: 0, max: 10, hidden: true),\n",
+            "",
+        ),
     )
     .unwrap();
     let shore = dir.path().join("shore.ron");
     let text = std::fs::read_to_string(&shore).unwrap();
     std::fs::write(
         &shore,
-        text.replace("on_enter: [Give(\"key\"), Add(\"dread\", 1)],", "on_enter: [Give(\"key\")],")
-            .replace("adjust: [Per(\"dread\", -10), When(\"alive gull\", 20)],", "adjust: [When(\"alive gull\", 20)],"),
+        text.replace(
+            "on_enter: [Give(\"key\"), Add(\"dread\", 1)],",
+            "on_enter: [Give(\"key\")],",
+        )
+        .replace(
+            "adjust: [Per(\"dread\", -10), When(\"alive gull\", 20)],",
+            "adjust: [When(\"alive gull\", 20)],",
+        ),
     )
     .unwrap();
     let edited = load_dir(dir.path()).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
     assert!(edited.var_by_id("dread").is_none());
     let (tree, _, report) = save.restore(&edited, Path::new("s")).unwrap();
-    assert_eq!(report.notes, vec!["Dropped variables that the story no longer has: `dread`.".to_string()]);
+    assert_eq!(
+        report.notes,
+        vec!["Dropped variables that the story no longer has: `dread`.".to_string()]
+    );
     assert_eq!(edited.scene(tree.state().scene).id, "shore");
     assert!(tree.state().has(edited.item_by_id("key").unwrap()));
 }
@@ -193,7 +220,11 @@ fn story_edit_renamed_scene_resumes_at_the_last_valid_step() {
     assert_eq!(edited.scene(tree.state().scene).id, "sandbar");
     assert_eq!(tree.depth(), 3);
     assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
-    assert!(report.notes[0].contains("(`flats`) no longer exists"), "{:?}", report.notes);
+    assert!(
+        report.notes[0].contains("(`flats`) no longer exists"),
+        "{:?}",
+        report.notes
+    );
 }
 
 #[test]
@@ -216,7 +247,11 @@ fn story_edit_removed_choice_replays_as_far_as_it_fits() {
     let edited = load_dir(dir.path()).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
     let (tree, _, report) = save.restore(&edited, Path::new("s")).unwrap();
     assert_eq!(edited.scene(tree.state().scene).id, "shore");
-    assert_eq!(tree.depth(), 2, "resumed after the last step that still fits");
+    assert_eq!(
+        tree.depth(),
+        2,
+        "resumed after the last step that still fits"
+    );
     let note = report.notes.join(" ");
     assert!(note.contains("Replayed 2 of 3 steps"), "{note}");
     assert!(note.contains("no choice `wade`"), "{note}");
@@ -224,11 +259,35 @@ fn story_edit_removed_choice_replays_as_far_as_it_fits() {
 
 #[test]
 fn slot_names_are_checked() {
-    for bad in ["", "..", "../x", "a/b", "/etc/passwd", "con", "COM1", "profile", &"x".repeat(65), "a b", "é"] {
-        assert!(callister::save::check_slot(bad).is_err(), "{bad:?} accepted");
+    for bad in [
+        "",
+        "..",
+        "../x",
+        "a/b",
+        "/etc/passwd",
+        "con",
+        "COM1",
+        "profile",
+        &"x".repeat(65),
+        "a b",
+        "é",
+    ] {
+        assert!(
+            callister::save::check_slot(bad).is_err(),
+            "{bad:?} accepted"
+        );
     }
-    for good in ["quick", "autosave", "before-the-heart", "slot_2", &"x".repeat(64)] {
-        assert!(callister::save::check_slot(good).is_ok(), "{good:?} refused");
+    for good in [
+        "quick",
+        "autosave",
+        "before-the-heart",
+        "slot_2",
+        &"x".repeat(64),
+    ] {
+        assert!(
+            callister::save::check_slot(good).is_ok(),
+            "{good:?} refused"
+        );
     }
 }
 
@@ -245,9 +304,14 @@ fn atomic_write_child() {
     for i in 0..400u32 {
         session.tree.current = 0;
         let key = if i % 2 == 0 { "wade" } else { "leave" };
-        let choice = session.story.choice_by_key(session.state().scene, key).unwrap();
+        let choice = session
+            .story
+            .choice_by_key(session.state().scene, key)
+            .unwrap();
         let mut state = session.state().clone();
-        state.choose(&session.story, choice, RollMode::Random).unwrap();
+        state
+            .choose(&session.story, choice, RollMode::Random)
+            .unwrap();
         session.tree.push(
             callister::history::Step {
                 scene: "shore".into(),
@@ -276,7 +340,13 @@ fn killing_a_save_mid_write_keeps_the_previous_save() {
     let me = std::env::current_exe().unwrap();
     for round in 0..8u64 {
         let mut child = std::process::Command::new(&me)
-            .args(["--exact", "atomic_write_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "atomic_write_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("CALLISTER_KILL_TEST_DIR", dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
