@@ -301,15 +301,14 @@ fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> D
                         .join(", ")
                 ),
             };
-            let within = outer
-                .as_ref()
-                .map(|o| format!(" of `{o}`"))
-                .unwrap_or_default();
-            (
-                "E002",
-                format!("unknown variant `{found}`{within}"),
-                Some(help),
-            )
+            let message = match outer.as_deref() {
+                Some("Effect") => format!("unknown effect `{found}`"),
+                Some("Adjust") => format!("unknown check adjustment `{found}`"),
+                Some("EndingKind") => format!("unknown ending kind `{found}`"),
+                Some(o) => format!("unknown variant `{found}` of `{o}`"),
+                None => format!("unknown variant `{found}`"),
+            };
+            ("E002", message, Some(help))
         }
         E::ExceededRecursionLimit => (
             "E001",
@@ -475,7 +474,7 @@ impl Compiler<'_> {
         }
 
         // Scenes and endings: ids first, so that references resolve in any order.
-        let mut located: Vec<(ChapterId, Region, &RawScene)> = Vec::new();
+        let mut located: Vec<(ChapterId, Region, Span, &RawScene)> = Vec::new();
         let mut chapter_list = Vec::new();
         for (file, ch) in &chapters {
             let chapter = ChapterId(chapter_list.len() as u32);
@@ -517,11 +516,11 @@ impl Compiler<'_> {
                 );
                 self.check_id(&scene.id, id_span);
                 self.declare(Kind::Scene, &scene.id, id_span);
-                located.push((chapter, region, scene));
+                located.push((chapter, region, id_span, scene));
             }
         }
         let mut ending_list = Vec::new();
-        for (index, (_, region, scene)) in located.iter().enumerate() {
+        for (index, (_, region, _, scene)) in located.iter().enumerate() {
             if let Some(ending) = &scene.ending {
                 let span = self.span_of(*region, "id", &ending.id);
                 self.check_id(&ending.id, span);
@@ -543,7 +542,8 @@ impl Compiler<'_> {
         // Bodies.
         let mut scenes = Vec::new();
         let mut choices = Vec::new();
-        for (index, (chapter, region, raw)) in located.iter().enumerate() {
+        for (index, (chapter, region, scene_span, raw)) in located.iter().enumerate() {
+            let scene_span = *scene_span;
             let scene_id = SceneId(index as u32);
             let text = self.text(*region, "text", &raw.text);
             let on_enter = self.effects(*region, &raw.on_enter);
@@ -588,15 +588,6 @@ impl Compiler<'_> {
                     choices.push(choice);
                 }
             }
-            let scene_span = self
-                .sources
-                .get(region.file)
-                .find_field(region.start, region.end, "id", &raw.id)
-                .map_or(self.region_span(*region), |(s, e)| Span {
-                    file: region.file,
-                    start: s,
-                    end: e,
-                });
             if raw.ending.is_none() && raw.choices.is_empty() {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -1117,10 +1108,11 @@ impl Compiler<'_> {
                         start: at,
                         end: region.end,
                     };
-                    let base = self
-                        .sources
-                        .get(region.file)
-                        .find(at, region.end, "Say(")
+                    let say_at = self.sources.get(region.file).find(at, region.end, "Say(");
+                    if let Some((_, e)) = say_at {
+                        at = e;
+                    }
+                    let base = say_at
                         .map(|(_, e)| Region { start: e, ..sub })
                         .and_then(|r| {
                             let t = &self.sources.get(region.file).text[r.start..r.end];

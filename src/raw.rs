@@ -126,6 +126,7 @@ pub struct RawCheck {
 
 /// A change to a check's chance, applied in order before the roll.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename = "Adjust")]
 pub enum RawAdjust {
     /// `Per("heat", -2)`: add the variable's value times the factor.
     Per(String, i64),
@@ -145,6 +146,7 @@ pub struct RawBranch {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename = "Effect")]
 pub enum RawEffect {
     SetFlag(String),
     ClearFlag(String),
@@ -165,6 +167,7 @@ pub struct RawEnding {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "EndingKind")]
 pub enum RawEndingKind {
     Good,
     Bittersweet,

@@ -254,7 +254,11 @@ impl SaveFile {
         tree.current = 0;
         let replayed = replay(story, &mut tree, &self.log);
         let unchanged = self.fingerprint == story.fingerprint;
-        match (replayed, Snapshot::restore(&self.snapshot, story)) {
+        let mapped = Snapshot::restore(&self.snapshot, story).map(|(mut state, dropped)| {
+            state.seed = self.seed;
+            (state, dropped)
+        });
+        match (replayed, mapped) {
             (Ok(()), Ok((state, dropped))) => {
                 if !unchanged {
                     report.notes.extend(dropped);

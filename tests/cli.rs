@@ -344,3 +344,26 @@ fn unwritable_saves_directory_keeps_the_game_going() {
     assert!(stdout.contains("The Boat Shed"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "occupied");
 }
+
+#[test]
+fn transcript_on_and_off() {
+    let saves = tempfile::tempdir().unwrap();
+    let file = saves.path().join("t.txt");
+    let input = format!(
+        "transcript on {}\nshed\ntranscript off\nback\n",
+        file.display()
+    );
+    let (stdout, _, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        &input,
+        saves.path(),
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Transcript on"), "{stdout}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // What was shown and typed while it was on, and nothing after.
+    assert!(text.contains("> shed"), "{text}");
+    assert!(text.contains("The Boat Shed"), "{text}");
+    assert!(text.contains("> transcript off"), "{text}");
+    assert!(!text.contains("> back"), "{text}");
+}

@@ -134,8 +134,7 @@ fn located_without_snapshot() {
         help: Option<&'static str>,
     }
     let cases = [
-        // FIXME: the span of a scene is empty, so the caret marks only the
-        // first character of `hall` instead of all of it (E030, E031, W001).
+        // Scene diagnostics point at the scene's id (E030, E031, W001, W002).
         Case {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x"),
@@ -182,14 +181,13 @@ fn located_without_snapshot() {
             at: ("a.ron", 4, 11),
             help: Some("add a choice with `goto: \"vault\"`, or remove the scene"),
         },
-        // FIXME: the message names the Rust type, "unknown variant `SetFlg`
-        // of `RawEffect`", where an author expects "unknown effect `SetFlg`".
+        // An unknown effect is named as an effect, not as a Rust type.
         Case {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", on_enter: [SetFlg("lit")], ending: (id: "bare", title: "Bare", kind: Good)),
 ])"#,
             code: "E002",
-            message: None,
+            message: Some("unknown effect `SetFlg`"),
             at: ("a.ron", 2, 55),
             help: Some("did you mean `SetFlag`?"),
         },

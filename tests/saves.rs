@@ -360,3 +360,50 @@ fn killing_a_save_mid_write_keeps_the_previous_save() {
         assert_eq!(save.story, "The Lighthouse");
     }
 }
+
+/// Regression: loading into an edited story kept seed 0 instead of the save's.
+#[test]
+fn restoring_into_an_edited_story_keeps_the_seed() {
+    let dir = story_copy();
+    let story = load_dir(dir.path()).unwrap();
+    let session = play(story, &["shed", "back"]);
+    let save = save_of(&session);
+    let shore = dir.path().join("shore.ron");
+    let text = std::fs::read_to_string(&shore).unwrap();
+    std::fs::write(&shore, text.replace("Nets, a smell of tar", "Nets and tar")).unwrap();
+    let edited = load_dir(dir.path()).unwrap();
+    let (tree, _, _) = save.restore(&edited, Path::new("s")).unwrap();
+    assert_eq!(tree.state().seed, 7);
+    assert_eq!(tree.state().rng, session.state().rng);
+}
+
+/// Regression: with two choices keyed alike, replay took the first even when
+/// hidden; the prompt takes the first open one.
+#[test]
+fn replay_takes_the_open_choice_when_keys_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("story.ron"),
+        r#"Story(title: "Keys", start: "hall", flags: ["open"])"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.ron"),
+        r#"Chapter(title: "A", scenes: [
+    (id: "hall", title: "Hall", text: "x", choices: [
+        (key: "go", text: "Go through", when: "open", goto: "end"),
+        (key: "go", text: "Go round", goto: "yard"),
+    ]),
+    (id: "yard", title: "Yard", text: "y", choices: [(key: "back", text: "Back", effects: [SetFlag("open")], goto: "hall")]),
+    (id: "end", title: "End", text: "z", ending: (id: "end", title: "End", kind: Good)),
+])"#,
+    )
+    .unwrap();
+    let story = load_dir(dir.path()).unwrap();
+    let session = play(story.clone(), &["go"]);
+    let save = save_of(&session);
+    let (tree, _, report) = save.restore(&story, Path::new("s")).unwrap();
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(story.scene(tree.state().scene).id, "yard");
+    assert_eq!(tree.depth(), 1);
+}
