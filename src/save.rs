@@ -319,7 +319,11 @@ pub fn replay(story: &Story, tree: &mut Tree, log: &[Step]) -> Result<(), String
                 step.scene
             ));
         }
-        let Some(choice) = story.choice_by_key(state.scene, &step.key) else {
+        // As at the prompt: the first open choice with the key.
+        let open = state
+            .choices(story)
+            .find(|&c| story.choice(c).key == step.key);
+        let Some(choice) = open.or_else(|| story.choice_by_key(state.scene, &step.key)) else {
             return Err(format!(
                 "step {n}: scene `{here}` has no choice `{}` any more",
                 step.key
