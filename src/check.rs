@@ -210,7 +210,7 @@ pub fn walk_condition(c: &Condition, f: &mut dyn FnMut(&Condition)) {
 }
 
 /// Conditions anywhere in a text.
-fn text_each_condition(t: &Text, f: &mut dyn FnMut(&Condition)) {
+pub fn text_each_condition(t: &Text, f: &mut dyn FnMut(&Condition)) {
     fn walk(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
         for s in segments {
             if let Segment::If(c, a, b) = s {
@@ -232,7 +232,7 @@ fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
             };
             let (var, op, n) = match (a, b) {
                 (Operand::Var(v), Operand::Const(n)) => (*v, *op, *n),
-                (Operand::Const(n), Operand::Var(v)) => (*v, flip(*op), *n),
+                (Operand::Const(n), Operand::Var(v)) => (*v, op.flipped(), *n),
                 _ => return,
             };
             let decl = &story.variables[var.index()];
@@ -271,16 +271,6 @@ fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-    }
-}
-
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
     }
 }
 

@@ -15,9 +15,7 @@ use serde::Serialize;
 use crate::check::walk_condition;
 use crate::engine::{RollMode, State};
 use crate::plan::Plan;
-use crate::story::{
-    Action, Adjust, ChoiceId, Condition, Effect, Operand, SceneId, Segment, Story, Text,
-};
+use crate::story::{Action, Adjust, ChoiceId, Condition, Effect, Operand, SceneId, Story};
 
 pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
@@ -238,7 +236,7 @@ impl Windows {
                             reads[scene][v.index()].extend(boundaries(*op, *k));
                         }
                         (Operand::Const(k), Operand::Var(v)) => {
-                            reads[scene][v.index()].extend(boundaries(flip(*op), *k));
+                            reads[scene][v.index()].extend(boundaries(op.flipped(), *k));
                         }
                         _ => {
                             for o in [a, b] {
@@ -385,17 +383,6 @@ fn boundaries(op: crate::story::CmpOp, k: i64) -> Vec<i64> {
     }
 }
 
-fn flip(op: crate::story::CmpOp) -> crate::story::CmpOp {
-    use crate::story::CmpOp as C;
-    match op {
-        C::Lt => C::Gt,
-        C::Le => C::Ge,
-        C::Gt => C::Lt,
-        C::Ge => C::Le,
-        other => other,
-    }
-}
-
 impl Liveness {
     fn build(story: &Story, caps: &[Option<u32>]) -> Option<Liveness> {
         let (vars, flags, items, crew) = (
@@ -515,18 +502,7 @@ impl Liveness {
 
 /// Calls `f` on every condition in the story.
 pub fn for_each_condition(story: &Story, f: &mut dyn FnMut(&Condition)) {
-    fn text(t: &Text, f: &mut dyn FnMut(&Condition)) {
-        fn walk(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
-            for s in segments {
-                if let Segment::If(c, a, b) = s {
-                    f(c);
-                    walk(a, f);
-                    walk(b, f);
-                }
-            }
-        }
-        walk(&t.segments, f);
-    }
+    use crate::check::text_each_condition as text;
     fn effects(es: &[Effect], f: &mut dyn FnMut(&Condition)) {
         for e in es {
             if let Effect::Say(t) = e {
