@@ -622,6 +622,7 @@ impl Compiler<'_> {
                             .position(|x| x.id == e.id && x.scene == scene_id)
                     })
                     .map(|i| EndingId(i as u32)),
+                status: raw.status,
                 span: scene_span,
             });
         }

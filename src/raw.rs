@@ -91,6 +91,14 @@ pub struct RawScene {
     pub choices: Vec<RawChoice>,
     #[serde(default)]
     pub ending: Option<RawEnding>,
+    /// Whether the status bar (the visible variables) shows above the text;
+    /// `false` for scenes where the player is someone else.
+    #[serde(default = "yes")]
+    pub status: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

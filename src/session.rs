@@ -159,7 +159,7 @@ impl Session {
             self.paint(Style::new().bold().underline(), &view.title)
         );
         let bar = self.status_bar();
-        if !bar.is_empty() {
+        if !bar.is_empty() && self.story.scene(view.scene).status {
             let _ = writeln!(out, "{}", self.paint(Style::new().dimmed(), &bar));
         }
         out.push('\n');

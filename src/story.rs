@@ -91,6 +91,8 @@ pub struct Scene {
     pub on_enter: Vec<Effect>,
     pub choices: Vec<ChoiceId>,
     pub ending: Option<EndingId>,
+    /// Whether the status bar shows in this scene.
+    pub status: bool,
     pub span: Span,
 }
 
