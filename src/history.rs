@@ -120,7 +120,12 @@ impl Tree {
 
     /// The steps from the root to the current node: the event log.
     pub fn log(&self) -> Vec<Step> {
-        self.path()
+        self.log_to(self.current)
+    }
+
+    /// The steps from the root to `node`.
+    pub fn log_to(&self, node: usize) -> Vec<Step> {
+        self.path_to(node)
             .iter()
             .filter_map(|&n| self.nodes[n].step.clone())
             .collect()

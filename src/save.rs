@@ -159,17 +159,12 @@ impl SaveFile {
         played_secs: u64,
     ) -> SaveFile {
         let state = tree.state();
-        let current_leafs = tree.path();
+        let current_path = tree.path();
         let branches = tree
             .leaves()
             .into_iter()
-            .filter(|l| !current_leafs.contains(l))
-            .map(|l| {
-                tree.path_to(l)
-                    .iter()
-                    .filter_map(|&n| tree.nodes[n].step.clone())
-                    .collect()
-            })
+            .filter(|l| !current_path.contains(l))
+            .map(|l| tree.log_to(l))
             .collect();
         SaveFile {
             version: FORMAT_VERSION,

@@ -1190,16 +1190,7 @@ fn round_trip(story: &Story, tree: &Tree) -> (Tree, Vec<String>) {
 
 /// The log of every branch, sorted.
 fn leaf_logs(tree: &Tree) -> Vec<Vec<Step>> {
-    let mut logs: Vec<Vec<Step>> = tree
-        .leaves()
-        .into_iter()
-        .map(|l| {
-            tree.path_to(l)
-                .iter()
-                .filter_map(|&n| tree.nodes[n].step.clone())
-                .collect()
-        })
-        .collect();
+    let mut logs: Vec<Vec<Step>> = tree.leaves().into_iter().map(|l| tree.log_to(l)).collect();
     logs.sort_by_key(|log| format!("{log:?}"));
     logs
 }
