@@ -5,8 +5,8 @@
 //! can change what happens next. It drives the engine itself (`advance`), so
 //! what it proves holds for the game as played.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet};
+use std::hash::Hasher;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -37,6 +37,123 @@ pub struct Report {
     /// Scenes where a reachable state has no open choice, with the
     /// shortest path there.
     pub soft_locks: Vec<(SceneId, Vec<PathStep>)>,
+    /// Distinct states visited in each scene.
+    pub scene_states: Vec<u32>,
+    /// Bytes held by the deduplication set at the end (its table, not the
+    /// frontier or the parent links).
+    pub dedup_bytes: usize,
+    /// When cut off: where the unexplored states wait, and what tells them
+    /// apart. Busiest scene first.
+    pub frontier: Vec<Crowd>,
+}
+
+/// A scene with many states waiting in the frontier, and the parts of the
+/// state that vary among them: what multiplies the state space there.
+#[derive(Debug, Clone)]
+pub struct Crowd {
+    pub scene: SceneId,
+    pub states: usize,
+    /// Each part that takes more than one value, most values first.
+    pub varying: Vec<Varying>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Varying {
+    /// `credits`, `flag x`, `item x`, `dead x`, `once scene.key`, `visits(x)`.
+    pub part: String,
+    /// How many different values it takes among the crowd.
+    pub values: usize,
+    /// For a variable: how many of its values the story can still tell
+    /// apart from this scene (`None`: all of them, it is kept exact).
+    pub ahead: Option<usize>,
+    pub variable: bool,
+}
+
+/// How many crowded scenes a cut-off report names.
+const CROWDS: usize = 5;
+
+fn crowds(
+    story: &Story,
+    norm: &Normaliser,
+    packer: &Packer,
+    template: &State,
+    queue: &[u8],
+) -> Vec<Crowd> {
+    let mut by_scene: HashMap<SceneId, Vec<State>> = HashMap::new();
+    for bytes in queue.chunks_exact(packer.stride) {
+        let mut s = template.clone();
+        s.visits.fill(0);
+        packer.unpack(bytes, &mut s);
+        by_scene.entry(s.scene).or_default().push(s);
+    }
+    let mut busiest: Vec<(SceneId, Vec<State>)> = by_scene.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    busiest.retain(|(_, states)| states.len() > 1);
+    busiest.truncate(CROWDS);
+    busiest
+        .into_iter()
+        .map(|(scene, states)| {
+            let mut varying = Vec::new();
+            for (i, v) in story.variables.iter().enumerate() {
+                let values: HashSet<i64> = states.iter().map(|s| s.vars[i]).collect();
+                if values.len() > 1 {
+                    varying.push(Varying {
+                        part: v.id.clone(),
+                        values: values.len(),
+                        ahead: norm.cells(scene, i),
+                        variable: true,
+                    });
+                }
+            }
+            let mut part = |name: String, values: HashSet<i64>| {
+                if values.len() > 1 {
+                    varying.push(Varying {
+                        part: name,
+                        values: values.len(),
+                        ahead: None,
+                        variable: false,
+                    });
+                }
+            };
+            let bits = |name: &str, id: &str, get: &dyn Fn(&State) -> bool| {
+                (
+                    format!("{name} {id}"),
+                    states.iter().map(|s| i64::from(get(s))).collect(),
+                )
+            };
+            for (i, f) in story.flags.iter().enumerate() {
+                let (n, v) = bits("flag", &f.id, &|s| s.flags.get(i));
+                part(n, v);
+            }
+            for (i, it) in story.items.iter().enumerate() {
+                let (n, v) = bits("item", &it.id, &|s| s.items.get(i));
+                part(n, v);
+            }
+            for (i, c) in story.crew.iter().enumerate() {
+                let (n, v) = bits("dead", &c.id, &|s| s.dead.get(i));
+                part(n, v);
+            }
+            for (i, c) in story.choices.iter().enumerate() {
+                if c.once {
+                    let id = format!("{}.{}", story.scene(c.scene).id, c.key);
+                    let (n, v) = bits("once", &id, &|s| s.used.get(i));
+                    part(n, v);
+                }
+            }
+            for (i, sc) in story.scenes.iter().enumerate() {
+                part(
+                    format!("visits({})", sc.id),
+                    states.iter().map(|s| i64::from(s.visits[i])).collect(),
+                );
+            }
+            varying.sort_by(|a, b| b.values.cmp(&a.values).then(a.part.cmp(&b.part)));
+            Crowd {
+                scene,
+                states: states.len(),
+                varying,
+            }
+        })
+        .collect()
 }
 
 /// What makes two states play the same from here on.
@@ -133,81 +250,29 @@ impl Normaliser {
         }
     }
 
-    pub fn normalise(&self, state: &mut State) {
-        for (v, cap) in state.visits.iter_mut().zip(&self.caps) {
-            *v = match cap {
-                Some(c) => (*v).min(*c),
-                None => 0,
-            };
-        }
-        state.turn = 0;
-        if let Some(w) = &self.windows {
-            for (v, cuts) in w.cuts[state.scene.index()].iter().enumerate() {
-                if let Some(cuts) = cuts {
-                    let x = state.vars[v];
-                    // The lowest value of x's cell: the last cut at or below x.
-                    let i = cuts.partition_point(|&c| c <= x);
-                    state.vars[v] = if i == 0 {
-                        story_min(cuts, x)
-                    } else {
-                        cuts[i - 1]
-                    };
-                }
-            }
-        }
-        let Some(l) = &self.live else { return };
-        let row = &l.bits[state.scene.index() * l.words..][..l.words];
-        let on = |i: usize| row[i / 64] & (1 << (i % 64)) != 0;
-        for i in 0..l.vars {
-            if !on(i) {
-                state.vars[i] = 0;
-            }
-        }
-        for i in 0..l.flags {
-            if !on(l.vars + i) {
-                state.flags.set(i, false);
-            }
-        }
-        for i in 0..l.items {
-            if !on(l.vars + l.flags + i) {
-                state.items.set(i, false);
-            }
-        }
-        for i in 0..l.crew {
-            if !on(l.vars + l.flags + l.items + i) {
-                state.dead.set(i, false);
-            }
-        }
-        for (c, slot) in l.once.iter().enumerate() {
-            if let Some(bit) = slot
-                && !on(*bit)
-            {
-                state.used.set(c, false);
-            }
-        }
-        for (s, slot) in l.visits.iter().enumerate() {
-            if let Some(bit) = slot
-                && !on(*bit)
-            {
-                state.visits[s] = 0;
-            }
-        }
+    /// How many cells the variable's values fall into at a scene (`None`:
+    /// kept exact), for reports.
+    pub fn cells(&self, scene: SceneId, var: usize) -> Option<usize> {
+        let w = self.windows.as_ref()?;
+        w.cuts[scene.index()][var].as_ref().map(Vec::len)
     }
 
-    pub fn key(state: &State) -> u128 {
-        let mut a = std::collections::hash_map::DefaultHasher::new();
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        0xA5u8.hash(&mut b);
-        for h in [&mut a, &mut b] {
-            state.scene.hash(h);
-            state.vars.hash(h);
-            state.flags.hash(h);
-            state.items.hash(h);
-            state.dead.hash(h);
-            state.visits.hash(h);
-            state.used.hash(h);
+    /// The representative of `x`'s cell for variable `v` at `scene`: the
+    /// lowest value of the cell (the last cut at or below `x`).
+    fn window(&self, scene: SceneId, v: usize, x: i64) -> i64 {
+        let Some(cuts) = self
+            .windows
+            .as_ref()
+            .and_then(|w| w.cuts[scene.index()][v].as_deref())
+        else {
+            return x;
+        };
+        let i = cuts.partition_point(|&c| c <= x);
+        if i == 0 {
+            story_min(cuts, x)
+        } else {
+            cuts[i - 1]
         }
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
     }
 }
 
@@ -249,6 +314,7 @@ impl Windows {
                 }
             });
         };
+        let mut per_reads: Vec<(usize, usize, i64)> = Vec::new();
         for (si, scene) in story.scenes.iter().enumerate() {
             for &c in &scene.choices {
                 let choice = story.choice(c);
@@ -257,16 +323,30 @@ impl Windows {
                 }
                 if let Action::Check(check) = &choice.action {
                     for a in &check.adjust {
-                        match a {
-                            Adjust::Per(v, _) => exact[v.index()] = true,
-                            Adjust::When(cond, _) => note(cond, si, &mut exact),
+                        if let Adjust::When(cond, _) = a {
+                            note(cond, si, &mut exact);
                         }
                     }
+                    per_boundaries(check, &mut |v, b| per_reads.push((si, v, b)), &mut exact);
                 }
             }
         }
-        // Edges: (from, to, per variable: Some(net add) or None after a SetVar).
-        let mut edges: Vec<(usize, usize, Vec<Option<i64>>)> = Vec::new();
+        for (si, v, b) in per_reads {
+            reads[si][v].push(b);
+        }
+        // `once` choices get a bit each (the first 64; later ones are
+        // treated as repeatable, which only adds cuts).
+        let mut once_bit: Vec<u64> = vec![0; story.choices.len()];
+        let mut next_bit = 0;
+        for (ci, choice) in story.choices.iter().enumerate() {
+            if choice.once && next_bit < 64 {
+                once_bit[ci] = 1 << next_bit;
+                next_bit += 1;
+            }
+        }
+        // Edges: (from, to, per variable: Some(net add) or None after a
+        // SetVar, and the `once` bit of the choice taken).
+        let mut edges: Vec<(usize, usize, Vec<Option<i64>>, u64)> = Vec::new();
         for (si, scene) in story.scenes.iter().enumerate() {
             for &c in &scene.choices {
                 let choice = story.choice(c);
@@ -294,16 +374,20 @@ impl Windows {
                             _ => {}
                         }
                     }
-                    edges.push((si, target.index(), delta));
+                    edges.push((si, target.index(), delta, once_bit[c.index()]));
                 }
             }
         }
         let mut preds: Vec<Vec<usize>> = vec![Vec::new(); story.scenes.len()];
-        for (i, (_, to, _)) in edges.iter().enumerate() {
+        for (i, (_, to, _, _)) in edges.iter().enumerate() {
             preds[*to].push(i);
         }
         // Fixpoint: cuts(s) = reads(s) ∪ shift(cuts(t), -Δ) over edges s → t.
-        let mut cuts: Vec<Vec<std::collections::BTreeSet<i64>>> = reads
+        // Each cut carries the `once` choices its path used, so a shop of
+        // `once` purchases in a loop adds each price at most once instead of
+        // over and over; a cut with a smaller set of used choices subsumes
+        // the same cut with a larger one.
+        let mut cuts: Vec<Vec<Cuts>> = reads
             .iter()
             .map(|per_var| {
                 per_var
@@ -311,10 +395,13 @@ impl Windows {
                     .enumerate()
                     .map(|(v, bs)| {
                         let decl = &story.variables[v];
-                        bs.iter()
-                            .copied()
-                            .filter(|b| *b > decl.min && *b <= decl.max)
-                            .collect()
+                        let mut set = Cuts::new();
+                        for &b in bs {
+                            if b > decl.min && b <= decl.max {
+                                insert_cut(&mut set, b, 0);
+                            }
+                        }
+                        set
                     })
                     .collect()
             })
@@ -322,23 +409,31 @@ impl Windows {
         let mut total: usize = cuts.iter().flatten().map(|c| c.len()).sum();
         let mut work: Vec<usize> = (0..story.scenes.len()).collect();
         let mut queued = vec![true; story.scenes.len()];
+        let mut shifted: Vec<(i64, u64)> = Vec::new();
         while let Some(t) = work.pop() {
             queued[t] = false;
             for &e in &preds[t] {
-                let (from, _, delta) = &edges[e];
+                let (from, _, delta, bit) = &edges[e];
                 let mut changed = false;
                 for v in 0..nv {
                     let (Some(d), false) = (delta[v], exact[v]) else {
                         continue;
                     };
                     let decl = &story.variables[v];
-                    let shifted: Vec<i64> = cuts[t][v]
-                        .iter()
-                        .map(|c| c.saturating_sub(d))
-                        .filter(|c| *c > decl.min && *c <= decl.max)
-                        .collect();
-                    for c in shifted {
-                        if cuts[*from][v].insert(c) {
+                    shifted.clear();
+                    for (&c, masks) in &cuts[t][v] {
+                        let c = c.saturating_sub(d);
+                        if c <= decl.min || c > decl.max {
+                            continue;
+                        }
+                        for &m in masks {
+                            if m & bit == 0 {
+                                shifted.push((c, m | bit));
+                            }
+                        }
+                    }
+                    for &(c, m) in &shifted {
+                        if insert_cut(&mut cuts[*from][v], c, m) {
                             changed = true;
                             total += 1;
                         }
@@ -362,13 +457,100 @@ impl Windows {
                         .enumerate()
                         .map(|(v, set)| {
                             (!exact[v]).then(|| {
-                                std::iter::once(story.variables[v].min).chain(set).collect()
+                                std::iter::once(story.variables[v].min)
+                                    .chain(set.into_keys())
+                                    .collect()
                             })
                         })
                         .collect()
                 })
                 .collect(),
         })
+    }
+}
+
+/// Cuts of one variable at one scene: each critical value with the minimal
+/// sets of `once` choices used on the paths that make it critical.
+type Cuts = std::collections::BTreeMap<i64, Vec<u64>>;
+
+/// Adds a cut unless a cut at the same value with a subset of its used
+/// choices is there (it allows every path this one does). True if added.
+fn insert_cut(cuts: &mut Cuts, value: i64, mask: u64) -> bool {
+    let masks = cuts.entry(value).or_default();
+    if masks.iter().any(|&m| m & !mask == 0) {
+        return false;
+    }
+    masks.retain(|&m| m & mask != mask);
+    masks.push(mask);
+    true
+}
+
+/// Where a `Per(v, k)` adjustment can change what a check can do.
+///
+/// The explorer follows both outcomes of every check whose chance is
+/// strictly between 0 and 100, so a variable read by `Per` matters only
+/// where it pushes the chance to 0 or to 100. With one `Per` and a few
+/// `When`s, those points are `(0 - base - S) / k` and `(100 - base - S) / k`
+/// for every sum `S` of `When` bonuses; otherwise the variable stays exact.
+fn per_boundaries(
+    check: &crate::story::Check,
+    read: &mut dyn FnMut(usize, i64),
+    exact: &mut [bool],
+) {
+    let pers: Vec<(usize, i64)> = check
+        .adjust
+        .iter()
+        .filter_map(|a| match a {
+            Adjust::Per(v, k) => Some((v.index(), *k)),
+            Adjust::When(..) => None,
+        })
+        .collect();
+    let whens: Vec<i64> = check
+        .adjust
+        .iter()
+        .filter_map(|a| match a {
+            Adjust::When(_, n) => Some(*n),
+            Adjust::Per(..) => None,
+        })
+        .collect();
+    match pers.as_slice() {
+        [] => {}
+        [(v, k)] if whens.len() <= 10 => {
+            let k = i128::from(*k);
+            if k == 0 {
+                return;
+            }
+            let floor = |a: i128| {
+                if k > 0 {
+                    a.div_euclid(k)
+                } else {
+                    (-a).div_euclid(-k)
+                }
+            };
+            let ceil = |a: i128| -floor(-a);
+            for subset in 0..1u32 << whens.len() {
+                let s: i128 = whens
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset & (1 << i) != 0)
+                    .map(|(_, n)| i128::from(*n))
+                    .sum();
+                for edge in [0, 100] {
+                    let n = edge - i128::from(check.chance) - s;
+                    for b in [floor(n) + 1, ceil(n)] {
+                        read(
+                            *v,
+                            b.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+                        );
+                    }
+                }
+            }
+        }
+        _ => {
+            for (v, _) in pers {
+                exact[v] = true;
+            }
+        }
     }
 }
 
@@ -469,35 +651,93 @@ impl Liveness {
             }
         }
         // Live at a scene: read there, or live at any scene it leads to.
-        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); story.scenes.len()];
-        for (si, scene) in story.scenes.iter().enumerate() {
-            for &c in &scene.choices {
-                for t in story.targets(c) {
-                    preds[t.index()].push(si);
+        // Scenes of one strongly connected component share their set; the
+        // components come out of Tarjan's algorithm successors first, so
+        // one pass in that order is the fixpoint: linear in the graph.
+        let succ: Vec<Vec<usize>> = story
+            .scenes
+            .iter()
+            .map(|scene| {
+                scene
+                    .choices
+                    .iter()
+                    .flat_map(|&c| story.targets(c))
+                    .map(SceneId::index)
+                    .collect()
+            })
+            .collect();
+        let mut row = vec![0u64; words];
+        for component in strongly_connected(&succ) {
+            row.fill(0);
+            for &s in &component {
+                for (w, r) in row.iter_mut().enumerate() {
+                    *r |= l.bits[s * words + w];
                 }
-            }
-        }
-        let mut work: Vec<usize> = (0..story.scenes.len()).collect();
-        let mut queued = vec![true; story.scenes.len()];
-        while let Some(t) = work.pop() {
-            queued[t] = false;
-            for &p in &preds[t] {
-                let mut changed = false;
-                for w in 0..words {
-                    let add = l.bits[t * words + w] & !l.bits[p * words + w];
-                    if add != 0 {
-                        l.bits[p * words + w] |= add;
-                        changed = true;
+                for &t in &succ[s] {
+                    for (w, r) in row.iter_mut().enumerate() {
+                        *r |= l.bits[t * words + w];
                     }
                 }
-                if changed && !queued[p] {
-                    queued[p] = true;
-                    work.push(p);
-                }
+            }
+            for &s in &component {
+                l.bits[s * words..(s + 1) * words].copy_from_slice(&row);
             }
         }
         Some(l)
     }
+}
+
+/// The strongly connected components of a graph, each after every
+/// component it can reach (Tarjan's algorithm, without recursion).
+fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const NONE: usize = usize::MAX;
+    let n = succ.len();
+    let (mut index, mut low) = (vec![NONE; n], vec![0; n]);
+    let mut on_stack = vec![false; n];
+    let (mut stack, mut out) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    // Each frame: a node and how many of its successors are done.
+    let mut frames: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != NONE {
+            continue;
+        }
+        frames.push((root, 0));
+        while let Some(&mut (v, ref mut i)) = frames.last_mut() {
+            if *i == 0 && index[v] == NONE {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = succ[v].get(*i) {
+                *i += 1;
+                if index[w] == NONE {
+                    frames.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some(&(parent, _)) = frames.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                out.push(component);
+            }
+        }
+    }
+    out
 }
 
 /// Calls `f` on every condition in the story.
@@ -536,7 +776,374 @@ pub fn for_each_condition(story: &Story, f: &mut dyn FnMut(&Condition)) {
     }
 }
 
+/// A normalised state packed into a fixed number of bytes.
+///
+/// The explorer keeps its frontier packed (a few dozen bytes a state
+/// instead of a `State` with five heap vectors) and deduplicates by a
+/// 128-bit hash of the packed bytes. Only what the normaliser can leave
+/// non-zero is packed: the variables (each in as few bytes as its range
+/// needs), flags, items, dead crew, the `once` choices, and the visit
+/// counts that conditions read.
+struct Packer {
+    stride: usize,
+    /// Per variable: byte offset, width in bytes, the variable's minimum.
+    vars: Vec<(usize, usize, i64)>,
+    /// (offset, words) of flags, items and dead crew.
+    sets: [(usize, usize); 3],
+    /// `once` choices in order, and where their bits start.
+    once: Vec<usize>,
+    once_at: usize,
+    /// Visit-tracked scenes: scene, byte offset, width, saturation cap.
+    visits: Vec<(usize, usize, usize, u32)>,
+    /// Per scene, `stride` bytes: the bits of the parts still live there
+    /// (the rest are zeroed). `None` when the story is too large for it.
+    live: Option<Vec<u8>>,
+}
+
+/// Past this many bytes, the per-scene liveness masks are not built.
+const MASK_BUDGET: usize = 64 * 1024 * 1024;
+
+impl Packer {
+    fn new(story: &Story, norm: &Normaliser) -> Packer {
+        let mut at = 4; // the scene
+        let vars = story
+            .variables
+            .iter()
+            .map(|v| {
+                let range = (i128::from(v.max) - i128::from(v.min)).max(0);
+                let width = match range {
+                    0..=0xFF => 1,
+                    0x100..=0xFFFF => 2,
+                    0x1_0000..=0xFFFF_FFFF => 4,
+                    _ => 8,
+                };
+                at += width;
+                (at - width, width, v.min)
+            })
+            .collect();
+        let mut set = |len: usize| {
+            let words = len.div_ceil(64);
+            at += words * 8;
+            (at - words * 8, words)
+        };
+        let sets = [
+            set(story.flags.len()),
+            set(story.items.len()),
+            set(story.crew.len()),
+        ];
+        let once: Vec<usize> = (0..story.choices.len())
+            .filter(|&c| story.choices[c].once)
+            .collect();
+        let once_at = at;
+        at += once.len().div_ceil(8);
+        let visits: Vec<(usize, usize, usize, u32)> = norm
+            .caps
+            .iter()
+            .enumerate()
+            .filter_map(|(s, cap)| {
+                let cap = (*cap)?;
+                let width = if cap <= 0xFF { 1 } else { 4 };
+                at += width;
+                Some((s, at - width, width, cap))
+            })
+            .collect();
+        let mut packer = Packer {
+            stride: at,
+            vars,
+            sets,
+            once,
+            once_at,
+            visits,
+            live: None,
+        };
+        packer.live = norm.live.as_ref().and_then(|l| packer.masks(story, l));
+        packer
+    }
+
+    /// Turns the liveness table's component bits into byte masks over the
+    /// packed layout.
+    fn masks(&self, story: &Story, l: &Liveness) -> Option<Vec<u8>> {
+        let stride = self.stride;
+        if story.scenes.len().saturating_mul(stride) > MASK_BUDGET {
+            return None;
+        }
+        let mut masks = vec![0u8; story.scenes.len() * stride];
+        for (si, mask) in masks.chunks_exact_mut(stride).enumerate() {
+            let row = &l.bits[si * l.words..][..l.words];
+            let on = |i: usize| row[i / 64] & (1 << (i % 64)) != 0;
+            mask[..4].fill(0xFF);
+            for (v, &(at, width, _)) in self.vars.iter().enumerate() {
+                if on(v) {
+                    mask[at..at + width].fill(0xFF);
+                }
+            }
+            let firsts = [l.vars, l.vars + l.flags, l.vars + l.flags + l.items];
+            for ((&(at, _), len), first) in
+                self.sets.iter().zip([l.flags, l.items, l.crew]).zip(firsts)
+            {
+                for i in 0..len {
+                    if on(first + i) {
+                        mask[at + i / 8] |= 1 << (i % 8);
+                    }
+                }
+            }
+            for (i, &c) in self.once.iter().enumerate() {
+                if l.once[c].is_some_and(on) {
+                    mask[self.once_at + i / 8] |= 1 << (i % 8);
+                }
+            }
+            for &(s, at, width, _) in &self.visits {
+                if l.visits[s].is_some_and(on) {
+                    mask[at..at + width].fill(0xFF);
+                }
+            }
+        }
+        Some(masks)
+    }
+
+    /// Packs a state, normalised: each variable replaced by its cell's
+    /// representative, visit counts saturated, and every part that is no
+    /// longer live at the scene zeroed.
+    fn pack(&self, norm: &Normaliser, state: &State, out: &mut [u8]) {
+        out.fill(0);
+        out[..4].copy_from_slice(&state.scene.0.to_le_bytes());
+        for (v, &(at, width, min)) in self.vars.iter().enumerate() {
+            let x = norm.window(state.scene, v, state.vars[v]);
+            put(out, at, width, x.wrapping_sub(min) as u64);
+        }
+        for (bits, &(at, words)) in [&state.flags, &state.items, &state.dead]
+            .into_iter()
+            .zip(&self.sets)
+        {
+            for (w, word) in bits.0.iter().take(words).enumerate() {
+                put(out, at + w * 8, 8, *word);
+            }
+        }
+        for (i, &c) in self.once.iter().enumerate() {
+            if state.used.get(c) {
+                out[self.once_at + i / 8] |= 1 << (i % 8);
+            }
+        }
+        for &(s, at, width, cap) in &self.visits {
+            put(out, at, width, u64::from(state.visits[s].min(cap)));
+        }
+        if let Some(live) = &self.live {
+            let mask = &live[state.scene.index() * self.stride..][..self.stride];
+            for (b, m) in out.iter_mut().zip(mask) {
+                *b &= m;
+            }
+        }
+    }
+
+    /// Fills `state` from packed bytes. Visit counts of untracked scenes
+    /// are left as they were: nothing reads them.
+    fn unpack(&self, bytes: &[u8], state: &mut State) {
+        let word = |at: usize| get(bytes, at, 8);
+        state.scene = read_scene(bytes);
+        for (v, &(at, width, min)) in self.vars.iter().enumerate() {
+            state.vars[v] = min.wrapping_add(get(bytes, at, width) as i64);
+        }
+        for (bits, &(at, words)) in [&mut state.flags, &mut state.items, &mut state.dead]
+            .into_iter()
+            .zip(&self.sets)
+        {
+            for w in 0..words {
+                bits.0[w] = word(at + w * 8);
+            }
+        }
+        for (i, &c) in self.once.iter().enumerate() {
+            state
+                .used
+                .set(c, bytes[self.once_at + i / 8] & (1 << (i % 8)) != 0);
+        }
+        for &(s, at, width, _) in &self.visits {
+            state.visits[s] = get(bytes, at, width) as u32;
+        }
+        state.turn = 0;
+    }
+
+    /// Copies what the packing keeps from `from` into `to`: a cheap reset
+    /// of a scratch state between two successors of the same state.
+    fn restore(&self, from: &State, to: &mut State) {
+        to.scene = from.scene;
+        to.vars.copy_from_slice(&from.vars);
+        for (a, b) in [
+            (&mut to.flags, &from.flags),
+            (&mut to.items, &from.items),
+            (&mut to.dead, &from.dead),
+        ] {
+            a.0.copy_from_slice(&b.0);
+        }
+        for &c in &self.once {
+            to.used.set(c, from.used.get(c));
+        }
+        for &(s, _, _, _) in &self.visits {
+            to.visits[s] = from.visits[s];
+        }
+    }
+}
+
+/// Writes the low `width` bytes of `x` (1, 2, 4 or 8), little-endian.
+#[inline]
+fn put(out: &mut [u8], at: usize, width: usize, x: u64) {
+    match width {
+        1 => out[at] = x as u8,
+        2 => out[at..at + 2].copy_from_slice(&(x as u16).to_le_bytes()),
+        4 => out[at..at + 4].copy_from_slice(&(x as u32).to_le_bytes()),
+        _ => out[at..at + 8].copy_from_slice(&x.to_le_bytes()),
+    }
+}
+
+/// Reads what `put` wrote.
+#[inline]
+fn get(bytes: &[u8], at: usize, width: usize) -> u64 {
+    let mut b = [0u8; 8];
+    match width {
+        1 => return u64::from(bytes[at]),
+        2 => b[..2].copy_from_slice(&bytes[at..at + 2]),
+        4 => b[..4].copy_from_slice(&bytes[at..at + 4]),
+        _ => b.copy_from_slice(&bytes[at..at + 8]),
+    }
+    u64::from_le_bytes(b)
+}
+
+/// A 128-bit hash of packed bytes: two independent lanes of folded 64-bit
+/// multiplies (wyhash's mixing step). Not cryptographic; with n states the
+/// chance that two distinct states collide is about n² / 2¹²⁹.
+fn hash128(bytes: &[u8]) -> u128 {
+    const P: [u64; 4] = [
+        0xa076_1d64_78bd_642f,
+        0xe703_7ed1_a0b4_28db,
+        0x8ebc_6af0_9c88_c6e3,
+        0x5899_65cc_7537_4cc3,
+    ];
+    fn mix(a: u64, b: u64) -> u64 {
+        let r = u128::from(a) * u128::from(b);
+        (r as u64) ^ ((r >> 64) as u64)
+    }
+    let (mut a, mut b) = (P[0] ^ bytes.len() as u64, P[2]);
+    for chunk in bytes.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        a = mix(w ^ P[1], a ^ P[0]);
+        b = mix(w ^ P[3], b ^ P[2]).rotate_left(17);
+    }
+    (u128::from(mix(a, P[3])) << 64) | u128::from(mix(b ^ 0x9e37_79b9_7f4a_7c15, P[1]))
+}
+
+/// The deduplication set's hasher: keys are already hashes.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+type KeySet = HashSet<u128, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// What expanding one state found.
+enum Visit {
+    Ending(usize),
+    Locked,
+    Expanded,
+}
+
+/// The result of expanding a batch of packed states on one thread.
+struct Expansion {
+    /// For each state of the batch, in order.
+    visits: Vec<Visit>,
+    /// Successors in order: key, parent (index in the batch), step, and
+    /// the packed bytes in `bytes`.
+    next: Vec<(u128, u32, PathStep)>,
+    bytes: Vec<u8>,
+    choices_taken: Vec<ChoiceId>,
+}
+
+struct Expander<'a> {
+    story: &'a Story,
+    norm: &'a Normaliser,
+    packer: &'a Packer,
+    template: &'a State,
+}
+
+impl Expander<'_> {
+    fn expand(&self, batch: &[u8]) -> Expansion {
+        let stride = self.packer.stride;
+        let mut out = Expansion {
+            visits: Vec::with_capacity(batch.len() / stride),
+            next: Vec::new(),
+            bytes: Vec::new(),
+            choices_taken: Vec::new(),
+        };
+        let mut state = self.template.clone();
+        let mut next = self.template.clone();
+        let mut choices: Vec<ChoiceId> = Vec::new();
+        for (i, bytes) in batch.chunks_exact(stride).enumerate() {
+            self.packer.unpack(bytes, &mut state);
+            if let Some(e) = state.ending(self.story) {
+                out.visits.push(Visit::Ending(e.index()));
+                continue;
+            }
+            choices.clear();
+            choices.extend(state.choices(self.story));
+            if choices.is_empty() {
+                out.visits.push(Visit::Locked);
+                continue;
+            }
+            out.visits.push(Visit::Expanded);
+            for &c in &choices {
+                out.choices_taken.push(c);
+                // A check branches both ways, unless its chance rules one out.
+                let outcomes: &[Option<bool>] = match &self.story.choice(c).action {
+                    Action::Goto(_) => &[None],
+                    Action::Check(check) => match state.chance(self.story, check) {
+                        0 => &[Some(false)],
+                        100 => &[Some(true)],
+                        _ => &[Some(true), Some(false)],
+                    },
+                };
+                for &outcome in outcomes {
+                    // Cheaper than a clone: only the packed parts, never the
+                    // whole visit table.
+                    self.packer.restore(&state, &mut next);
+                    let mode = outcome.map_or(RollMode::Force(true), RollMode::Force);
+                    if next.advance(self.story, c, mode).is_err() {
+                        continue;
+                    }
+                    let at = out.bytes.len();
+                    out.bytes.resize(at + stride, 0);
+                    let packed = &mut out.bytes[at..];
+                    self.packer.pack(self.norm, &next, packed);
+                    out.next
+                        .push((hash128(packed), i as u32, PathStep { choice: c, outcome }));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// States expanded per thread in one round.
+const BATCH: usize = 16 * 1024;
+
 /// Walks every state reachable from `start`, up to `max_states`.
+///
+/// Breadth first, a level at a time; each round splits up to two batches
+/// of the frontier between two threads (the expansion: unpack, choose,
+/// normalise, pack, hash), then merges their successors in order into the
+/// deduplication set, so the result (and every shortest path) is the same
+/// as a single-threaded walk.
 pub fn explore(
     story: &Story,
     start: State,
@@ -544,12 +1151,10 @@ pub fn explore(
     progress: &dyn Fn(usize, usize),
 ) -> Report {
     let norm = Normaliser::new(story);
-    let mut start = start;
-    norm.normalise(&mut start);
-    // Parent links: for each visited state, (parent index, step).
-    let mut parents: Vec<(u32, PathStep)> = Vec::new();
-    let mut seen: HashSet<u128> = HashSet::new();
-    let mut queue: VecDeque<(u32, State)> = VecDeque::new();
+    let packer = Packer::new(story, &norm);
+    let stride = packer.stride;
+    let mut template = start;
+    template.turn = 0;
     let mut report = Report {
         states: 0,
         complete: true,
@@ -557,17 +1162,24 @@ pub fn explore(
         choices_taken: vec![false; story.choices.len()],
         endings: HashMap::new(),
         soft_locks: Vec::new(),
+        scene_states: vec![0; story.scenes.len()],
+        dedup_bytes: 0,
+        frontier: Vec::new(),
     };
-    let mut locked_scenes = HashSet::new();
-    seen.insert(Normaliser::key(&start));
-    parents.push((
+    // Parent links: for each visited state, (parent index, step).
+    let mut parents: Vec<(u32, PathStep)> = vec![(
         u32::MAX,
         PathStep {
             choice: ChoiceId(u32::MAX),
             outcome: None,
         },
-    ));
-    queue.push_back((0, start));
+    )];
+    let mut seen = KeySet::default();
+    let mut level: Vec<u8> = vec![0; stride];
+    packer.pack(&norm, &template, &mut level);
+    packer.unpack(&level, &mut template);
+    seen.insert(hash128(&level));
+    let mut level_first: u32 = 0;
     let path = |parents: &Vec<(u32, PathStep)>, mut i: u32| {
         let mut steps = Vec::new();
         while parents[i as usize].0 != u32::MAX {
@@ -577,60 +1189,95 @@ pub fn explore(
         steps.reverse();
         steps
     };
-    let mut choices = Vec::new();
-    while let Some((index, state)) = queue.pop_front() {
-        report.states += 1;
-        if report.states % 4096 == 0 {
-            progress(report.states, queue.len());
-        }
-        report.scenes_reached[state.scene.index()] = true;
-        if let Some(e) = state.ending(story) {
-            report
-                .endings
-                .entry(e.index())
-                .or_insert_with(|| path(&parents, index));
-            continue;
-        }
-        choices.clear();
-        choices.extend(state.choices(story));
-        if choices.is_empty() {
-            if locked_scenes.insert(state.scene) {
-                report.soft_locks.push((state.scene, path(&parents, index)));
-            }
-            continue;
-        }
-        for &c in &choices {
-            report.choices_taken[c.index()] = true;
-            // A check branches both ways, unless its chance rules one out.
-            let outcomes: &[Option<bool>] = match &story.choice(c).action {
-                Action::Goto(_) => &[None],
-                Action::Check(check) => match state.chance(story, check) {
-                    0 => &[Some(false)],
-                    100 => &[Some(true)],
-                    _ => &[Some(true), Some(false)],
-                },
+    let expander = Expander {
+        story,
+        norm: &norm,
+        packer: &packer,
+        template: &template,
+    };
+    let mut locked_scenes = HashSet::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    while !level.is_empty() {
+        let mut upcoming: Vec<u8> = Vec::new();
+        let upcoming_first = parents.len() as u32;
+        let count = level.len() / stride;
+        let mut done = 0;
+        while done < count {
+            let take = (count - done).min(BATCH * threads);
+            let round = &level[done * stride..(done + take) * stride];
+            let per = take.div_ceil(threads).max(1);
+            let results: Vec<Expansion> = if threads > 1 && take > 1024 {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = round
+                        .chunks(per * stride)
+                        .map(|chunk| scope.spawn(|| expander.expand(chunk)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                        .collect()
+                })
+            } else {
+                vec![expander.expand(round)]
             };
-            for &outcome in outcomes {
-                let mut next = state.clone();
-                let mode = outcome.map_or(RollMode::Random, RollMode::Force);
-                if next.advance(story, c, mode).is_err() {
-                    continue;
+            let mut base = done;
+            for result in results {
+                for (i, visit) in result.visits.iter().enumerate() {
+                    let index = level_first + (base + i) as u32;
+                    let scene = read_scene(&level[(base + i) * stride..]);
+                    report.states += 1;
+                    report.scenes_reached[scene.index()] = true;
+                    report.scene_states[scene.index()] += 1;
+                    match visit {
+                        Visit::Ending(e) => {
+                            report
+                                .endings
+                                .entry(*e)
+                                .or_insert_with(|| path(&parents, index));
+                        }
+                        Visit::Locked => {
+                            if locked_scenes.insert(scene) {
+                                report.soft_locks.push((scene, path(&parents, index)));
+                            }
+                        }
+                        Visit::Expanded => {}
+                    }
                 }
-                norm.normalise(&mut next);
-                if !seen.insert(Normaliser::key(&next)) {
-                    continue;
+                for c in &result.choices_taken {
+                    report.choices_taken[c.index()] = true;
                 }
-                if parents.len() >= max_states {
-                    report.complete = false;
-                    continue;
+                for (k, (key, parent, step)) in result.next.iter().enumerate() {
+                    if !seen.insert(*key) {
+                        continue;
+                    }
+                    if parents.len() >= max_states {
+                        if report.complete {
+                            report.complete = false;
+                            report.frontier = crowds(story, &norm, &packer, &template, &upcoming);
+                        }
+                        continue;
+                    }
+                    parents.push((level_first + base as u32 + parent, *step));
+                    upcoming.extend_from_slice(&result.bytes[k * stride..(k + 1) * stride]);
                 }
-                parents.push((index, PathStep { choice: c, outcome }));
-                queue.push_back((parents.len() as u32 - 1, next));
+                base += result.visits.len();
             }
+            done += take;
+            progress(report.states, count - done + upcoming.len() / stride);
         }
+        level = upcoming;
+        level_first = upcoming_first;
     }
     progress(report.states, 0);
+    // A hashbrown table: a 16-byte key and a control byte per bucket.
+    report.dedup_bytes = seen.capacity() * 8 / 7 * (16 + 1);
     report
+}
+
+fn read_scene(bytes: &[u8]) -> SceneId {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[..4]);
+    SceneId(u32::from_le_bytes(b))
 }
 
 /// A path as a plan that `callister replay` accepts.

@@ -27,4 +27,5 @@ pub mod session;
 pub mod source;
 pub mod stats;
 pub mod story;
+pub mod synth;
 pub mod text;

@@ -87,6 +87,21 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         scenes: Option<PathBuf>,
     },
+    /// Write a synthetic story for benches and scale tests (see docs/performance.md).
+    #[command(hide = true)]
+    Synth(SynthArgs),
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// How many scenes.
+    #[arg(long, default_value_t = 1000)]
+    scenes: usize,
+    /// The same seed writes the same story, byte for byte.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The directory to write `story.ron` and the chapter files into.
+    out: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -160,6 +175,14 @@ struct PlayArgs {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`| head`) would
+    // panic; the default action ends the process quietly, like other tools.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread starts; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
         None => play(cli.play),
@@ -180,6 +203,24 @@ fn main() -> ExitCode {
             bless,
         }) => replay(&plan, scenes.as_deref(), expect.as_deref(), bless),
         Some(Cmd::Saves { saves, scenes }) => saves_cmd(saves.as_deref(), scenes.as_deref()),
+        Some(Cmd::Synth(args)) => synth_cmd(&args),
+    }
+}
+
+fn synth_cmd(args: &SynthArgs) -> ExitCode {
+    match callister::synth::write_dir(&args.out, args.scenes, args.seed) {
+        Ok(bytes) => {
+            println!(
+                "wrote {} ({bytes} bytes of RON) to {}",
+                plural(args.scenes.max(1), "scene"),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write to `{}`: {e}", args.out.display());
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -279,6 +320,9 @@ fn explore_cmd(args: &ExploreArgs) -> ExitCode {
                 choices_taken: Vec::new(),
                 endings: r.shortest.clone(),
                 soft_locks: Vec::new(),
+                scene_states: Vec::new(),
+                dedup_bytes: 0,
+                frontier: Vec::new(),
             };
             if let Err(e) = write_plans(&story, &found, dir, None, &[]) {
                 eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
@@ -440,6 +484,37 @@ fn render_explore(
             );
         }
     }
+    if !r.frontier.is_empty() {
+        let _ = writeln!(
+            out,
+            "where the states pile up (waiting when the walk was cut off):"
+        );
+        for crowd in &r.frontier {
+            let scene = story.scene(crowd.scene);
+            let parts: Vec<String> = crowd
+                .varying
+                .iter()
+                .take(6)
+                .map(|v| match (v.variable, v.ahead) {
+                    (true, Some(ahead)) => format!(
+                        "{} ({} values; {} told apart ahead)",
+                        v.part, v.values, ahead
+                    ),
+                    (true, None) => format!("{} ({} values, all told apart)", v.part, v.values),
+                    (false, _) if v.values == 2 => v.part.clone(),
+                    (false, _) => format!("{} ({} values)", v.part, v.values),
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  `{}` at {}: {}, apart in: {}",
+                scene.id,
+                location(story, scene.span),
+                plural(crowd.states, "state"),
+                parts.join(", ")
+            );
+        }
+    }
     if let Some(dir) = plans {
         let _ = writeln!(
             out,
@@ -462,10 +537,15 @@ fn explore_json(story: &Story, r: &explore::Report, secs: f64) -> String {
     let value = serde_json::json!({
         "states": r.states,
         "complete": r.complete,
+        "dedup_bytes": r.dedup_bytes,
         "seconds": secs,
         "scenes": {"reached": r.scenes_reached.iter().filter(|b| **b).count(), "total": story.scenes.len(),
             "unreached": ids(&r.scenes_reached, &|i| story.scenes[i].id.clone())},
-        "choices": {"taken": r.choices_taken.iter().filter(|b| **b).count(), "total": story.choices.len()},
+        "choices": {"taken": r.choices_taken.iter().filter(|b| **b).count(), "total": story.choices.len(),
+            "never_open": story.choices.iter().enumerate()
+                .filter(|(i, c)| !r.choices_taken[*i] && r.scenes_reached[c.scene.index()])
+                .map(|(_, c)| format!("{}.{}", story.scene(c.scene).id, c.key))
+                .collect::<Vec<_>>()},
         "endings": story.endings.iter().enumerate().map(|(i, e)| serde_json::json!({
             "id": e.id,
             "reached": r.endings.contains_key(&i),
@@ -474,6 +554,15 @@ fn explore_json(story: &Story, r: &explore::Report, secs: f64) -> String {
         "soft_locks": r.soft_locks.iter().map(|(s, p)| serde_json::json!({
             "scene": story.scene(*s).id,
             "path": explore::plan_for(story, p, None, None).choices,
+        })).collect::<Vec<_>>(),
+        "states_per_scene": story.scenes.iter().zip(&r.scene_states)
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s.id.clone(), serde_json::Value::from(*n)))
+            .collect::<serde_json::Map<_, _>>(),
+        "crowded": r.frontier.iter().map(|c| serde_json::json!({
+            "scene": story.scene(c.scene).id,
+            "states": c.states,
+            "varying": c.varying.iter().map(|v| serde_json::json!({"part": v.part, "values": v.values, "told_apart_ahead": v.ahead})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
     value.to_string()

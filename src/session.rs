@@ -181,7 +181,11 @@ impl Session {
             let _ = writeln!(out, "{}\n", self.paint(style, &banner));
             let _ = writeln!(
                 out,
-                "Type `restart` to play again, `undo` to step back, `endings` to see what you have found, or `quit`."
+                "{}",
+                self.wrap(
+                    "Type `restart` to play again, `undo` to step back, `endings` to see what you have found, or `quit`.",
+                    ""
+                )
             );
             return;
         }
