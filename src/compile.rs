@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ron::extensions::Extensions;
 
 use crate::condition::{self, Expr, Name, ParseError};
-use crate::diagnostic::{Diagnostic, suggest};
+use crate::diagnostic::{Diagnostic, suggest, suggest_within};
 use crate::raw::{
     RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
     RawStory, RawVariable,
@@ -29,6 +29,9 @@ pub const DEFAULT_MIN: i64 = -1_000_000_000;
 pub const DEFAULT_MAX: i64 = 1_000_000_000;
 /// RON nested deeper than this is refused (hostile input, no stack overflow).
 const RECURSION_LIMIT: usize = 128;
+/// The did-you-mean work one compile may do for its unknown names, in
+/// edit-distance cells: well under a second, however hostile the story.
+const SUGGEST_WORK: usize = 20_000_000;
 /// Story files larger than this are refused.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -55,22 +58,38 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
         });
     }
     paths.sort();
+    let too_large = |name: &str| {
+        Diagnostic::error(
+            "E037",
+            format!(
+                "`{name}` is larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+    };
     for path in paths {
         let name = crate::source::display_name(dir, &path);
         match std::fs::metadata(&path) {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
+                diagnostics.push(too_large(&name));
+                continue;
+            }
+            // A FIFO or a device would block or never end: only regular
+            // files are read.
+            Ok(m) if !m.is_file() => {
                 diagnostics.push(Diagnostic::error(
                     "E037",
-                    format!(
-                        "`{name}` is larger than {} MiB",
-                        MAX_FILE_BYTES / (1024 * 1024)
-                    ),
+                    format!("`{name}` is not a regular file"),
                 ));
                 continue;
             }
             _ => {}
         }
-        match std::fs::read(&path) {
+        match read_bounded(&path) {
+            Ok(bytes) if bytes.len() as u64 > MAX_FILE_BYTES => {
+                // It grew after its size was checked.
+                diagnostics.push(too_large(&name));
+            }
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
                     let rel = path
@@ -97,6 +116,17 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
     compile_files(files, diagnostics)
 }
 
+/// Reads at most one byte more than `MAX_FILE_BYTES`, whatever the file
+/// claims its size is.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// One input file: its path relative to the story directory, the name shown
 /// in diagnostics, and its text.
 pub struct InputFile {
@@ -116,6 +146,20 @@ fn collect_ron_files(
     out: &mut Vec<PathBuf>,
     depth: usize,
 ) -> std::io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(root.canonicalize()?);
+    collect_in(root, dir, out, depth, &mut seen)
+}
+
+/// Each directory (by its canonical path) is read once, so symlinks that
+/// loop inside the story directory cannot multiply the walk.
+fn collect_in(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
     if depth > 16 {
         return Ok(());
     }
@@ -132,7 +176,9 @@ fn collect_ron_files(
         }
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
-            collect_ron_files(root, &path, out, depth + 1)?;
+            if seen.insert(canon) {
+                collect_in(root, &path, out, depth + 1, seen)?;
+            }
         } else if path.extension().is_some_and(|e| e == "ron")
             && !path.to_string_lossy().ends_with(".plan.ron")
         {
@@ -210,6 +256,9 @@ fn compile_files(
         flag_list: Vec::new(),
         item_list: Vec::new(),
         crew_list: Vec::new(),
+        suggest_budget: SUGGEST_WORK,
+        suggested: HashMap::new(),
+        escapes: std::cell::RefCell::default(),
     };
     let unreadable = cx
         .diagnostics
@@ -355,8 +404,8 @@ impl<I: Copy> Table<I> {
         self.map.get(name).map(|(i, _)| *i)
     }
 
-    fn suggest(&self, name: &str) -> Option<&str> {
-        suggest(name, self.order.iter().map(String::as_str))
+    fn suggest(&self, name: &str, budget: &mut usize) -> Option<&str> {
+        suggest_within(name, self.order.iter().map(String::as_str), budget)
     }
 
     /// The next id, and where `name` was first declared if it already was.
@@ -378,6 +427,11 @@ struct Compiler<'a> {
     flag_list: Vec<Named>,
     item_list: Vec<Item>,
     crew_list: Vec<Crew>,
+    /// Did-you-mean work left for this compile (see `suggest_within`).
+    suggest_budget: usize,
+    suggested: HashMap<(Kind, String), Option<String>>,
+    /// The escapes of each string literal that names were found in.
+    escapes: std::cell::RefCell<HashMap<(FileId, usize), Vec<crate::source::Escape>>>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -388,7 +442,7 @@ struct Region {
     end: usize,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Variable,
     Flag,
@@ -838,15 +892,25 @@ impl Compiler<'_> {
     }
 
     fn unknown(&mut self, kind: Kind, name: &str, span: Span) {
-        let near = match kind {
-            Kind::Variable => self.vars.suggest(name),
-            Kind::Flag => self.flags.suggest(name),
-            Kind::Item => self.items.suggest(name),
-            Kind::Crew => self.crew.suggest(name),
-            Kind::Scene => self.scenes.suggest(name),
-            Kind::Ending => self.endings.suggest(name),
-        }
-        .map(str::to_string);
+        // A name misspelt many times is looked up once.
+        let near = match self.suggested.get(&(kind, name.to_string())) {
+            Some(near) => near.clone(),
+            None => {
+                let budget = &mut self.suggest_budget;
+                let near = match kind {
+                    Kind::Variable => self.vars.suggest(name, budget),
+                    Kind::Flag => self.flags.suggest(name, budget),
+                    Kind::Item => self.items.suggest(name, budget),
+                    Kind::Crew => self.crew.suggest(name, budget),
+                    Kind::Scene => self.scenes.suggest(name, budget),
+                    Kind::Ending => self.endings.suggest(name, budget),
+                }
+                .map(str::to_string);
+                self.suggested
+                    .insert((kind, name.to_string()), near.clone());
+                near
+            }
+        };
         // A name of another kind is a likelier mistake than a typo.
         let other = [
             Kind::Variable,
@@ -929,7 +993,11 @@ impl Compiler<'_> {
     /// Where a string field's content starts, for offsets inside it. Matching
     /// uses a prefix up to the first character that an escape could change.
     fn string_base(&self, region: Region, field: &str, value: &str) -> Option<(FileId, usize)> {
-        let cut = value.find(['\\', '"', '\n']).unwrap_or(value.len()).min(40);
+        // Any character but plain ASCII may be written as an escape.
+        let cut = value
+            .find(|c: char| !(c == ' ' || c.is_ascii_graphic()) || c == '\\' || c == '"')
+            .unwrap_or(value.len())
+            .min(40);
         let prefix = &value[..floor_boundary(value, cut)];
         self.sources
             .get(region.file)
@@ -956,12 +1024,22 @@ impl Compiler<'_> {
 
     fn inner_span(&self, region: Region, base: Option<(FileId, usize)>, e: &ParseError) -> Span {
         match base {
-            Some((file, b)) => Span {
-                file,
-                start: b + e.start,
-                end: b + e.end,
-            },
+            Some((file, b)) => self.value_span(file, b, e.start, e.end),
             None => self.region_span(region),
+        }
+    }
+
+    /// The source span of bytes `start..end` of the value of the string
+    /// literal whose content starts at `b`: escapes before them moved them.
+    fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
+        let mut cache = self.escapes.borrow_mut();
+        let escapes = cache
+            .entry((file, b))
+            .or_insert_with(|| self.sources.get(file).escapes(b));
+        Span {
+            file,
+            start: Source::value_offset(b, escapes, start),
+            end: Source::value_offset(b, escapes, end),
         }
     }
 
@@ -992,11 +1070,7 @@ impl Compiler<'_> {
 
     fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name) -> Span {
         match base {
-            Some((file, b)) => Span {
-                file,
-                start: b + name.start,
-                end: b + name.end,
-            },
+            Some((file, b)) => self.value_span(file, b, name.start, name.end),
             None => self.span_of_string(region, &name.text),
         }
     }

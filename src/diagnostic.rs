@@ -131,8 +131,8 @@ impl Diagnostic {
                 paint(blue, arrow),
                 source.name
             );
-            let text = source.line(line).replace('\t', " ");
-            let width = caret_width(source, label.span, line, col, &text);
+            let (text, shown_col, right) = source.excerpt(label.span.start);
+            let width = caret_width(source, label.span, line, col, right);
             let bar = paint(blue, "|");
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(
@@ -154,7 +154,7 @@ impl Diagnostic {
             let _ = writeln!(
                 out,
                 "{pad} {bar} {}{}",
-                " ".repeat(col - 1),
+                " ".repeat(shown_col - 1),
                 paint(style, &underline)
             );
         }
@@ -231,19 +231,21 @@ impl Diagnostic {
     }
 }
 
+/// How many carets underline a span starting at `line`:`col`, with `right`
+/// characters shown after its start: to the span's end, or to the end of
+/// what is shown of the line.
 fn caret_width(
     source: &crate::source::Source,
     span: Span,
     line: usize,
     col: usize,
-    text: &str,
+    right: usize,
 ) -> usize {
     let (end_line, end_col) = source.line_col(span.end);
-    let line_chars = text.chars().count();
     let width = if end_line == line {
-        end_col.saturating_sub(col)
+        end_col.saturating_sub(col).min(right)
     } else {
-        (line_chars + 1).saturating_sub(col)
+        right
     };
     width.max(1)
 }
@@ -255,13 +257,56 @@ pub fn json_string<T: Serialize>(value: &T) -> String {
 /// Picks the candidate nearest to `name`, if it is near enough to suggest:
 /// at most a third of the name's length in edits (and at least one).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let mut budget = SUGGEST_BUDGET;
+    suggest_within(name, candidates, &mut budget)
+}
+
+/// The work `suggest` may do for one name, in edit-distance cells (the
+/// product of two names' lengths): a few milliseconds.
+pub const SUGGEST_BUDGET: usize = 4_000_000;
+
+/// `suggest`, spending at most `budget` edit-distance cells (each comparison
+/// costs the product of the two lengths, and one more to look at a
+/// candidate): a compile shares one budget between all its unknown names,
+/// so that a hostile story of thousands of long names and as many unknown
+/// references still reports in bounded time. When the budget runs out,
+/// the best candidate so far (or none) is the answer.
+///
+/// Names longer than any valid id (200 characters) get no suggestion.
+pub fn suggest_within<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: &mut usize,
+) -> Option<&'a str> {
+    const LONGEST: usize = 200;
+    let length = name.chars().count();
+    if length > LONGEST {
+        return None;
+    }
+    let limit = (length / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
         if c == name {
             continue;
         }
-        let mut distance = strsim::damerau_levenshtein(name, c);
+        let other = c.chars().count();
+        // The distance is at least the difference in length: only compute
+        // it when it can be within the limit, and while work is left.
+        let cost = (length + 1) * (other + 1);
+        let mut distance = if other > LONGEST
+            || length.abs_diff(other) > limit
+            || cost > *budget
+            || bag_distance(name, c) > limit
+        {
+            usize::MAX
+        } else {
+            *budget -= cost;
+            strsim::damerau_levenshtein(name, c)
+        };
         // One name extending the other (`tombola` for `tombola_stall`) is a
         // likely slip too.
         if distance > limit && c.len() >= 3 && (name.starts_with(c) || c.starts_with(name)) {
@@ -272,6 +317,26 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// A lower bound of the edit distance, in linear time: how many characters
+/// one name has that the other lacks (the larger of the two counts).
+/// Names that are not ASCII get 0, the bound that excludes nothing.
+fn bag_distance(a: &str, b: &str) -> usize {
+    if !a.is_ascii() || !b.is_ascii() {
+        return 0;
+    }
+    let mut counts = [0i32; 128];
+    for x in a.bytes() {
+        counts[usize::from(x)] += 1;
+    }
+    for x in b.bytes() {
+        counts[usize::from(x)] -= 1;
+    }
+    let (more, fewer) = counts.iter().fold((0, 0), |(p, n), &c| {
+        (p + c.max(0).unsigned_abs(), n + c.min(0).unsigned_abs())
+    });
+    more.max(fewer) as usize
 }
 
 /// Renders a list of diagnostics and a summary line.

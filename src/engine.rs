@@ -20,6 +20,12 @@ impl BitSet {
         BitSet(vec![0; len.div_ceil(64)])
     }
 
+    /// Clears every bit and makes room for `len`, keeping the allocation.
+    pub fn clear(&mut self, len: usize) {
+        self.0.clear();
+        self.0.resize(len.div_ceil(64), 0);
+    }
+
     pub fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
@@ -212,20 +218,26 @@ impl State {
 
     /// Whether a choice of the current scene is shown now.
     pub fn is_visible(&self, story: &Story, id: ChoiceId) -> bool {
+        story.choice(id).scene == self.scene && self.is_open(story, id)
+    }
+
+    /// Whether a choice, known to be one of the current scene's, is shown
+    /// now: not a `once` choice already taken, and its condition holds.
+    fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
         let choice = story.choice(id);
-        choice.scene == self.scene
-            && !(choice.once && self.used.get(id.index()))
+        !(choice.once && self.used.get(id.index()))
             && choice.when.as_ref().is_none_or(|c| self.holds(story, c))
     }
 
     /// The visible choices of the current scene, in order.
     pub fn choices<'s>(&'s self, story: &'s Story) -> impl Iterator<Item = ChoiceId> + 's {
+        // The scene's own choices: only whether each is open is in question.
         story
             .scene(self.scene)
             .choices
             .iter()
             .copied()
-            .filter(move |&c| self.is_visible(story, c))
+            .filter(move |&c| self.is_open(story, c))
     }
 
     /// The chance of a check's success now, clamped to 0..=100.
@@ -410,6 +422,103 @@ impl State {
                 Effect::Say(text) => sink.say(self, story, text),
             }
         }
+    }
+}
+
+/// One state played game after game, as random playthroughs play:
+/// `reset` starts a new game equal to `State::new`, but zeroes only the visit
+/// counts and `once` choices that the last game touched, so that a new game
+/// costs what the last one did, not the size of the story.
+///
+/// The state is lent out only to read (`Deref`); it changes only through
+/// `advance`, which notes what it touches: that keeps the bookkeeping sound.
+#[derive(Debug, Clone)]
+pub struct Playthrough {
+    state: State,
+    /// The scenes with a visit count above zero.
+    entered: Vec<SceneId>,
+    /// The `once` choices taken.
+    taken: Vec<ChoiceId>,
+}
+
+impl Playthrough {
+    /// A game at the story's start, as `State::new`.
+    pub fn new(story: &Story, seed: u64) -> Playthrough {
+        let state = State::new(story, seed);
+        Playthrough {
+            entered: vec![state.scene],
+            taken: Vec::new(),
+            state,
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Starts a new game at the story's start: the state becomes equal to
+    /// `State::new(story, seed)`, reusing its allocations.
+    pub fn reset(&mut self, story: &Story, seed: u64) {
+        let s = &mut self.state;
+        if s.visits.len() == story.scenes.len() {
+            for scene in self.entered.drain(..) {
+                s.visits[scene.index()] = 0;
+            }
+        } else {
+            s.visits.clear();
+            s.visits.resize(story.scenes.len(), 0);
+            self.entered.clear();
+        }
+        if s.used.0.len() == story.choices.len().div_ceil(64) {
+            for choice in self.taken.drain(..) {
+                s.used.set(choice.index(), false);
+            }
+        } else {
+            s.used.clear(story.choices.len());
+            self.taken.clear();
+        }
+        s.vars.clear();
+        s.vars.extend(story.variables.iter().map(|v| v.initial));
+        s.flags.clear(story.flags.len());
+        s.items.clear(story.items.len());
+        for i in &story.inventory {
+            s.items.set(i.index(), true);
+        }
+        s.dead.clear(story.crew.len());
+        s.turn = 0;
+        s.seed = seed;
+        s.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        s.enter(story, story.start, &mut Sink::default());
+        self.entered.push(story.start);
+    }
+
+    /// `State::advance`, noting the scene entered and the `once` choice
+    /// taken.
+    pub fn advance(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Option<Roll>, ChooseError> {
+        let roll = self.state.advance(story, id, mode)?;
+        // A choice that was refused changed nothing; one that was taken
+        // entered exactly one scene.
+        if story.choice(id).once {
+            self.taken.push(id);
+        }
+        let scene = self.state.scene;
+        if self.state.visits[scene.index()] == 1 {
+            self.entered.push(scene);
+        }
+        Ok(roll)
+    }
+}
+
+impl std::ops::Deref for Playthrough {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
     }
 }
 

@@ -44,13 +44,19 @@ impl Profile {
     /// is reported and left untouched (the caller decides not to overwrite it).
     pub fn load(dir: &SaveDir) -> Result<Profile, SaveError> {
         let path = dir.dir.join(PROFILE_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => ron::Options::default()
-                .with_recursion_limit(64)
-                .from_str(&text)
-                .map_err(|e| SaveError::Corrupt(path, e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profile::default()),
-            Err(e) => Err(SaveError::Io(path, e)),
+        match crate::save::read_bounded(&path, crate::save::MAX_SAVE_BYTES) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| SaveError::Corrupt(path.clone(), "it is not UTF-8 text".into()))?;
+                ron::Options::default()
+                    .with_recursion_limit(64)
+                    .from_str(&text)
+                    .map_err(|e| SaveError::Corrupt(path, e.to_string()))
+            }
+            Err(SaveError::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Profile::default())
+            }
+            Err(e) => Err(e),
         }
     }
 

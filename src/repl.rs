@@ -50,7 +50,13 @@ impl Hinter for PromptHelper {
     type Hint = String;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
-        if line.is_empty() || pos < line.len() || line.contains(char::is_whitespace) {
+        // Keys and commands are short: a long line gets no hint, and costs
+        // nothing to look at on every key typed.
+        if line.is_empty()
+            || line.len() > 64
+            || pos < line.len()
+            || line.contains(char::is_whitespace)
+        {
             return None;
         }
         let candidates = self.candidates.borrow();
@@ -188,10 +194,14 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     } else {
         PROMPT.to_string()
     };
+    // Set while bytes that are not UTF-8 arrive, so a run of them is
+    // reported once.
+    let mut undecodable = false;
     let code = loop {
         *candidates.borrow_mut() = session.completions();
         match editor.readline(&(PROMPT, styled.as_str())) {
             Ok(line) => {
+                undecodable = false;
                 host.transcribe(&format!("{PROMPT}{line}\n"));
                 let (out, flow) = session.input(&line, host);
                 emit(&out, host);
@@ -206,6 +216,17 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
             Err(ReadlineError::Eof) => {
                 emit("\n", host);
                 break 0;
+            }
+            // A byte that is not UTF-8 (a terminal in another encoding, a
+            // stray paste): the line being typed is dropped, as in piped mode.
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                if !undecodable {
+                    emit(
+                        "\nThat input is not valid UTF-8; the line was dropped. Nothing changed.\n",
+                        host,
+                    );
+                }
+                undecodable = true;
             }
             Err(e) => {
                 emit(&format!("cannot read input: {e}\n"), host);

@@ -7,7 +7,7 @@
 //! the snapshot by name and says what it dropped, or resumes at the last
 //! step that still fits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{RollMode, State};
 use crate::history::{Step, Tree};
-use crate::story::{SceneId, Story};
+use crate::story::{CrewId, FlagId, ItemId, SceneId, Story, VarId};
 
 /// The save format this build writes; it reads this and every older one.
 pub const FORMAT_VERSION: u32 = 1;
@@ -112,6 +112,7 @@ fn io_reason(e: &std::io::Error) -> String {
         K::PermissionDenied => "permission denied".into(),
         K::StorageFull => "the disk is full".into(),
         K::ReadOnlyFilesystem => "the file system is read-only".into(),
+        K::FileTooLarge => "the file is larger than the system allows".into(),
         _ => e.to_string(),
     }
 }
@@ -190,32 +191,32 @@ impl SaveFile {
 
     /// Parses a save's text. `path` is for messages only.
     pub fn parse(text: &str, path: &Path) -> Result<SaveFile, SaveError> {
-        // Read the version first, so a newer format is named as such rather
-        // than as corrupt.
-        #[derive(Deserialize)]
-        #[serde(rename = "Save")]
-        struct VersionOnly {
-            version: u32,
-        }
         let options = ron::Options::default()
             .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
             .with_recursion_limit(64);
-        if let Ok(v) = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::empty())
-            .from_str::<IgnoringRest<VersionOnly>>(text)
-            && v.0.version > FORMAT_VERSION
-        {
-            return Err(SaveError::Newer(path.to_path_buf(), v.0.version));
+        match options.from_str::<SaveFile>(text) {
+            // A newer format that happens to read as this one is newer all
+            // the same.
+            Ok(save) if save.version > FORMAT_VERSION => {
+                Err(SaveError::Newer(path.to_path_buf(), save.version))
+            }
+            Ok(save) => Ok(save),
+            Err(e) => {
+                // Only a document that does not read is read again, for its
+                // version alone: a newer format is named as such rather than
+                // as corrupt.
+                if let Some(version) = newer_version(text) {
+                    return Err(SaveError::Newer(path.to_path_buf(), version));
+                }
+                Err(SaveError::Corrupt(
+                    path.to_path_buf(),
+                    format!(
+                        "line {}, column {}: {}",
+                        e.span.start.line, e.span.start.col, e.code
+                    ),
+                ))
+            }
         }
-        options.from_str::<SaveFile>(text).map_err(|e| {
-            SaveError::Corrupt(
-                path.to_path_buf(),
-                format!(
-                    "line {}, column {}: {}",
-                    e.span.start.line, e.span.start.col, e.code
-                ),
-            )
-        })
     }
 
     /// Rebuilds the game this save holds, against `story` (possibly edited).
@@ -231,8 +232,9 @@ impl SaveFile {
             ));
         }
         let mut report = LoadReport::default();
-        let start = story.scene_by_id(&self.start).unwrap_or(story.start);
-        if story.scene_by_id(&self.start).is_none() {
+        let found = story.scene_by_id(&self.start);
+        let start = found.unwrap_or(story.start);
+        if found.is_none() {
             report.notes.push(format!(
                 "The scene this game began in (`{}`) is gone; its steps are replayed from the story's start.",
                 self.start
@@ -249,6 +251,16 @@ impl SaveFile {
         tree.current = 0;
         let replayed = replay(story, &mut tree, &self.log);
         let unchanged = self.fingerprint == story.fingerprint;
+        if unchanged
+            && replayed.is_ok()
+            && story.scene(tree.state().scene).id == self.snapshot.scene
+        {
+            // The same story, replayed to the scene the snapshot names: the
+            // replayed state stands, and mapping the snapshot (which fails
+            // only when its scene is gone) would change nothing. On a large
+            // story that mapping is most of the cost of a load.
+            return Ok((tree, start, report));
+        }
         let mapped = Snapshot::restore(&self.snapshot, story).map(|(mut state, dropped)| {
             state.seed = self.seed;
             (state, dropped)
@@ -290,6 +302,22 @@ impl SaveFile {
         }
         Ok((tree, start, report))
     }
+}
+
+/// The version of a save written by a newer Callister, read from a document
+/// that does not read as this format: every other field is ignored.
+fn newer_version(text: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    #[serde(rename = "Save")]
+    struct VersionOnly {
+        version: u32,
+    }
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::empty())
+        .from_str::<IgnoringRest<VersionOnly>>(text)
+        .ok()
+        .map(|v| v.0.version)
+        .filter(|&v| v > FORMAT_VERSION)
 }
 
 /// Deserialises a struct's known fields and ignores the rest.
@@ -392,7 +420,10 @@ impl Snapshot {
     /// Maps the snapshot onto a story by name. Fails when its scene is gone;
     /// otherwise returns the state and a sentence for each thing dropped.
     pub fn restore(&self, story: &Story) -> Result<(State, Vec<String>), String> {
-        let Some(scene) = story.scene_by_id(&self.scene) else {
+        // Each name list is indexed once: a snapshot names every scene
+        // visited, and `Story::scene_by_id` and the like scan the story.
+        let scenes = by_name(&story.scenes, |s| &s.id, SceneId);
+        let Some(&scene) = scenes.get(self.scene.as_str()) else {
             return Err(format!(
                 "the scene it was saved in (`{}`) no longer exists",
                 self.scene
@@ -423,46 +454,50 @@ impl Snapshot {
                 ));
             }
         };
+        let vars = by_name(&story.variables, |v| &v.id, VarId);
         let mut missing = Vec::new();
         for (name, &value) in &self.vars {
-            match story.var_by_id(name) {
-                Some(v) => state.set_var(story, v, value),
+            match vars.get(name.as_str()) {
+                Some(&v) => state.set_var(story, v, value),
                 None => missing.push(name.as_str()),
             }
         }
         gone("variables", missing);
+        let flags = by_name(&story.flags, |f| &f.id, FlagId);
         let mut missing = Vec::new();
         for name in &self.flags {
-            match story.flag_by_id(name) {
+            match flags.get(name.as_str()) {
                 Some(f) => state.flags.set(f.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("flags", missing);
+        let items = by_name(&story.items, |i| &i.id, ItemId);
         let mut missing = Vec::new();
         for name in &self.items {
-            match story.item_by_id(name) {
+            match items.get(name.as_str()) {
                 Some(i) => state.items.set(i.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("items", missing);
+        let crew = by_name(&story.crew, |c| &c.id, CrewId);
         let mut missing = Vec::new();
         for name in &self.dead {
-            match story.crew_by_id(name) {
+            match crew.get(name.as_str()) {
                 Some(c) => state.dead.set(c.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("crew members", missing);
         for (name, &n) in &self.visits {
-            if let Some(s) = story.scene_by_id(name) {
+            if let Some(s) = scenes.get(name.as_str()) {
                 state.visits[s.index()] = n;
             }
         }
         for used in &self.used {
             if let Some((scene, key)) = used.split_once('/')
-                && let Some(s) = story.scene_by_id(scene)
+                && let Some(&s) = scenes.get(scene)
                 && let Some(c) = story.choice_by_key(s, key)
             {
                 state.used.set(c.index(), true);
@@ -470,6 +505,21 @@ impl Snapshot {
         }
         Ok((state, dropped))
     }
+}
+
+/// Every id of a story's list (scenes, flags…) to its index, for looking up
+/// many names at once. Where ids repeat, the first wins, as in
+/// `Story::scene_by_id`.
+fn by_name<'s, T, I>(
+    list: &'s [T],
+    id: impl Fn(&'s T) -> &'s String,
+    index: fn(u32) -> I,
+) -> HashMap<&'s str, I> {
+    let mut map = HashMap::with_capacity(list.len());
+    for (i, x) in list.iter().enumerate() {
+        map.entry(id(x).as_str()).or_insert_with(|| index(i as u32));
+    }
+    map
 }
 
 /// A saves directory.
@@ -583,21 +633,50 @@ impl SaveDir {
 }
 
 pub fn read_save(path: &Path) -> Result<SaveFile, SaveError> {
-    let meta = std::fs::metadata(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
-    if meta.len() > MAX_SAVE_BYTES {
-        return Err(SaveError::Corrupt(
-            path.to_path_buf(),
-            "it is far too large".into(),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
+    let bytes = read_bounded(path, MAX_SAVE_BYTES)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| SaveError::Corrupt(path.to_path_buf(), "it is not UTF-8 text".into()))?;
     SaveFile::parse(&text, path)
 }
 
+/// Reads a file of the saves directory, refusing what is not a regular file
+/// (a FIFO would block forever, a device might never end) and reading at
+/// most `max` bytes whatever the file claims its size is.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, SaveError> {
+    use std::io::Read as _;
+    let too_large = || SaveError::Corrupt(path.to_path_buf(), "it is far too large".into());
+    let meta = std::fs::metadata(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
+    if meta.len() > max {
+        return Err(too_large());
+    }
+    if !meta.is_file() {
+        return Err(SaveError::Corrupt(
+            path.to_path_buf(),
+            "it is not a regular file".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 /// Writes `bytes` to `path` atomically; the directory is created if needed.
 pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
+    write_atomic_with(dir, path, |w| w.write_all(bytes))
+}
+
+/// `write_atomic`, with the bytes written by `fill` into the temporary
+/// file: the seam where tests put a writer that fails, as a full disk does.
+pub fn write_atomic_with(
+    dir: &Path,
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), SaveError> {
     let io = |e: std::io::Error| SaveError::Io(dir.to_path_buf(), e);
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut tmp = tempfile::Builder::new()
@@ -605,9 +684,14 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), SaveErr
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
+    fill(&mut tmp).map_err(io)?;
     tmp.flush().map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
+    // The data and what reading it back needs (its size) reach the disk
+    // before the rename: a crash leaves the old file or the whole new one.
+    // `sync_data` is enough for that (the timestamps `sync_all` would also
+    // write do not matter); the cost of either is the disk's flush (see
+    // docs/performance.md).
+    tmp.as_file().sync_data().map_err(io)?;
     // On failure the temporary file is removed when `tmp` drops.
     tmp.persist(path)
         .map_err(|e| SaveError::Io(path.to_path_buf(), e.error))?;

@@ -23,6 +23,27 @@ pub struct Source {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// For every `CHECKPOINT` bytes: a char boundary at or before it and the
+    /// number of characters before that boundary, so that a column costs at
+    /// most `CHECKPOINT` bytes of counting even on a line of megabytes.
+    checkpoints: Vec<(usize, usize)>,
+}
+
+const CHECKPOINT: usize = 4096;
+
+/// Source lines longer than this many bytes are shown as an excerpt around
+/// the place a diagnostic points at: at most `SHOWN_BEFORE` characters
+/// before it and `SHOWN_AFTER` from it.
+pub const LONG_LINE: usize = 240;
+pub const SHOWN_BEFORE: usize = 60;
+pub const SHOWN_AFTER: usize = 100;
+
+/// One escape (`\"`, `\n`, `\u{e9}`…) in a string literal: the bytes it
+/// stands for in the value, and the bytes it takes in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escape {
+    pub value: (usize, usize),
+    pub raw: (usize, usize),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -35,26 +56,81 @@ impl Source {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
+        let (mut at, mut chars) = (0, 0);
+        for i in 0..=text.len() / CHECKPOINT {
+            let next = floor_char(&text, i * CHECKPOINT);
+            chars += text[at..next].chars().count();
+            at = next;
+            checkpoints.push((at, chars));
+        }
         Source {
             name: name.into(),
             text,
             line_starts,
+            checkpoints,
         }
+    }
+
+    /// The number of characters before a byte offset (a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let (at, chars) = self.checkpoints[offset / CHECKPOINT];
+        chars + self.text[at..offset].chars().count()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let offset = floor_char(&self.text, offset.min(self.text.len()));
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text[start..floor_char(&self.text, offset)]
-            .chars()
-            .count()
-            + 1;
+        let col = self.chars_before(offset) - self.chars_before(start) + 1;
         (line + 1, col)
+    }
+
+    /// What a diagnostic shows of the line holding `offset`: the line (tabs
+    /// as spaces), or on a very long line an excerpt around `offset` with
+    /// `…` where it was cut; and the 1-based column of `offset` in it, and
+    /// the number of characters shown after it.
+    pub fn excerpt(&self, offset: usize) -> (String, usize, usize) {
+        let offset = floor_char(&self.text, offset.min(self.text.len()));
+        let (line, col) = self.line_col(offset);
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e.saturating_sub(1))
+            .max(start);
+        let before = &self.text[start..offset];
+        let after = self.text[offset..end].trim_end_matches('\r');
+        if end - start <= LONG_LINE {
+            let right = after.chars().count();
+            return (format!("{before}{after}").replace('\t', " "), col, right);
+        }
+        let mut shown = String::new();
+        let mut column = col;
+        if col - 1 > SHOWN_BEFORE {
+            let cut = before
+                .char_indices()
+                .rev()
+                .nth(SHOWN_BEFORE - 1)
+                .map_or(0, |(i, _)| i);
+            shown.push('…');
+            shown.push_str(&before[cut..]);
+            column = SHOWN_BEFORE + 2;
+        } else {
+            shown.push_str(before);
+        }
+        let mut rest = after.chars();
+        shown.extend(rest.by_ref().take(SHOWN_AFTER));
+        let mut right = after.chars().take(SHOWN_AFTER).count();
+        if rest.next().is_some() {
+            shown.push('…');
+            right += 1;
+        }
+        (shown.replace('\t', " "), column, right)
     }
 
     /// The byte offset of a 1-based line and column (in characters).
@@ -120,6 +196,82 @@ impl Source {
             }
         }
         None
+    }
+
+    /// The escapes of the string literal whose content starts at `start`
+    /// (just after its opening quote), in order: a raw string has none.
+    /// With them, `value_offset` maps an offset in the string's value to
+    /// the source, so that a name inside a string written with `\"` or
+    /// `\u{..}` before it is shown at its real column.
+    pub fn escapes(&self, start: usize) -> Vec<Escape> {
+        let mut out = Vec::new();
+        let Some(before) = self.text.get(..start) else {
+            return out;
+        };
+        let Some(quote) = before.strip_suffix('"') else {
+            return out;
+        };
+        if quote.trim_end_matches('#').ends_with('r') {
+            return out;
+        }
+        let bytes = self.text.as_bytes();
+        let (mut i, mut value) = (start, 0);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => break,
+                b'\\' => {
+                    let (raw, decoded) = match bytes.get(i + 1) {
+                        Some(b'u') => {
+                            let window =
+                                &bytes[(i + 2).min(bytes.len())..(i + 12).min(bytes.len())];
+                            match window.iter().position(|&b| b == b'}') {
+                                Some(close) => {
+                                    let c = std::str::from_utf8(&window[..close])
+                                        .ok()
+                                        .map(|d| d.trim_start_matches('{').replace('_', ""))
+                                        .and_then(|hex| u32::from_str_radix(&hex, 16).ok())
+                                        .and_then(char::from_u32);
+                                    (close + 3, c.map_or(1, char::len_utf8))
+                                }
+                                None => (2, 1),
+                            }
+                        }
+                        Some(b'x') => (4, 1),
+                        Some(_) => (2, 1),
+                        None => break,
+                    };
+                    let raw = raw.min(bytes.len() - i);
+                    out.push(Escape {
+                        value: (value, value + decoded),
+                        raw: (i, i + raw),
+                    });
+                    i += raw;
+                    value += decoded;
+                }
+                b => {
+                    let len = match b {
+                        0x00..=0x7f => 1,
+                        0xc0..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        _ => 4,
+                    };
+                    i += len;
+                    value += len;
+                }
+            }
+        }
+        out
+    }
+
+    /// The source offset of byte `offset` of the value of the string
+    /// literal whose content starts at `start`, given its `escapes`.
+    pub fn value_offset(start: usize, escapes: &[Escape], offset: usize) -> usize {
+        let k = escapes.partition_point(|e| e.value.0 <= offset);
+        match k.checked_sub(1).map(|k| escapes[k]) {
+            None => start + offset,
+            Some(e) if offset < e.value.1 => e.raw.0,
+            Some(e) => e.raw.1 + (offset - e.value.1),
+        }
     }
 
     /// Finds `needle` at or after `from` and before `to`.

@@ -367,3 +367,288 @@ fn transcript_on_and_off() {
     assert!(text.contains("> transcript off"), "{text}");
     assert!(!text.contains("> back"), "{text}");
 }
+
+// Terminals of every kind: dumb, narrow, without colour; Ctrl-C and Ctrl-D at
+// every prompt the game has (the line editor's, the plain one of a dumb
+// terminal, and the question that offers to continue the autosave).
+
+/// Starts `callister` in a pseudo-terminal with the given environment (over
+/// `TERM=xterm` and colour allowed) and, when given, a width: set on the
+/// terminal once it is spawned (which resets it to 80 columns), the game
+/// starting only when it sees it.
+fn pty_env(args: &[&str], saves: &Path, env: &[(&str, &str)], columns: Option<u16>) -> Session {
+    let wait = columns.map_or_else(String::new, |c| {
+        format!("until [ \"$(stty size)\" = \"24 {c}\" ]; do sleep 0.05; done; ")
+    });
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(root())
+        .arg("-c")
+        .arg(format!("{wait}exec \"$0\" \"$@\""))
+        .arg(cargo_bin("callister"))
+        .args(args)
+        .arg("--saves")
+        .arg(saves)
+        .env_remove("CALLISTER_SAVES")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut session = expectrl::Session::spawn(cmd).expect("spawn callister in a pty");
+    if let Some(c) = columns {
+        session
+            .get_process_mut()
+            .set_window_size(c, 24)
+            .expect("set the terminal's size");
+    }
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+}
+
+/// Everything shown up to the next prompt.
+fn until_prompt(p: &mut Session) -> String {
+    let found = p.expect("> ").unwrap();
+    String::from_utf8_lossy(found.before()).into_owned()
+}
+
+/// Whether text holds an ANSI colour or style (SGR) sequence.
+fn has_sgr(text: &str) -> bool {
+    text.match_indices("\x1b[").any(|(i, _)| {
+        text[i + 2..]
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || *c == ';'))
+            == Some('m')
+    })
+}
+
+/// Writes an autosave by playing one step, so the next start asks.
+fn with_autosave(saves: &Path) {
+    let (_, _, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "1"], "shed\n", saves);
+    assert_eq!(code, 0);
+    assert!(saves.join("autosave.ron").exists());
+}
+
+#[test]
+fn no_color_means_no_colour_at_the_prompt() {
+    let saves = tempfile::tempdir().unwrap();
+    let mut shown = String::new();
+    let mut p = pty_env(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        &[("NO_COLOR", "1")],
+        None,
+    );
+    shown.push_str(&until_prompt(&mut p));
+    std::thread::sleep(Duration::from_millis(100));
+    for line in ["shed", "status", "back", "xyzzy", "endings"] {
+        p.send_line(line).unwrap();
+        shown.push_str(&until_prompt(&mut p));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    assert!(shown.contains("The Boat Shed"), "{shown}");
+    assert!(
+        !has_sgr(&shown),
+        "a colour sequence with NO_COLOR:\n{shown:?}"
+    );
+
+    // The same session in colour does colour: the check above can fail.
+    let saves = tempfile::tempdir().unwrap();
+    let mut p = pty_env(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        &[],
+        None,
+    );
+    let coloured = until_prompt(&mut p);
+    assert!(has_sgr(&coloured), "{coloured:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+}
+
+#[test]
+fn a_narrow_terminal_wraps_prose_and_plays() {
+    for columns in [12, 1] {
+        let saves = tempfile::tempdir().unwrap();
+        let mut p = pty_env(
+            &["--scenes", LIGHTHOUSE, "--seed", "1"],
+            saves.path(),
+            &[("NO_COLOR", "1")],
+            Some(columns),
+        );
+        until_prompt(&mut p);
+        std::thread::sleep(Duration::from_millis(100));
+        p.send_line("shed").unwrap();
+        p.expect("The Boat Shed").unwrap();
+        let shown = until_prompt(&mut p);
+        // The prose is wrapped at the narrowest width the game uses (20
+        // columns; the terminal folds it further), every word of it kept.
+        let prose: Vec<&str> = shown
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .take_while(|l| !l.contains("1."))
+            .filter(|l| !l.is_empty() && !l.contains("Lamp oil"))
+            .collect();
+        assert!(prose.len() > 4, "{columns} columns: {shown:?}");
+        for line in &prose {
+            assert!(line.chars().count() <= 20, "{columns} columns: {line:?}");
+        }
+        let words = prose.join(" ");
+        assert!(words.contains("Nets, a smell of tar"), "{words}");
+        // It plays on: by key, by number, and Ctrl-D leaves.
+        std::thread::sleep(Duration::from_millis(100));
+        p.send_line("1").unwrap();
+        p.expect("The Shore").unwrap();
+        ready(&mut p);
+        p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+        p.expect(expectrl::Eof).unwrap();
+        let status = exit_status(&p);
+        assert!(status.ends_with(", 0)"), "{columns} columns: {status}");
+    }
+}
+
+/// `TERM=dumb`: no line editing, the prompt reads plain lines. Ctrl-D
+/// leaves cleanly; Ctrl-C interrupts the program as in any plain terminal
+/// program, and the autosave of the last step is whole.
+#[test]
+fn a_dumb_terminal_reads_plain_lines() {
+    let saves = tempfile::tempdir().unwrap();
+    let dumb = [("TERM", "dumb"), ("NO_COLOR", "1")];
+    let args = ["--scenes", LIGHTHOUSE, "--seed", "1"];
+    let mut p = pty_env(&args, saves.path(), &dumb, None);
+    let intro = until_prompt(&mut p);
+    assert!(intro.contains("Go home"), "{intro}");
+    p.send_line("shed").unwrap();
+    let shown = until_prompt(&mut p);
+    assert!(shown.contains("The Boat Shed"), "{shown}");
+    // No line editor: nothing but text and line ends on the way.
+    assert!(!shown.contains('\x1b'), "{shown:?}");
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    let status = exit_status(&p);
+    assert!(status.ends_with(", 0)"), "{status}");
+
+    let mut p = pty_env(&args, saves.path(), &dumb, None);
+    // The autosave is offered: `n` starts anew.
+    p.expect("Continue it? [Y/n]").unwrap();
+    p.send_line("n").unwrap();
+    until_prompt(&mut p);
+    p.send_line("wade").unwrap();
+    p.expect("The Flats").unwrap();
+    until_prompt(&mut p);
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    let status = exit_status(&p);
+    assert!(status.contains("SIGINT"), "{status}");
+    let save = callister::save::read_save(&saves.path().join("autosave.ron")).unwrap();
+    assert_eq!(save.snapshot.scene, "flats");
+}
+
+/// The question at start: Ctrl-D takes the default (continue); Ctrl-C
+/// interrupts before anything was written.
+#[test]
+fn ctrl_c_and_ctrl_d_at_the_continue_question() {
+    let saves = tempfile::tempdir().unwrap();
+    with_autosave(saves.path());
+    let autosave = std::fs::read(saves.path().join("autosave.ron")).unwrap();
+    let args = ["--scenes", LIGHTHOUSE];
+
+    let mut p = pty_env(&args, saves.path(), &[("NO_COLOR", "1")], None);
+    p.expect("Continue it? [Y/n]").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    // Continued: in the boat shed, at the line editor's prompt.
+    p.expect("Take the key").unwrap();
+    ready(&mut p);
+    p.send_line("look").unwrap();
+    p.expect("The Boat Shed").unwrap();
+    ready(&mut p);
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    assert!(exit_status(&p).ends_with(", 0)"));
+
+    let mut p = pty_env(&args, saves.path(), &[("NO_COLOR", "1")], None);
+    p.expect("Continue it? [Y/n]").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    let status = exit_status(&p);
+    assert!(status.contains("SIGINT"), "{status}");
+    // Nothing was written: the autosave is as it was.
+    let now = std::fs::read(saves.path().join("autosave.ron")).unwrap();
+    assert_eq!(now, autosave);
+}
+
+/// At the line editor's prompt, with half a line typed: Ctrl-D deletes
+/// (nothing, at the end of the line) and does not leave; Ctrl-C drops the
+/// line and the prompt goes on; on an empty line Ctrl-D leaves, autosaved.
+#[test]
+fn ctrl_c_and_ctrl_d_with_text_typed() {
+    let saves = tempfile::tempdir().unwrap();
+    let mut p = pty_env(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        &[("NO_COLOR", "1")],
+        None,
+    );
+    ready(&mut p);
+    p.send("sh").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send("ed\r").unwrap();
+    p.expect("The Boat Shed").unwrap();
+    ready(&mut p);
+    p.send("back").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send(expectrl::ControlCode::EndOfText).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send("look\r").unwrap();
+    p.expect("The Boat Shed").unwrap();
+    ready(&mut p);
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    assert!(exit_status(&p).ends_with(", 0)"));
+    let save = callister::save::read_save(&saves.path().join("autosave.ron")).unwrap();
+    assert_eq!(save.snapshot.scene, "shed");
+}
+
+/// Hostile input typed or pasted at the line editor's prompt: bytes that are
+/// not UTF-8 drop the line being typed (they used to end the game with exit
+/// code 1), a NUL is a control key the editor ignores, and a pasted megabyte
+/// is refused as too long. Nothing changes; the game goes on.
+#[test]
+fn hostile_input_at_the_line_editor() {
+    let saves = tempfile::tempdir().unwrap();
+    let mut p = pty_env(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        &[("NO_COLOR", "1")],
+        None,
+    );
+    ready(&mut p);
+    p.send(&[b's', 0xff, 0xfe, b'\r'][..]).unwrap();
+    p.expect("not valid UTF-8; the line was dropped").unwrap();
+    ready(&mut p);
+    p.send(&b"a\0b\r"[..]).unwrap();
+    p.expect("`ab` is not a choice").unwrap();
+    // A paste, as a terminal sends it (bracketed), of a megabyte.
+    ready(&mut p);
+    p.send("\x1b[200~").unwrap();
+    p.send(&vec![b'y'; 1 << 20][..]).unwrap();
+    p.send("\x1b[201~\r").unwrap();
+    p.expect("That line is 1048576 bytes long").unwrap();
+    p.expect("Nothing changed.").unwrap();
+    say(&mut p, "look");
+    p.expect("The tide has gone out").unwrap();
+    ready(&mut p);
+    p.send(expectrl::ControlCode::EndOfTransmission).unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    assert!(exit_status(&p).ends_with(", 0)"));
+    // No step was taken, so nothing was autosaved.
+    assert!(!saves.path().join("autosave.ron").exists());
+}

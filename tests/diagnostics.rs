@@ -181,6 +181,27 @@ fn located_without_snapshot() {
             at: ("a.ron", 4, 11),
             help: Some("add a choice with `goto: \"vault\"`, or remove the scene"),
         },
+        // Names after escapes in the same string are found at their real
+        // column: `\"` and `\u{e9}` take more room in the file than in the
+        // value.
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "He said \"caf\u{e9}\" and {oops}.", ending: (id: "e", title: "E", kind: Good)),
+])"#,
+            code: "E012",
+            message: Some("unknown variable `oops`"),
+            at: ("a.ron", 2, 67),
+            help: Some("declare it in `story.ron` or in the chapter's `variables`"),
+        },
+        Case {
+            chapter: r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x", choices: [(key: "go", text: "Go \u{1F600}\x41 {if lit}\"{end}\n{nope}", goto: "hall")]),
+])"#,
+            code: "E012",
+            message: Some("unknown variable `nope`"),
+            at: ("a.ron", 2, 108),
+            help: Some("declare it in `story.ron` or in the chapter's `variables`"),
+        },
         // An unknown effect is named as an effect, not as a Rust type.
         Case {
             chapter: r#"Chapter(title: "One", scenes: [

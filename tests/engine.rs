@@ -8,7 +8,7 @@ use std::path::Path;
 
 use callister::compile::{self, InputFile};
 use callister::diagnostic;
-use callister::engine::{ChooseError, Outcome, RollMode, State};
+use callister::engine::{ChooseError, Outcome, Playthrough, RollMode, State};
 use callister::history::{Step, Tree};
 use callister::save::{self, SaveDir, SaveError, SaveFile};
 use callister::story::{Action, Check, ChoiceId, Story};
@@ -858,6 +858,48 @@ fn forced_rolls_draw_nothing_and_recorded_rolls_draw_one() {
     }
 }
 
+/// A `Playthrough` reset game after game is a new game each time, and plays
+/// as a fresh `State` does: on the shipped story (once choices, items, crew)
+/// and a synthetic one (visit counts read by conditions).
+#[test]
+fn a_playthrough_reset_is_a_new_game() {
+    use rand::{RngExt, SeedableRng};
+    let shipped = callister::embedded::story().unwrap_or_else(|_| panic!("the shipped story"));
+    let synthetic = compile::compile(callister::synth::input_files(300, 3))
+        .unwrap_or_else(|_| panic!("the synthetic story"));
+    for story in [&shipped, &synthetic] {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut game = Playthrough::new(story, 0);
+        let mut once_taken = 0;
+        for seed in 0..60 {
+            game.reset(story, seed);
+            let mut fresh = State::new(story, seed);
+            assert_eq!(*game, fresh, "seed {seed}: reset is not a new game");
+            for _ in 0..400 {
+                let open: Vec<ChoiceId> = fresh.choices(story).collect();
+                if open.is_empty() {
+                    break;
+                }
+                let c = open[rng.random_range(0..open.len())];
+                once_taken += usize::from(story.choice(c).once);
+                let expected = fresh.advance(story, c, RollMode::Random);
+                assert_eq!(game.advance(story, c, RollMode::Random), expected);
+                assert_eq!(*game, fresh, "seed {seed}");
+            }
+            // A refused choice changes nothing.
+            if let Some(c) = story.scene(fresh.scene).choices.first() {
+                let hidden = (0..story.choices.len() as u32)
+                    .map(ChoiceId)
+                    .find(|&other| story.choice(other).scene != fresh.scene)
+                    .unwrap_or(*c);
+                assert!(game.advance(story, hidden, RollMode::Random).is_err());
+                assert_eq!(*game, fresh);
+            }
+        }
+        assert!(once_taken > 0, "the games took no `once` choice");
+    }
+}
+
 // The history tree.
 
 #[test]
@@ -947,6 +989,36 @@ fn a_save_restores_the_same_game() {
     assert_eq!(restored.state(), tree.state());
     assert_eq!(restored.log(), tree.log());
     assert_eq!(leaf_logs(&restored), leaf_logs(&tree));
+}
+
+/// The snapshot by name maps back onto the same story as the very state it
+/// was taken of (a load of an unchanged story uses the replayed state, so
+/// this holds the mapping to account on its own).
+#[test]
+fn a_snapshot_maps_back_to_the_same_state() {
+    use rand::{RngExt, SeedableRng};
+    let story = callister::embedded::story().unwrap_or_else(|_| panic!("the shipped story"));
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(11);
+    let mut checked = 0;
+    for seed in 0..20 {
+        let mut state = State::new(&story, seed);
+        for _ in 0..200 {
+            let (mut mapped, dropped) = save::Snapshot::of(&story, &state)
+                .restore(&story)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(dropped.is_empty(), "{dropped:?}");
+            mapped.seed = state.seed;
+            assert_eq!(mapped, state);
+            checked += 1;
+            let open: Vec<ChoiceId> = state.choices(&story).collect();
+            if open.is_empty() {
+                break;
+            }
+            let c = open[rng.random_range(0..open.len())];
+            state.advance(&story, c, RollMode::Random).unwrap();
+        }
+    }
+    assert!(checked > 100);
 }
 
 #[test]

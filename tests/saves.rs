@@ -144,6 +144,33 @@ fn a_save_of_another_story_is_refused() {
 }
 
 #[test]
+fn a_snapshot_edited_by_hand_is_noticed_on_an_unchanged_story() {
+    let story = load_dir(&lighthouse()).unwrap();
+    let session = play(story.clone(), &["shed", "back", "wade"]);
+    let save = save_of(&session);
+    assert_eq!(save.fingerprint, story.fingerprint);
+    // A scene that does not exist: the game is rebuilt from its steps.
+    let mut gone = save.clone();
+    gone.snapshot.scene = "nowhere".into();
+    let (tree, _, report) = gone.restore(&story, Path::new("s")).unwrap();
+    assert_eq!(story.scene(tree.state().scene).id, "flats");
+    assert_eq!(tree.depth(), 3);
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(
+        report.notes[0].contains("(`nowhere`) no longer exists")
+            && report.notes[0].contains("rebuilt from its steps"),
+        "{:?}",
+        report.notes
+    );
+    // Another scene that exists: the replayed state stands, silently.
+    let mut elsewhere = save.clone();
+    elsewhere.snapshot.scene = "shore".into();
+    let (tree, _, report) = elsewhere.restore(&story, Path::new("s")).unwrap();
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(tree.state(), session.tree.state());
+}
+
+#[test]
 fn story_edit_added_chapter_loads_without_loss() {
     let dir = story_copy();
     let story = load_dir(dir.path()).unwrap();

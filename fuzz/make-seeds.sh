@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Regenerates fuzz/seeds/: the starting corpora of the fuzz targets, made from
+# the shipped story, the example stories, the blessed plans and real saves
+# written by the game itself. Run from the repository root after building
+# the binary (`cargo build`). Only the saves' `saved_at` differs between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${CALLISTER_BIN:-target/debug/callister}
+seeds=fuzz/seeds
+rm -rf "$seeds"/{compile,save,plan,command}
+mkdir -p "$seeds"/{compile,save,plan,command}
+
+# compile: a story's files joined by 0xFF bytes, `story.ron` first.
+join() { # OUT FILE...
+    local out=$1; shift
+    local first=1
+    : > "$out"
+    for f in "$@"; do
+        [ $first = 1 ] || printf '\xff' >> "$out"
+        cat "$f" >> "$out"
+        first=0
+    done
+}
+join "$seeds/compile/lighthouse" examples/lighthouse/story.ron examples/lighthouse/shore.ron
+join "$seeds/compile/side-mission" examples/side-mission/story.ron examples/side-mission/1-green.ron examples/side-mission/2-tent.ron
+join "$seeds/compile/prologue" scenes/story.ron scenes/prologue.ron
+for dir in tests/fixtures/diagnostics/* tests/fixtures/lint_* tests/fixtures/unreachable_*; do
+    [ -d "$dir" ] || continue
+    name=$(basename "$dir")
+    # The 10,000-deep condition is a regression test, not a useful seed.
+    [ "$name" = e020_deep_condition ] && continue
+    files=()
+    [ -f "$dir/story.ron" ] && files+=("$dir/story.ron")
+    for f in "$dir"/*.ron; do
+        [ "$(basename "$f")" = story.ron ] || files+=("$f")
+    done
+    join "$seeds/compile/$name" "${files[@]}"
+done
+
+# plan: every blessed plan.
+for f in tests/playthroughs/*.plan.ron examples/*/plans/*.plan.ron; do
+    story=$(basename "$(dirname "$(dirname "$f")")")
+    case $f in tests/*) story=shipped ;; esac
+    cp "$f" "$seeds/plan/$story-$(basename "$f")"
+done
+
+# save: real saves, written by the game playing each blessed plan through a
+# pipe: a slot mid-way, and one at the end after a step back and a new
+# branch.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+play() { # NAME SCENES-ARGS... < plan
+    local name=$1; shift
+    local plan=$1; shift
+    local seed
+    seed=$(sed -n 's/^ *seed: *\([0-9]*\).*/\1/p' "$plan" | head -n1)
+    mapfile -t keys < <(sed -n '/choices:/,/\]/p' "$plan" | grep -o '"[^"]*"' | tr -d '"' | sed 's/:\(pass\|fail\)$//')
+    local half=$(( ${#keys[@]} / 2 ))
+    {
+        printf '%s\n' "${keys[@]:0:$half}"
+        echo "save mid"
+        printf '%s\n' "${keys[@]:$half}"
+        echo "undo 2"
+        echo "1"
+        echo "save end"
+        echo "quit"
+    } | NO_COLOR=1 "$bin" --seed "${seed:-0}" --saves "$tmp/$name" "$@" > /dev/null
+    for slot in mid end; do
+        [ -f "$tmp/$name/$slot.ron" ] && cp "$tmp/$name/$slot.ron" "$seeds/save/$name-$slot.ron"
+    done
+}
+for f in tests/playthroughs/*.plan.ron; do
+    play "shipped-$(basename "$f" .plan.ron)" "$f"
+done
+for f in examples/lighthouse/plans/*.plan.ron; do
+    play "lighthouse-$(basename "$f" .plan.ron)" "$f" --scenes examples/lighthouse
+done
+
+# command: lines typed at the prompt, one session per file.
+cat > "$seeds/command/commands" <<'LINES'
+help
+look
+status
+inventory
+1
+2
+undo
+undo 2
+history
+rewind 1
+branches
+branch 1
+save
+save slot-1
+load
+load quick
+saves
+delete quick
+endings
+transcript on
+transcript off
+reload
+restart
+quit
+LINES
+printf 'l\ni\n?\nh\nu\ntree\nstats\nexit\nq\n' > "$seeds/command/short"
+printf 'undo 0\nundo -1\nrewind 99999999999999999999\nbranch 0\nsave a b\ntranscript on a b\nlook now\n' > "$seeds/command/malformed"
+printf '  LOOK  \nSave Mine\n\t3\n999\n0\n' > "$seeds/command/case-and-space"
+for f in tests/playthroughs/drift.plan.ron tests/playthroughs/full_crew.plan.ron; do
+    sed -n '/choices:/,/\]/p' "$f" | grep -o '"[^"]*"' | tr -d '"' | sed 's/:\(pass\|fail\)$//' \
+        > "$seeds/command/walk-$(basename "$f" .plan.ron)"
+done
+echo "seeds: $(find "$seeds" -type f | wc -l) files"
