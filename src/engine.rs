@@ -49,6 +49,80 @@ impl BitSet {
     }
 }
 
+/// How many times each scene has been entered, kept for the scenes entered
+/// at least once, sorted by scene (so equal counts are equal values). A
+/// game enters few of a large story's scenes, and the undo tree keeps a state
+/// per step: a count for every scene would cost the size of the story at each
+/// step, and at every new game.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Visits(Vec<(SceneId, u32)>);
+
+impl Visits {
+    pub fn get(&self, scene: SceneId) -> u32 {
+        self.0
+            .binary_search_by_key(&scene, |e| e.0)
+            .map_or(0, |i| self.0[i].1)
+    }
+
+    /// Sets a count; zero forgets the scene.
+    pub fn set(&mut self, scene: SceneId, n: u32) {
+        match (self.0.binary_search_by_key(&scene, |e| e.0), n) {
+            (Ok(i), 0) => {
+                self.0.remove(i);
+            }
+            (Ok(i), n) => self.0[i].1 = n,
+            (Err(_), 0) => {}
+            (Err(i), n) => self.0.insert(i, (scene, n)),
+        }
+    }
+
+    /// Counts one more entry into `scene`.
+    pub fn bump(&mut self, scene: SceneId) {
+        match self.0.binary_search_by_key(&scene, |e| e.0) {
+            Ok(i) => self.0[i].1 = self.0[i].1.saturating_add(1),
+            Err(i) => self.0.insert(i, (scene, 1)),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The scenes entered, in order, with their counts.
+    pub fn iter(&self) -> impl Iterator<Item = (SceneId, u32)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// The `once` choices taken, sorted: few of a story's choices are `once`,
+/// and fewer are taken in one game.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Taken(Vec<ChoiceId>);
+
+impl Taken {
+    pub fn get(&self, choice: ChoiceId) -> bool {
+        self.0.binary_search(&choice).is_ok()
+    }
+
+    pub fn set(&mut self, choice: ChoiceId, on: bool) {
+        match (self.0.binary_search(&choice), on) {
+            (Ok(i), false) => {
+                self.0.remove(i);
+            }
+            (Err(i), true) => self.0.insert(i, choice),
+            _ => {}
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ChoiceId> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 /// Everything that changes as the game is played.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
@@ -57,9 +131,9 @@ pub struct State {
     pub flags: BitSet,
     pub items: BitSet,
     pub dead: BitSet,
-    pub visits: Vec<u32>,
+    pub visits: Visits,
     /// `once` choices already taken.
-    pub used: BitSet,
+    pub used: Taken,
     /// Choices taken so far.
     pub turn: u32,
     /// The seed the game started from (kept for saves and replays).
@@ -154,8 +228,8 @@ impl State {
             flags: BitSet::with_len(story.flags.len()),
             items,
             dead: BitSet::with_len(story.crew.len()),
-            visits: vec![0; story.scenes.len()],
-            used: BitSet::with_len(story.choices.len()),
+            visits: Visits::default(),
+            used: Taken::default(),
             turn: 0,
             seed,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
@@ -163,6 +237,26 @@ impl State {
         let mut sink = Sink::default();
         state.enter(story, scene, &mut sink);
         state
+    }
+
+    /// Starts a new game at the story's start in this state, as
+    /// `State::new` would, keeping its allocations: random playthroughs play
+    /// game after game.
+    pub fn restart(&mut self, story: &Story, seed: u64) {
+        self.vars.clear();
+        self.vars.extend(story.variables.iter().map(|v| v.initial));
+        self.flags.clear(story.flags.len());
+        self.items.clear(story.items.len());
+        for i in &story.inventory {
+            self.items.set(i.index(), true);
+        }
+        self.dead.clear(story.crew.len());
+        self.visits.clear();
+        self.used.clear();
+        self.turn = 0;
+        self.seed = seed;
+        self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        self.enter(story, story.start, &mut Sink::default());
     }
 
     pub fn ending(&self, story: &Story) -> Option<EndingId> {
@@ -212,7 +306,7 @@ impl State {
         match o {
             Operand::Const(n) => n,
             Operand::Var(v) => self.var(v),
-            Operand::Visits(s) => i64::from(self.visits[s.index()]),
+            Operand::Visits(s) => i64::from(self.visits.get(s)),
         }
     }
 
@@ -225,7 +319,7 @@ impl State {
     /// now: not a `once` choice already taken, and its condition holds.
     fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
         let choice = story.choice(id);
-        !(choice.once && self.used.get(id.index()))
+        !(choice.once && self.used.get(id))
             && choice.when.as_ref().is_none_or(|c| self.holds(story, c))
     }
 
@@ -357,7 +451,7 @@ impl State {
         let choice = story.choice(id);
         self.turn = self.turn.saturating_add(1);
         if choice.once {
-            self.used.set(id.index(), true);
+            self.used.set(id, true);
         }
         self.apply(story, &choice.effects, sink);
         let (target, roll) = match &choice.action {
@@ -399,8 +493,7 @@ impl State {
 
     fn enter(&mut self, story: &Story, scene: SceneId, sink: &mut Sink) {
         self.scene = scene;
-        let v = &mut self.visits[scene.index()];
-        *v = v.saturating_add(1);
+        self.visits.bump(scene);
         self.apply(story, &story.scene(scene).on_enter, sink);
     }
 
@@ -422,103 +515,6 @@ impl State {
                 Effect::Say(text) => sink.say(self, story, text),
             }
         }
-    }
-}
-
-/// One state played game after game, as random playthroughs play:
-/// `reset` starts a new game equal to `State::new`, but zeroes only the visit
-/// counts and `once` choices that the last game touched, so that a new game
-/// costs what the last one did, not the size of the story.
-///
-/// The state is lent out only to read (`Deref`); it changes only through
-/// `advance`, which notes what it touches: that keeps the bookkeeping sound.
-#[derive(Debug, Clone)]
-pub struct Playthrough {
-    state: State,
-    /// The scenes with a visit count above zero.
-    entered: Vec<SceneId>,
-    /// The `once` choices taken.
-    taken: Vec<ChoiceId>,
-}
-
-impl Playthrough {
-    /// A game at the story's start, as `State::new`.
-    pub fn new(story: &Story, seed: u64) -> Playthrough {
-        let state = State::new(story, seed);
-        Playthrough {
-            entered: vec![state.scene],
-            taken: Vec::new(),
-            state,
-        }
-    }
-
-    pub fn state(&self) -> &State {
-        &self.state
-    }
-
-    /// Starts a new game at the story's start: the state becomes equal to
-    /// `State::new(story, seed)`, reusing its allocations.
-    pub fn reset(&mut self, story: &Story, seed: u64) {
-        let s = &mut self.state;
-        if s.visits.len() == story.scenes.len() {
-            for scene in self.entered.drain(..) {
-                s.visits[scene.index()] = 0;
-            }
-        } else {
-            s.visits.clear();
-            s.visits.resize(story.scenes.len(), 0);
-            self.entered.clear();
-        }
-        if s.used.0.len() == story.choices.len().div_ceil(64) {
-            for choice in self.taken.drain(..) {
-                s.used.set(choice.index(), false);
-            }
-        } else {
-            s.used.clear(story.choices.len());
-            self.taken.clear();
-        }
-        s.vars.clear();
-        s.vars.extend(story.variables.iter().map(|v| v.initial));
-        s.flags.clear(story.flags.len());
-        s.items.clear(story.items.len());
-        for i in &story.inventory {
-            s.items.set(i.index(), true);
-        }
-        s.dead.clear(story.crew.len());
-        s.turn = 0;
-        s.seed = seed;
-        s.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        s.enter(story, story.start, &mut Sink::default());
-        self.entered.push(story.start);
-    }
-
-    /// `State::advance`, noting the scene entered and the `once` choice
-    /// taken.
-    pub fn advance(
-        &mut self,
-        story: &Story,
-        id: ChoiceId,
-        mode: RollMode,
-    ) -> Result<Option<Roll>, ChooseError> {
-        let roll = self.state.advance(story, id, mode)?;
-        // A choice that was refused changed nothing; one that was taken
-        // entered exactly one scene.
-        if story.choice(id).once {
-            self.taken.push(id);
-        }
-        let scene = self.state.scene;
-        if self.state.visits[scene.index()] == 1 {
-            self.entered.push(scene);
-        }
-        Ok(roll)
-    }
-}
-
-impl std::ops::Deref for Playthrough {
-    type Target = State;
-
-    fn deref(&self) -> &State {
-        &self.state
     }
 }
 

@@ -82,7 +82,7 @@ fn crowds(
     let mut by_scene: HashMap<SceneId, Vec<State>> = HashMap::new();
     for bytes in queue.chunks_exact(packer.stride) {
         let mut s = template.clone();
-        s.visits.fill(0);
+        s.visits.clear();
         packer.unpack(bytes, &mut s);
         by_scene.entry(s.scene).or_default().push(s);
     }
@@ -136,14 +136,17 @@ fn crowds(
             for (i, c) in story.choices.iter().enumerate() {
                 if c.once {
                     let id = format!("{}.{}", story.scene(c.scene).id, c.key);
-                    let (n, v) = bits("once", &id, &|s| s.used.get(i));
+                    let (n, v) = bits("once", &id, &|s| s.used.get(ChoiceId(i as u32)));
                     part(n, v);
                 }
             }
             for (i, sc) in story.scenes.iter().enumerate() {
                 part(
                     format!("visits({})", sc.id),
-                    states.iter().map(|s| i64::from(s.visits[i])).collect(),
+                    states
+                        .iter()
+                        .map(|s| i64::from(s.visits.get(SceneId(i as u32))))
+                        .collect(),
                 );
             }
             varying.sort_by(|a, b| b.values.cmp(&a.values).then(a.part.cmp(&b.part)));
@@ -794,7 +797,7 @@ struct Packer {
     once: Vec<usize>,
     once_at: usize,
     /// Visit-tracked scenes: scene, byte offset, width, saturation cap.
-    visits: Vec<(usize, usize, usize, u32)>,
+    visits: Vec<(SceneId, usize, usize, u32)>,
     /// Per scene, `stride` bytes: the bits of the parts still live there
     /// (the rest are zeroed). `None` when the story is too large for it.
     live: Option<Vec<u8>>,
@@ -836,7 +839,7 @@ impl Packer {
             .collect();
         let once_at = at;
         at += once.len().div_ceil(8);
-        let visits: Vec<(usize, usize, usize, u32)> = norm
+        let visits: Vec<(SceneId, usize, usize, u32)> = norm
             .caps
             .iter()
             .enumerate()
@@ -844,7 +847,7 @@ impl Packer {
                 let cap = (*cap)?;
                 let width = if cap <= 0xFF { 1 } else { 4 };
                 at += width;
-                Some((s, at - width, width, cap))
+                Some((SceneId(s as u32), at - width, width, cap))
             })
             .collect();
         let mut packer = Packer {
@@ -893,7 +896,7 @@ impl Packer {
                 }
             }
             for &(s, at, width, _) in &self.visits {
-                if l.visits[s].is_some_and(on) {
+                if l.visits[s.index()].is_some_and(on) {
                     mask[at..at + width].fill(0xFF);
                 }
             }
@@ -920,12 +923,12 @@ impl Packer {
             }
         }
         for (i, &c) in self.once.iter().enumerate() {
-            if state.used.get(c) {
+            if state.used.get(ChoiceId(c as u32)) {
                 out[self.once_at + i / 8] |= 1 << (i % 8);
             }
         }
         for &(s, at, width, cap) in &self.visits {
-            put(out, at, width, u64::from(state.visits[s].min(cap)));
+            put(out, at, width, u64::from(state.visits.get(s).min(cap)));
         }
         if let Some(live) = &self.live {
             let mask = &live[state.scene.index() * self.stride..][..self.stride];
@@ -935,8 +938,8 @@ impl Packer {
         }
     }
 
-    /// Fills `state` from packed bytes. Visit counts of untracked scenes
-    /// are left as they were: nothing reads them.
+    /// Fills `state` from packed bytes. Only tracked scenes keep a visit
+    /// count: nothing reads the others.
     fn unpack(&self, bytes: &[u8], state: &mut State) {
         let word = |at: usize| get(bytes, at, 8);
         state.scene = read_scene(bytes);
@@ -952,12 +955,14 @@ impl Packer {
             }
         }
         for (i, &c) in self.once.iter().enumerate() {
-            state
-                .used
-                .set(c, bytes[self.once_at + i / 8] & (1 << (i % 8)) != 0);
+            state.used.set(
+                ChoiceId(c as u32),
+                bytes[self.once_at + i / 8] & (1 << (i % 8)) != 0,
+            );
         }
+        state.visits.clear();
         for &(s, at, width, _) in &self.visits {
-            state.visits[s] = get(bytes, at, width) as u32;
+            state.visits.set(s, get(bytes, at, width) as u32);
         }
         state.turn = 0;
     }
@@ -975,10 +980,12 @@ impl Packer {
             a.0.copy_from_slice(&b.0);
         }
         for &c in &self.once {
+            let c = ChoiceId(c as u32);
             to.used.set(c, from.used.get(c));
         }
+        to.visits.clear();
         for &(s, _, _, _) in &self.visits {
-            to.visits[s] = from.visits[s];
+            to.visits.set(s, from.visits.get(s));
         }
     }
 }
@@ -1331,25 +1338,41 @@ pub struct EndingStats {
     pub vars: Vec<(String, i64, f64, i64)>,
 }
 
+/// A variable's least, summed and greatest value over the runs that ended
+/// somewhere.
+type Spread = (i64, i128, i64);
+
 /// Steps after which a random run is abandoned as looping.
 pub const RANDOM_STEP_CAP: usize = 10_000;
 
 pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut hits = vec![0u64; story.scenes.len()];
-    let mut per_ending: Vec<Vec<Vec<i64>>> = vec![Vec::new(); story.endings.len()];
+    // Per ending: the runs that reached it, and per variable its least,
+    // summed and greatest value at the end.
+    let mut per_ending: Vec<(usize, Vec<Spread>)> =
+        vec![(0, vec![(i64::MAX, 0, i64::MIN); story.variables.len()]); story.endings.len()];
     let (mut unfinished, mut stuck) = (0, 0);
     let mut choices = Vec::new();
     let mut shortest: HashMap<usize, Vec<PathStep>> = HashMap::new();
     let mut path: Vec<PathStep> = Vec::new();
+    // One state, reset run after run: a new game costs what the last one
+    // touched, not the size of the story.
+    let mut game = State::new(story, 0);
     for _ in 0..runs {
-        let mut state = State::new(story, rng.random());
-        hits[state.scene.index()] += 1;
+        game.restart(story, rng.random());
+        hits[game.scene.index()] += 1;
         let mut steps = 0;
         path.clear();
         loop {
-            if let Some(e) = state.ending(story) {
-                per_ending[e.index()].push(state.vars.clone());
+            if let Some(e) = game.ending(story) {
+                let (count, vars) = &mut per_ending[e.index()];
+                *count += 1;
+                for ((min, sum, max), &v) in vars.iter_mut().zip(&game.vars) {
+                    *min = (*min).min(v);
+                    *max = (*max).max(v);
+                    *sum += i128::from(v);
+                }
                 let best = shortest.entry(e.index()).or_insert_with(|| path.clone());
                 if path.len() < best.len() {
                     *best = path.clone();
@@ -1357,7 +1380,7 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
                 break;
             }
             choices.clear();
-            choices.extend(state.choices(story));
+            choices.extend(game.choices(story));
             if choices.is_empty() {
                 stuck += 1;
                 break;
@@ -1367,12 +1390,12 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
                 break;
             }
             let c = choices[rng.random_range(0..choices.len())];
-            let roll = state.advance(story, c, RollMode::Random).ok().flatten();
+            let roll = game.advance(story, c, RollMode::Random).ok().flatten();
             path.push(PathStep {
                 choice: c,
                 outcome: roll.map(|r| r.success),
             });
-            hits[state.scene.index()] += 1;
+            hits[game.scene.index()] += 1;
             steps += 1;
         }
     }
@@ -1380,21 +1403,15 @@ pub fn random(story: &Story, runs: usize, seed: u64) -> RandomReport {
         .endings
         .iter()
         .zip(per_ending)
-        .map(|(e, samples)| EndingStats {
+        .map(|(e, (count, vars))| EndingStats {
             ending: e.id.clone(),
-            runs: samples.len(),
+            runs: count,
             vars: story
                 .variables
                 .iter()
-                .enumerate()
-                .filter(|_| !samples.is_empty())
-                .map(|(i, v)| {
-                    let values = samples.iter().map(|s| s[i]);
-                    let min = values.clone().min().unwrap_or(0);
-                    let max = values.clone().max().unwrap_or(0);
-                    let mean = values.map(|x| x as f64).sum::<f64>() / samples.len() as f64;
-                    (v.id.clone(), min, mean, max)
-                })
+                .zip(vars)
+                .filter(|_| count > 0)
+                .map(|(v, (min, sum, max))| (v.id.clone(), min, sum as f64 / count as f64, max))
                 .collect(),
         })
         .collect();

@@ -183,7 +183,7 @@ impl SaveFile {
 
     pub fn to_ron(&self) -> String {
         let config = ron::ser::PrettyConfig::new()
-            .depth_limit(3)
+            .depth_limit(2)
             .struct_names(true)
             .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
         ron::ser::to_string_pretty(self, config).unwrap_or_default()
@@ -398,18 +398,16 @@ impl Snapshot {
                 .iter()
                 .map(|i| story.crew[i].id.clone())
                 .collect(),
-            visits: story
-                .scenes
+            visits: state
+                .visits
                 .iter()
-                .zip(&state.visits)
-                .filter(|(_, n)| **n > 0)
-                .map(|(s, &n)| (s.id.clone(), n))
+                .map(|(s, n)| (story.scene(s).id.clone(), n))
                 .collect(),
             used: state
                 .used
                 .iter()
                 .map(|i| {
-                    let c = &story.choices[i];
+                    let c = story.choice(i);
                     format!("{}/{}", story.scene(c.scene).id, c.key)
                 })
                 .collect(),
@@ -435,8 +433,8 @@ impl Snapshot {
             flags: crate::engine::BitSet::with_len(story.flags.len()),
             items: crate::engine::BitSet::with_len(story.items.len()),
             dead: crate::engine::BitSet::with_len(story.crew.len()),
-            visits: vec![0; story.scenes.len()],
-            used: crate::engine::BitSet::with_len(story.choices.len()),
+            visits: crate::engine::Visits::default(),
+            used: crate::engine::Taken::default(),
             turn: self.turn,
             seed: 0,
             rng: self.rng.clone(),
@@ -492,7 +490,7 @@ impl Snapshot {
         gone("crew members", missing);
         for (name, &n) in &self.visits {
             if let Some(s) = scenes.get(name.as_str()) {
-                state.visits[s.index()] = n;
+                state.visits.set(*s, n);
             }
         }
         for used in &self.used {
@@ -500,7 +498,7 @@ impl Snapshot {
                 && let Some(&s) = scenes.get(scene)
                 && let Some(c) = story.choice_by_key(s, key)
             {
-                state.used.set(c.index(), true);
+                state.used.set(c, true);
             }
         }
         Ok((state, dropped))

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use callister::compile::{self, InputFile};
 use callister::diagnostic;
-use callister::engine::{ChooseError, Outcome, Playthrough, RollMode, State};
+use callister::engine::{ChooseError, Outcome, RollMode, State};
 use callister::history::{Step, Tree};
 use callister::save::{self, SaveDir, SaveError, SaveFile};
 use callister::story::{Action, Check, ChoiceId, Story};
@@ -116,7 +116,7 @@ fn every_condition_form() {
     state
         .dead
         .set(story.crew_by_id("karl").unwrap().index(), true);
-    state.visits[story.scene_by_id("hall").unwrap().index()] = 2;
+    state.visits.set(story.scene_by_id("hall").unwrap(), 2);
 
     for (i, &(cond, expected)) in CONDITIONS.iter().enumerate() {
         let compiled =
@@ -374,11 +374,11 @@ fn on_enter_runs_for_the_start_scene_and_every_entry() {
     let n = story.var_by_id("n").unwrap();
     let hall = story.scene_by_id("hall").unwrap();
     let mut state = State::new(&story, 0);
-    assert_eq!((state.var(n), state.visits[hall.index()]), (1, 1));
+    assert_eq!((state.var(n), state.visits.get(hall)), (1, 1));
     take(&story, &mut state, "again");
     take(&story, &mut state, "again");
     assert_eq!(
-        (state.var(n), state.visits[hall.index()], state.turn),
+        (state.var(n), state.visits.get(hall), state.turn),
         (3, 3, 2)
     );
 }
@@ -858,23 +858,23 @@ fn forced_rolls_draw_nothing_and_recorded_rolls_draw_one() {
     }
 }
 
-/// A `Playthrough` reset game after game is a new game each time, and plays
-/// as a fresh `State` does: on the shipped story (once choices, items, crew)
+/// A state restarted game after game is a new game each time, and plays as
+/// a fresh `State` does: on the shipped story (once choices, items, crew)
 /// and a synthetic one (visit counts read by conditions).
 #[test]
-fn a_playthrough_reset_is_a_new_game() {
+fn a_restarted_state_is_a_new_game() {
     use rand::{RngExt, SeedableRng};
     let shipped = callister::embedded::story().unwrap_or_else(|_| panic!("the shipped story"));
     let synthetic = compile::compile(callister::synth::input_files(300, 3))
         .unwrap_or_else(|_| panic!("the synthetic story"));
     for story in [&shipped, &synthetic] {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
-        let mut game = Playthrough::new(story, 0);
+        let mut game = State::new(story, 0);
         let mut once_taken = 0;
         for seed in 0..60 {
-            game.reset(story, seed);
+            game.restart(story, seed);
             let mut fresh = State::new(story, seed);
-            assert_eq!(*game, fresh, "seed {seed}: reset is not a new game");
+            assert_eq!(game, fresh, "seed {seed}: a restart is not a new game");
             for _ in 0..400 {
                 let open: Vec<ChoiceId> = fresh.choices(story).collect();
                 if open.is_empty() {
@@ -884,7 +884,7 @@ fn a_playthrough_reset_is_a_new_game() {
                 once_taken += usize::from(story.choice(c).once);
                 let expected = fresh.advance(story, c, RollMode::Random);
                 assert_eq!(game.advance(story, c, RollMode::Random), expected);
-                assert_eq!(*game, fresh, "seed {seed}");
+                assert_eq!(game, fresh, "seed {seed}");
             }
             // A refused choice changes nothing.
             if let Some(c) = story.scene(fresh.scene).choices.first() {
@@ -893,7 +893,7 @@ fn a_playthrough_reset_is_a_new_game() {
                     .find(|&other| story.choice(other).scene != fresh.scene)
                     .unwrap_or(*c);
                 assert!(game.advance(story, hidden, RollMode::Random).is_err());
-                assert_eq!(*game, fresh);
+                assert_eq!(game, fresh);
             }
         }
         assert!(once_taken > 0, "the games took no `once` choice");

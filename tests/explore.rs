@@ -13,7 +13,7 @@ use callister::check::walk_condition;
 use callister::compile::{self, InputFile};
 use callister::engine::{RollMode, State};
 use callister::explore::{self, for_each_condition};
-use callister::story::{Action, Condition, Operand, Story};
+use callister::story::{Action, Condition, Operand, SceneId, Story};
 
 #[derive(Debug, PartialEq, Eq)]
 struct Coverage {
@@ -37,7 +37,7 @@ fn naive(story: &Story) -> (Coverage, usize) {
         });
     });
     let key = |s: &State| {
-        let visits: Vec<u32> = s.visits.iter().map(|v| (*v).min(cap)).collect();
+        let visits: Vec<(SceneId, u32)> = s.visits.iter().map(|(sc, v)| (sc, v.min(cap))).collect();
         (
             s.scene,
             s.vars.clone(),
