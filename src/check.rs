@@ -183,7 +183,8 @@ fn text_conditions(t: &Text, vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &
         for s in segments {
             match s {
                 Segment::Var(v) => vars[v.index()].read = true,
-                Segment::If(c, a, b) => {
+                Segment::If(b) => {
+                    let (c, a, b) = &**b;
                     visit(c, vars, flags);
                     walk(a, vars, flags, visit);
                     walk(b, vars, flags, visit);
@@ -213,7 +214,8 @@ pub fn walk_condition(c: &Condition, f: &mut dyn FnMut(&Condition)) {
 pub fn text_each_condition(t: &Text, f: &mut dyn FnMut(&Condition)) {
     fn walk(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
         for s in segments {
-            if let Segment::If(c, a, b) = s {
+            if let Segment::If(b) = s {
+                let (c, a, b) = &**b;
                 f(c);
                 walk(a, f);
                 walk(b, f);

@@ -120,10 +120,12 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
 /// claims its size is.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    // Room for what the file claims to hold, so that reading it does not
+    // grow (and double) the buffer.
+    let claimed = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES);
+    let mut bytes = Vec::with_capacity(claimed as usize + 1);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -209,22 +211,38 @@ fn compile_files(
         .with_default_extension(Extensions::IMPLICIT_SOME)
         .with_recursion_limit(RECURSION_LIMIT);
 
+    // Each file is indexed and parsed on its own, so large stories use
+    // every core for it; the results keep the files' order.
+    enum Parsed {
+        Story(RawStory),
+        Chapter(RawChapter),
+    }
+    let parsed = map_parallel(
+        files,
+        |f| f.text.len(),
+        |file| {
+            let is_story = file.rel == STORY_FILE;
+            let source = Source::new(file.name, file.text);
+            let raw = if is_story {
+                options
+                    .from_str::<RawStory>(&source.text)
+                    .map(Parsed::Story)
+            } else {
+                options
+                    .from_str::<RawChapter>(&source.text)
+                    .map(Parsed::Chapter)
+            };
+            (source, raw)
+        },
+    );
     let mut story: Option<(FileId, RawStory)> = None;
     let mut chapters: Vec<(FileId, RawChapter)> = Vec::new();
-    for file in files {
-        let is_story = file.rel == STORY_FILE;
-        let id = sources.add(Source::new(file.name, file.text));
-        let text = &sources.get(id).text;
-        if is_story {
-            match options.from_str::<RawStory>(text) {
-                Ok(raw) => story = Some((id, raw)),
-                Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
-            }
-        } else {
-            match options.from_str::<RawChapter>(text) {
-                Ok(raw) => chapters.push((id, raw)),
-                Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
-            }
+    for (source, raw) in parsed {
+        let id = sources.add(source);
+        match raw {
+            Ok(Parsed::Story(raw)) => story = Some((id, raw)),
+            Ok(Parsed::Chapter(raw)) => chapters.push((id, raw)),
+            Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
         }
     }
     let Some((story_file, raw_story)) = story else {
@@ -265,6 +283,12 @@ fn compile_files(
         .iter()
         .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E037"));
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
+    // The compiler only borrowed the sources: they move into the result
+    // (a story keeps them for its diagnostics), never copied.
+    let result = match result {
+        Ok(story) => Ok(Story { sources, ..story }),
+        Err(failure) => Err(Failure { sources, ..failure }),
+    };
     // A file that could not be read declared nothing: the names it holds
     // would all come back as unknown. Keep the cause, drop the cascade.
     result.map_err(|mut failure| {
@@ -284,6 +308,52 @@ fn compile_files(
             }
         }
         failure
+    })
+}
+
+/// Maps `f` over `items`, keeping their order, on as many threads as the
+/// machine has: each thread takes a run of items of about the same total
+/// `weight`. Inputs of less than a megabyte stay on this thread, where
+/// starting threads would cost more than it saves.
+fn map_parallel<T: Send, U: Send>(
+    items: Vec<T>,
+    weight: impl Fn(&T) -> usize,
+    f: impl Fn(T) -> U + Sync,
+) -> Vec<U> {
+    let total: usize = items.iter().map(&weight).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 || total < 1 << 20 {
+        return items.into_iter().map(f).collect();
+    }
+    // Cut the items into `threads` runs of about `total / threads` each.
+    let mut runs: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut run = Vec::new();
+    let mut filled = 0;
+    for item in items {
+        filled += weight(&item);
+        run.push(item);
+        if filled >= total * (runs.len() + 1) / threads && runs.len() + 1 < threads {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
+        let first = runs.next().unwrap_or_default();
+        let others: Vec<_> = runs
+            .map(|run| scope.spawn(move || run.into_iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out: Vec<U> = first.into_iter().map(f).collect();
+        for handle in others {
+            match handle.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
     })
 }
 
@@ -574,11 +644,14 @@ impl Compiler<'_> {
             }
         }
         let mut ending_list = Vec::new();
+        // The ending each scene declares, when it was declared.
+        let mut ending_of: HashMap<usize, EndingId> = HashMap::new();
         for (index, (_, region, _, scene)) in located.iter().enumerate() {
             if let Some(ending) = &scene.ending {
                 let span = self.span_of(*region, "id", &ending.id);
                 self.check_id(&ending.id, span);
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
+                    ending_of.insert(index, EndingId(ending_list.len() as u32));
                     ending_list.push(Ending {
                         id: ending.id.clone(),
                         title: ending.title.clone(),
@@ -593,10 +666,22 @@ impl Compiler<'_> {
             }
         }
 
-        // Bodies.
-        let mut scenes = Vec::new();
-        let mut choices = Vec::new();
-        for (index, (chapter, region, scene_span, raw)) in located.iter().enumerate() {
+        // Bodies. Each raw scene is consumed as it is compiled, so that the
+        // raw story shrinks as the compiled one grows.
+        let places: Vec<(ChapterId, Region, Span)> =
+            located.into_iter().map(|(c, r, s, _)| (c, r, s)).collect();
+        let mut scenes = Vec::with_capacity(places.len());
+        let mut choices = Vec::with_capacity(
+            chapters
+                .iter()
+                .flat_map(|(_, ch)| &ch.scenes)
+                .map(|s| s.choices.len())
+                .sum(),
+        );
+        let raw_scenes = chapters.into_iter().flat_map(|(_, ch)| ch.scenes);
+        for (index, ((chapter, region, scene_span), raw)) in
+            places.iter().zip(raw_scenes).enumerate()
+        {
             let scene_span = *scene_span;
             let scene_id = SceneId(index as u32);
             let text = self.text(*region, "text", &raw.text);
@@ -661,21 +746,13 @@ impl Compiler<'_> {
                 );
             }
             scenes.push(Scene {
-                id: raw.id.clone(),
-                title: raw.title.clone(),
+                id: raw.id,
+                title: raw.title,
                 chapter: *chapter,
                 text,
                 on_enter,
                 choices: ids,
-                ending: raw
-                    .ending
-                    .as_ref()
-                    .and_then(|e| {
-                        ending_list
-                            .iter()
-                            .position(|x| x.id == e.id && x.scene == scene_id)
-                    })
-                    .map(|i| EndingId(i as u32)),
+                ending: ending_of.get(&index).copied(),
                 status: raw.status,
                 span: scene_span,
             });
@@ -683,7 +760,7 @@ impl Compiler<'_> {
 
         let start = match self.scenes.get(&raw.start) {
             Some(s) => Some(s),
-            None if located.is_empty() => {
+            None if places.is_empty() => {
                 self.diagnostics.push(
                     Diagnostic::error("E005", "the story has no scenes")
                         .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
@@ -720,11 +797,11 @@ impl Compiler<'_> {
                 choices,
                 endings: ending_list,
                 fingerprint,
-                sources: self.sources.clone(),
+                sources: Sources::default(),
             }),
             _ => Err(Failure {
                 diagnostics,
-                sources: self.sources.clone(),
+                sources: Sources::default(),
             }),
         }
     }
@@ -1049,23 +1126,24 @@ impl Compiler<'_> {
         base: Option<(FileId, usize)>,
         nodes: Vec<Node>,
     ) -> Vec<Segment> {
-        nodes
-            .into_iter()
-            .filter_map(|n| match n {
-                Node::Literal(s) => Some(Segment::Literal(s)),
-                Node::Var(name) => {
-                    let span = self.name_span(region, base, &name);
-                    self.resolve(Kind::Variable, &name.text, span)
-                        .map(|i| Segment::Var(VarId(i)))
-                }
-                Node::If(cond, then, otherwise) => {
-                    let cond = self.condition(region, base, cond);
-                    let then = self.segments(region, base, then);
-                    let otherwise = self.segments(region, base, otherwise);
-                    Some(Segment::If(cond, then, otherwise))
-                }
-            })
-            .collect()
+        // Collected into a new vector (not in place, as `collect` would):
+        // a `Node` is larger than a `Segment`, and the story keeps these.
+        let mut segments = Vec::with_capacity(nodes.len());
+        segments.extend(nodes.into_iter().filter_map(|n| match n {
+            Node::Literal(s) => Some(Segment::Literal(s.into_boxed_str())),
+            Node::Var(name) => {
+                let span = self.name_span(region, base, &name);
+                self.resolve(Kind::Variable, &name.text, span)
+                    .map(|i| Segment::Var(VarId(i)))
+            }
+            Node::If(cond, then, otherwise) => {
+                let cond = self.condition(region, base, cond);
+                let then = self.segments(region, base, then);
+                let otherwise = self.segments(region, base, otherwise);
+                Some(Segment::If(Box::new((cond, then, otherwise))))
+            }
+        }));
+        segments
     }
 
     fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name) -> Span {
@@ -1153,17 +1231,24 @@ impl Compiler<'_> {
                 }
             }
             Expr::Not(e) => Condition::Not(Box::new(self.condition(region, base, *e))),
-            Expr::And(v) => Condition::All(
-                v.into_iter()
-                    .map(|e| self.condition(region, base, e))
-                    .collect(),
-            ),
-            Expr::Or(v) => Condition::Any(
-                v.into_iter()
-                    .map(|e| self.condition(region, base, e))
-                    .collect(),
-            ),
+            Expr::And(v) => Condition::All(self.conditions(region, base, v)),
+            Expr::Or(v) => Condition::Any(self.conditions(region, base, v)),
         }
+    }
+
+    /// Resolves a list of conditions into a vector of its own: collecting in
+    /// place would keep the larger allocation of the expressions.
+    fn conditions(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        exprs: Vec<Expr>,
+    ) -> Vec<Condition> {
+        let mut out = Vec::with_capacity(exprs.len());
+        for e in exprs {
+            out.push(self.condition(region, base, e));
+        }
+        out
     }
 
     fn effects(&mut self, region: Region, effects: &[RawEffect]) -> Vec<Effect> {

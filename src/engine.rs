@@ -363,7 +363,8 @@ impl State {
             match s {
                 Segment::Literal(l) => out.push_str(l),
                 Segment::Var(v) => out.push_str(&self.var(*v).to_string()),
-                Segment::If(c, then, otherwise) => {
+                Segment::If(b) => {
+                    let (c, then, otherwise) = &**b;
                     let part = if self.holds(story, c) {
                         then
                     } else {

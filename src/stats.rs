@@ -220,7 +220,7 @@ pub fn words(text: &Text) -> usize {
                     .filter(|w| w.chars().any(char::is_alphanumeric))
                     .count(),
                 Segment::Var(_) => 1,
-                Segment::If(_, a, b) => walk(a) + walk(b),
+                Segment::If(b) => walk(&b.1) + walk(&b.2),
             })
             .sum()
     }

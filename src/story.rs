@@ -218,11 +218,14 @@ pub struct Text {
     pub segments: Vec<Segment>,
 }
 
+/// A piece of text. Kept small: a story holds a great many, and most are
+/// literals.
 #[derive(Debug, Clone)]
 pub enum Segment {
-    Literal(String),
+    Literal(Box<str>),
     Var(VarId),
-    If(Condition, Vec<Segment>, Vec<Segment>),
+    /// `{if c}then{else}otherwise{end}`.
+    If(Box<(Condition, Vec<Segment>, Vec<Segment>)>),
 }
 
 #[derive(Debug, Clone)]

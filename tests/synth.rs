@@ -229,3 +229,38 @@ fn the_synth_command_writes_a_story_that_checks_clean() {
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(said.contains("no problems found"), "{said}");
 }
+
+/// A story of several megabytes is parsed on every core, file by file: what
+/// comes out is the same as from one file at a time. Broken chapters are
+/// reported in the files' order, and a story that compiles has its scenes
+/// in that order too.
+#[test]
+fn a_large_story_parsed_in_parallel_keeps_the_files_order() {
+    let files = synth::input_files(4000, 5);
+    assert!(files.iter().map(|f| f.text.len()).sum::<usize>() > 2 << 20);
+    let whole = story(4000, 5);
+    let ids: Vec<&str> = whole.scenes.iter().map(|s| s.id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_by_key(|id| id.trim_start_matches('s').parse::<usize>().unwrap_or(0));
+    assert_eq!(ids, sorted, "scenes out of the files' order");
+    // Break the last chapter and the first one, in that order.
+    let mut files = files;
+    let chapters: Vec<usize> = (0..files.len())
+        .filter(|&i| files[i].rel != "story.ron")
+        .collect();
+    for i in [chapters[chapters.len() - 1], chapters[0]] {
+        files[i].text.push_str("\n)))\n");
+    }
+    let names: Vec<String> = chapters.iter().map(|&i| files[i].name.clone()).collect();
+    let Err(failure) = compile::compile(files) else {
+        panic!("two chapters are broken, yet the story compiled");
+    };
+    let e001: Vec<String> = failure
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "E001")
+        .map(|d| d.location(&failure.sources).expect("a place").0)
+        .collect();
+    assert_eq!(e001.len(), 2, "{e001:#?}");
+    assert_eq!(e001, [names[0].clone(), names[names.len() - 1].clone()]);
+}
