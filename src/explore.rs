@@ -1144,19 +1144,35 @@ impl Expander<'_> {
 /// States expanded per thread in one round.
 const BATCH: usize = 16 * 1024;
 
-/// Walks every state reachable from `start`, up to `max_states`.
+/// Walks every state reachable from `start`, up to `max_states`, on up to
+/// two threads (as many as the machine has).
 ///
 /// Breadth first, a level at a time; each round splits up to two batches
-/// of the frontier between two threads (the expansion: unpack, choose,
-/// normalise, pack, hash), then merges their successors in order into the
-/// deduplication set, so the result (and every shortest path) is the same
-/// as a single-threaded walk.
+/// of the frontier between the threads (the expansion: unpack, choose,
+/// normalise, pack, hash), inserts their successors' keys into the
+/// deduplication set (one shard per thread, see `dedup`), then merges them
+/// in order, so the result (and every shortest path) is the same as a
+/// single-threaded walk.
 pub fn explore(
     story: &Story,
     start: State,
     max_states: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Report {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    explore_on(story, start, max_states, threads, progress)
+}
+
+/// `explore` on a given number of threads (at least one): the report is the
+/// same whatever the number.
+pub fn explore_on(
+    story: &Story,
+    start: State,
+    max_states: usize,
+    threads: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Report {
+    let threads = threads.max(1);
     let norm = Normaliser::new(story);
     let packer = Packer::new(story, &norm);
     let stride = packer.stride;
@@ -1181,11 +1197,18 @@ pub fn explore(
             outcome: None,
         },
     )];
-    let mut seen = KeySet::default();
+    // The deduplication set, in one shard per thread: a key always goes to
+    // the same shard, so the shards can take a round's keys at once, each
+    // in the round's order, and decide exactly what one set would.
+    let mut shards: Vec<KeySet> = (0..threads).map(|_| KeySet::default()).collect();
     let mut level: Vec<u8> = vec![0; stride];
     packer.pack(&norm, &template, &mut level);
     packer.unpack(&level, &mut template);
-    seen.insert(hash128(&level));
+    let first = hash128(&level);
+    shards[shard_of(first, threads)].insert(first);
+    // The first path found to each ending (the set's hashing is not needed
+    // for a handful of endings reached by many states).
+    let mut ending_paths: Vec<Option<Vec<PathStep>>> = vec![None; story.endings.len()];
     let mut level_first: u32 = 0;
     let path = |parents: &Vec<(u32, PathStep)>, mut i: u32| {
         let mut steps = Vec::new();
@@ -1203,7 +1226,6 @@ pub fn explore(
         template: &template,
     };
     let mut locked_scenes = HashSet::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     while !level.is_empty() {
         let mut upcoming: Vec<u8> = Vec::new();
         let upcoming_first = parents.len() as u32;
@@ -1227,6 +1249,8 @@ pub fn explore(
             } else {
                 vec![expander.expand(round)]
             };
+            let fresh = dedup(&mut shards, &results);
+            let mut fresh = fresh.iter();
             let mut base = done;
             for result in results {
                 for (i, visit) in result.visits.iter().enumerate() {
@@ -1237,10 +1261,9 @@ pub fn explore(
                     report.scene_states[scene.index()] += 1;
                     match visit {
                         Visit::Ending(e) => {
-                            report
-                                .endings
-                                .entry(*e)
-                                .or_insert_with(|| path(&parents, index));
+                            if ending_paths[*e].is_none() {
+                                ending_paths[*e] = Some(path(&parents, index));
+                            }
                         }
                         Visit::Locked => {
                             if locked_scenes.insert(scene) {
@@ -1253,8 +1276,10 @@ pub fn explore(
                 for c in &result.choices_taken {
                     report.choices_taken[c.index()] = true;
                 }
-                for (k, (key, parent, step)) in result.next.iter().enumerate() {
-                    if !seen.insert(*key) {
+                for (k, ((_, parent, step), &new)) in
+                    result.next.iter().zip(fresh.by_ref()).enumerate()
+                {
+                    if !new {
                         continue;
                     }
                     if parents.len() >= max_states {
@@ -1276,9 +1301,65 @@ pub fn explore(
         level_first = upcoming_first;
     }
     progress(report.states, 0);
+    report.endings = ending_paths
+        .into_iter()
+        .enumerate()
+        .filter_map(|(e, p)| Some((e, p?)))
+        .collect();
     // A hashbrown table: a 16-byte key and a control byte per bucket.
-    report.dedup_bytes = seen.capacity() * 8 / 7 * (16 + 1);
+    report.dedup_bytes = shards.iter().map(|s| s.capacity() * 8 / 7 * (16 + 1)).sum();
     report
+}
+
+/// The shard of the deduplication set a key belongs to: its high bits (its
+/// low bits place it inside the shard).
+fn shard_of(key: u128, shards: usize) -> usize {
+    ((key >> 64) as u64 % shards as u64) as usize
+}
+
+/// Inserts a round's successor keys, in order, into the sharded set: for
+/// each key, whether it was new. One thread per shard; each walks every key
+/// and inserts its own, so the answers are those of a single set.
+fn dedup(shards: &mut [KeySet], results: &[Expansion]) -> Vec<bool> {
+    let total: usize = results.iter().map(|r| r.next.len()).sum();
+    let n = shards.len();
+    let insert = |shard: usize, set: &mut KeySet| -> Vec<bool> {
+        let mut fresh = vec![false; total];
+        let keys = results.iter().flat_map(|r| r.next.iter().map(|x| x.0));
+        for (slot, key) in fresh.iter_mut().zip(keys) {
+            if shard_of(key, n) == shard {
+                *slot = set.insert(key);
+            }
+        }
+        fresh
+    };
+    if n == 1 || total < 4096 {
+        let mut fresh = vec![false; total];
+        for (shard, set) in shards.iter_mut().enumerate() {
+            for (f, new) in fresh.iter_mut().zip(insert(shard, set)) {
+                *f |= new;
+            }
+        }
+        return fresh;
+    }
+    let parts: Vec<Vec<bool>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .iter_mut()
+            .enumerate()
+            .map(|(shard, set)| scope.spawn(move || insert(shard, set)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut fresh = vec![false; total];
+    for part in parts {
+        for (f, new) in fresh.iter_mut().zip(part) {
+            *f |= new;
+        }
+    }
+    fresh
 }
 
 fn read_scene(bytes: &[u8]) -> SceneId {

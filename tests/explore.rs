@@ -341,3 +341,51 @@ fn a_story_that_leans_on_every_reduction_agrees_with_the_naive_walk() {
         "{states} states against {naive_states} for the naive walk"
     );
 }
+
+/// The walk is the same on one thread as on several: the sharded
+/// deduplication set and the split expansion decide exactly what one thread
+/// would, down to every shortest path and the crowds of a cut-off walk.
+#[test]
+fn the_walk_is_the_same_on_any_number_of_threads() {
+    let shipped = callister::embedded::story().unwrap_or_else(|_| panic!("the shipped story"));
+    let synthetic = compile::compile(callister::synth::input_files(1000, 4))
+        .unwrap_or_else(|_| panic!("the synthetic story"));
+    for (name, story, cap) in [
+        ("shipped", &shipped, 12_000),
+        ("synthetic", &synthetic, 5_000),
+    ] {
+        let walk = |threads| {
+            let mut r = explore::explore_on(story, State::new(story, 0), cap, threads, &|_, _| {});
+            let mut endings: Vec<_> = r.endings.drain().collect();
+            endings.sort_by_key(|e| e.0);
+            // The set's size in bytes depends on its shards, nothing else.
+            r.dedup_bytes = 0;
+            (format!("{r:?}"), format!("{endings:?}"))
+        };
+        let one = walk(1);
+        assert!(
+            one.0.contains("complete: false"),
+            "{name}: the cap was not reached"
+        );
+        for threads in [2, 3] {
+            let other = walk(threads);
+            assert!(
+                other.1 == one.1,
+                "{name}: {threads} threads find other endings or paths"
+            );
+            if other.0 != one.0 {
+                let (a, b) = (&one.0, &other.0);
+                let at = a
+                    .bytes()
+                    .zip(b.bytes())
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(0);
+                panic!(
+                    "{name}: {threads} threads walk otherwise than one, from: {} | {}",
+                    &a[at.saturating_sub(80)..(at + 200).min(a.len())],
+                    &b[at.saturating_sub(80)..(at + 200).min(b.len())]
+                );
+            }
+        }
+    }
+}
