@@ -79,37 +79,49 @@ fn crowds(
     template: &State,
     queue: &[u8],
 ) -> Vec<Crowd> {
-    let mut by_scene: HashMap<SceneId, Vec<State>> = HashMap::new();
+    // Count by the scene each packed state begins with; unpack only the
+    // states of the busiest scenes.
+    let mut counts = vec![0usize; story.scenes.len()];
     for bytes in queue.chunks_exact(packer.stride) {
-        let mut s = template.clone();
-        s.visits.clear();
-        packer.unpack(bytes, &mut s);
-        by_scene.entry(s.scene).or_default().push(s);
+        counts[read_scene(bytes).index()] += 1;
     }
-    let mut busiest: Vec<(SceneId, Vec<State>)> = by_scene.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
-    busiest.retain(|(_, states)| states.len() > 1);
+    let mut busiest: Vec<(SceneId, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 1)
+        .map(|(s, &n)| (SceneId(s as u32), n))
+        .collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     busiest.truncate(CROWDS);
     busiest
         .into_iter()
-        .map(|(scene, states)| {
+        .map(|(scene, _)| {
+            let states: Vec<State> = queue
+                .chunks_exact(packer.stride)
+                .filter(|bytes| read_scene(bytes) == scene)
+                .map(|bytes| {
+                    let mut s = template.clone();
+                    packer.unpack(bytes, &mut s);
+                    s
+                })
+                .collect();
             let mut varying = Vec::new();
             for (i, v) in story.variables.iter().enumerate() {
-                let values: HashSet<i64> = states.iter().map(|s| s.vars[i]).collect();
-                if values.len() > 1 {
+                let values = distinct(states.iter().map(|s| s.vars[i]));
+                if values > 1 {
                     varying.push(Varying {
                         part: v.id.clone(),
-                        values: values.len(),
+                        values,
                         ahead: norm.cells(scene, i),
                         variable: true,
                     });
                 }
             }
-            let mut part = |name: String, values: HashSet<i64>| {
-                if values.len() > 1 {
+            let mut part = |name: String, values: usize| {
+                if values > 1 {
                     varying.push(Varying {
                         part: name,
-                        values: values.len(),
+                        values,
                         ahead: None,
                         variable: false,
                     });
@@ -118,7 +130,7 @@ fn crowds(
             let bits = |name: &str, id: &str, get: &dyn Fn(&State) -> bool| {
                 (
                     format!("{name} {id}"),
-                    states.iter().map(|s| i64::from(get(s))).collect(),
+                    distinct(states.iter().map(|s| i64::from(get(s)))),
                 )
             };
             for (i, f) in story.flags.iter().enumerate() {
@@ -140,13 +152,17 @@ fn crowds(
                     part(n, v);
                 }
             }
-            for (i, sc) in story.scenes.iter().enumerate() {
+            // Only scenes some state has visited can vary.
+            let mut visited: Vec<SceneId> = states
+                .iter()
+                .flat_map(|s| s.visits.iter().map(|(v, _)| v))
+                .collect();
+            visited.sort_unstable();
+            visited.dedup();
+            for v in visited {
                 part(
-                    format!("visits({})", sc.id),
-                    states
-                        .iter()
-                        .map(|s| i64::from(s.visits.get(SceneId(i as u32))))
-                        .collect(),
+                    format!("visits({})", story.scene(v).id),
+                    distinct(states.iter().map(|s| i64::from(s.visits.get(v)))),
                 );
             }
             varying.sort_by(|a, b| b.values.cmp(&a.values).then(a.part.cmp(&b.part)));
@@ -157,6 +173,14 @@ fn crowds(
             }
         })
         .collect()
+}
+
+/// How many different values.
+fn distinct(values: impl Iterator<Item = i64>) -> usize {
+    let mut values: Vec<i64> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values.len()
 }
 
 /// What makes two states play the same from here on.
