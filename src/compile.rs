@@ -3,7 +3,10 @@
 //! Every problem is collected, not just the first: a failed compile returns
 //! all its diagnostics, each located in the source text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 use ron::extensions::Extensions;
@@ -215,7 +218,7 @@ fn compile_files(
     // every core for it; the results keep the files' order.
     enum Parsed {
         Story(RawStory),
-        Chapter(RawChapter),
+        Chapter(RawChapter, Located),
     }
     let parsed = map_parallel(
         files,
@@ -228,20 +231,21 @@ fn compile_files(
                     .from_str::<RawStory>(&source.text)
                     .map(Parsed::Story)
             } else {
-                options
-                    .from_str::<RawChapter>(&source.text)
-                    .map(Parsed::Chapter)
+                options.from_str::<RawChapter>(&source.text).map(|raw| {
+                    let located = Located::new(&source, &raw);
+                    Parsed::Chapter(raw, located)
+                })
             };
             (source, raw)
         },
     );
     let mut story: Option<(FileId, RawStory)> = None;
-    let mut chapters: Vec<(FileId, RawChapter)> = Vec::new();
+    let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
     for (source, raw) in parsed {
         let id = sources.add(source);
         match raw {
             Ok(Parsed::Story(raw)) => story = Some((id, raw)),
-            Ok(Parsed::Chapter(raw)) => chapters.push((id, raw)),
+            Ok(Parsed::Chapter(raw, located)) => chapters.push((id, raw, located)),
             Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
         }
     }
@@ -275,7 +279,7 @@ fn compile_files(
         item_list: Vec::new(),
         crew_list: Vec::new(),
         suggest_budget: SUGGEST_WORK,
-        suggested: HashMap::new(),
+        suggested: NameMap::default(),
         escapes: std::cell::RefCell::default(),
     };
     let unreadable = cx
@@ -355,6 +359,49 @@ fn map_parallel<T: Send, U: Send>(
         }
         out
     })
+}
+
+/// Where a chapter's scenes and their choices' keys are in its source,
+/// found beside its parsing (on the parsing threads): the searches read the
+/// whole file, while it is still in the cache.
+struct Located {
+    /// Each scene's start and the span of its id, in order.
+    scenes: Vec<(usize, Option<(usize, usize)>)>,
+    /// The span of each choice's key, scene after scene.
+    keys: Vec<Option<(usize, usize)>>,
+}
+
+impl Located {
+    fn new(source: &Source, ch: &RawChapter) -> Located {
+        let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
+        let mut scenes = Vec::with_capacity(ch.scenes.len());
+        let mut at = scenes_start;
+        for scene in &ch.scenes {
+            let span = source.find_field(at, usize::MAX, "id", &scene.id);
+            let start = span.map_or(at, |(s, _)| s);
+            scenes.push((start, span));
+            if let Some((_, e)) = span {
+                at = e;
+            }
+        }
+        let mut keys = Vec::with_capacity(ch.scenes.iter().map(|s| s.choices.len()).sum());
+        for (i, scene) in ch.scenes.iter().enumerate() {
+            // The scene's region: from its start to the next one's.
+            let (start, end) = (
+                scenes[i].0,
+                scenes.get(i + 1).map_or(source.text.len(), |s| s.0),
+            );
+            let mut at = start;
+            for c in &scene.choices {
+                let found = source.find_field(at, end, "key", &c.key);
+                if let Some((_, e)) = found {
+                    at = e;
+                }
+                keys.push(found);
+            }
+        }
+        Located { scenes, keys }
+    }
 }
 
 /// Turns a ron error into a diagnostic at its position.
@@ -454,16 +501,103 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
+/// The compiler's hash maps. Their keys are short names looked up a few
+/// times each, where SipHash costs more than the rest of the lookup.
+type NameMap<K, V> = HashMap<K, V, Keyed>;
+
+/// A fast keyed hash (a folded multiply per 8 bytes, as in foldhash). The
+/// key is random per map, so a story cannot be written to make its names
+/// collide and its compile quadratic.
+#[derive(Clone, Copy)]
+struct Keyed(u64);
+
+impl Default for Keyed {
+    fn default() -> Self {
+        Keyed(RandomState::new().hash_one(0x9e37_79b9_7f4a_7c15_u64))
+    }
+}
+
+impl BuildHasher for Keyed {
+    type Hasher = KeyedHasher;
+    fn build_hasher(&self) -> KeyedHasher {
+        KeyedHasher {
+            key: self.0,
+            acc: self.0.rotate_left(23),
+        }
+    }
+}
+
+struct KeyedHasher {
+    key: u64,
+    acc: u64,
+}
+
+/// The high and low halves of the full product, folded together.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+impl KeyedHasher {
+    fn mix(&mut self, word: u64) {
+        self.acc = folded_multiply(self.acc ^ word, self.key ^ 0xa076_1d64_78bd_642f);
+    }
+}
+
+impl Hasher for KeyedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let word = |b: &[u8]| {
+            let mut w = [0; 8];
+            w.copy_from_slice(&b[..8]);
+            u64::from_le_bytes(w)
+        };
+        self.acc ^= bytes.len() as u64;
+        let mut rest = bytes;
+        while rest.len() > 8 {
+            self.mix(word(rest));
+            rest = &rest[8..];
+        }
+        // The last 1 to 8 bytes (overlapping the chunk before when there
+        // was one; the length is mixed in above).
+        let last = if bytes.len() >= 8 {
+            word(&bytes[bytes.len() - 8..])
+        } else {
+            rest.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b))
+        };
+        self.acc = folded_multiply(self.acc ^ last, self.key ^ 0xe703_7ed1_a0b4_28db);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.acc
+    }
+}
+
 /// Names of one kind, with their id and where they were declared.
 struct Table<I> {
-    map: HashMap<String, (I, Span)>,
+    map: NameMap<String, (I, Span)>,
     order: Vec<String>,
 }
 
 impl<I> Default for Table<I> {
     fn default() -> Self {
         Table {
-            map: HashMap::new(),
+            map: NameMap::default(),
             order: Vec::new(),
         }
     }
@@ -499,9 +633,9 @@ struct Compiler<'a> {
     crew_list: Vec<Crew>,
     /// Did-you-mean work left for this compile (see `suggest_within`).
     suggest_budget: usize,
-    suggested: HashMap<(Kind, String), Option<String>>,
+    suggested: NameMap<(Kind, String), Option<String>>,
     /// The escapes of each string literal that names were found in.
-    escapes: std::cell::RefCell<HashMap<(FileId, usize), Vec<crate::source::Escape>>>,
+    escapes: std::cell::RefCell<NameMap<(FileId, usize), Vec<crate::source::Escape>>>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -551,7 +685,7 @@ impl Compiler<'_> {
         &mut self,
         story_file: FileId,
         raw: RawStory,
-        chapters: Vec<(FileId, RawChapter)>,
+        chapters: Vec<(FileId, RawChapter, Located)>,
         fingerprint: String,
     ) -> Result<Story, Failure> {
         let whole = |file: FileId| Region {
@@ -583,7 +717,7 @@ impl Compiler<'_> {
                 });
             }
         }
-        for (file, ch) in &chapters {
+        for (file, ch, _) in &chapters {
             let region = whole(*file);
             let mut cursor = Cursor::default();
             for v in &ch.variables {
@@ -600,24 +734,14 @@ impl Compiler<'_> {
         // Scenes and endings: ids first, so that references resolve in any order.
         let mut located: Vec<(ChapterId, Region, Span, &RawScene)> = Vec::new();
         let mut chapter_list = Vec::new();
-        for (file, ch) in &chapters {
+        for (file, ch, found) in &chapters {
             let chapter = ChapterId(chapter_list.len() as u32);
             chapter_list.push(Chapter {
                 title: ch.title.clone(),
                 file: *file,
             });
             let source = self.sources.get(*file);
-            let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
-            let mut starts = Vec::new();
-            let mut at = scenes_start;
-            for scene in &ch.scenes {
-                let span = source.find_field(at, usize::MAX, "id", &scene.id);
-                let start = span.map_or(at, |(s, _)| s);
-                starts.push((start, span));
-                if let Some((_, e)) = span {
-                    at = e;
-                }
-            }
+            let starts = &found.scenes;
             for (i, scene) in ch.scenes.iter().enumerate() {
                 let (start, span) = starts[i];
                 let end = starts.get(i + 1).map_or(source.text.len(), |s| s.0);
@@ -645,7 +769,7 @@ impl Compiler<'_> {
         }
         let mut ending_list = Vec::new();
         // The ending each scene declares, when it was declared.
-        let mut ending_of: HashMap<usize, EndingId> = HashMap::new();
+        let mut ending_of: NameMap<usize, EndingId> = NameMap::default();
         for (index, (_, region, _, scene)) in located.iter().enumerate() {
             if let Some(ending) = &scene.ending {
                 let span = self.span_of(*region, "id", &ending.id);
@@ -674,12 +798,19 @@ impl Compiler<'_> {
         let mut choices = Vec::with_capacity(
             chapters
                 .iter()
-                .flat_map(|(_, ch)| &ch.scenes)
+                .flat_map(|(_, ch, _)| &ch.scenes)
                 .map(|s| s.choices.len())
                 .sum(),
         );
-        let raw_scenes = chapters.into_iter().flat_map(|(_, ch)| ch.scenes);
-        for (index, ((chapter, region, scene_span), raw)) in
+        // With each scene, the spans of its choices' keys.
+        let raw_scenes = chapters.into_iter().flat_map(|(_, ch, located)| {
+            let mut keys = located.keys.into_iter();
+            ch.scenes.into_iter().map(move |scene| {
+                let spans: Vec<_> = keys.by_ref().take(scene.choices.len()).collect();
+                (scene, spans)
+            })
+        });
+        for (index, ((chapter, region, scene_span), (raw, key_spans))) in
             places.iter().zip(raw_scenes).enumerate()
         {
             let scene_span = *scene_span;
@@ -687,22 +818,8 @@ impl Compiler<'_> {
             let text = self.text(*region, "text", &raw.text);
             let on_enter = self.effects(*region, &raw.on_enter);
             let mut ids = Vec::new();
-            let mut at = region.start;
-            let key_spans: Vec<Option<(usize, usize)>> = raw
-                .choices
-                .iter()
-                .map(|c| {
-                    let found = self
-                        .sources
-                        .get(region.file)
-                        .find_field(at, region.end, "key", &c.key);
-                    if let Some((_, e)) = found {
-                        at = e;
-                    }
-                    found
-                })
-                .collect();
-            for (i, c) in raw.choices.iter().enumerate() {
+            let has_choices = !raw.choices.is_empty();
+            for (i, c) in raw.choices.into_iter().enumerate() {
                 let start = key_spans[i].map_or(region.start, |(s, _)| s);
                 let end = key_spans[i + 1..]
                     .iter()
@@ -727,7 +844,7 @@ impl Compiler<'_> {
                     choices.push(choice);
                 }
             }
-            if raw.ending.is_none() && raw.choices.is_empty() {
+            if raw.ending.is_none() && !has_choices {
                 self.diagnostics.push(
                     Diagnostic::error(
                         "E030",
@@ -737,7 +854,7 @@ impl Compiler<'_> {
                     .help("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
                 );
             }
-            if raw.ending.is_some() && !raw.choices.is_empty() {
+            if raw.ending.is_some() && has_choices {
                 self.diagnostics.push(
                     Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id)).at(
                         scene_span,
@@ -873,7 +990,7 @@ impl Compiler<'_> {
             .find(region.start, region.end, "flags")
             .map_or(region.start, |(s, _)| s);
         let from = cursor.flags.max(flags_start);
-        let span = match source.find(from, region.end, &format!("\"{f}\"")) {
+        let span = match source.find_quoted(from, region.end, f) {
             Some((s, e)) => {
                 cursor.flags = e;
                 Span {
@@ -1056,7 +1173,7 @@ impl Compiler<'_> {
         match self
             .sources
             .get(region.file)
-            .find(region.start, region.end, &format!("\"{value}\""))
+            .find_quoted(region.start, region.end, value)
         {
             Some((s, e)) => Span {
                 file: region.file,
@@ -1071,10 +1188,13 @@ impl Compiler<'_> {
     /// uses a prefix up to the first character that an escape could change.
     fn string_base(&self, region: Region, field: &str, value: &str) -> Option<(FileId, usize)> {
         // Any character but plain ASCII may be written as an escape.
-        let cut = value
-            .find(|c: char| !(c == ' ' || c.is_ascii_graphic()) || c == '\\' || c == '"')
-            .unwrap_or(value.len())
-            .min(40);
+        // (Only the first 40 bytes matter: a character that is not plain
+        // ASCII starts with a byte that is not.)
+        let head = &value.as_bytes()[..value.len().min(40)];
+        let cut = head
+            .iter()
+            .position(|&b| !(b == b' ' || b.is_ascii_graphic()) || b == b'\\' || b == b'"')
+            .unwrap_or(head.len());
         let prefix = &value[..floor_boundary(value, cut)];
         self.sources
             .get(region.file)
@@ -1109,6 +1229,23 @@ impl Compiler<'_> {
     /// The source span of bytes `start..end` of the value of the string
     /// literal whose content starts at `b`: escapes before them moved them.
     fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
+        // No escape can start before byte `end` of the value when the source
+        // has no `\` from `b` to there (or a `"` ends the literal first):
+        // offsets up to `end` are then the same in the value and the source.
+        let text = self.sources.get(file).text.as_bytes();
+        let upto = b
+            .saturating_add(start.max(end))
+            .saturating_add(1)
+            .min(text.len());
+        if text.get(b..upto).is_none_or(|s| {
+            crate::source::position_of_either(s, b'\\', b'"').is_none_or(|i| s[i] == b'"')
+        }) {
+            return Span {
+                file,
+                start: b + start,
+                end: b + end,
+            };
+        }
         let mut cache = self.escapes.borrow_mut();
         let escapes = cache
             .entry((file, b))
@@ -1124,16 +1261,20 @@ impl Compiler<'_> {
         &mut self,
         region: Region,
         base: Option<(FileId, usize)>,
-        nodes: Vec<Node>,
+        nodes: Vec<Node<'_>>,
     ) -> Vec<Segment> {
         // Collected into a new vector (not in place, as `collect` would):
         // a `Node` is larger than a `Segment`, and the story keeps these.
         let mut segments = Vec::with_capacity(nodes.len());
         segments.extend(nodes.into_iter().filter_map(|n| match n {
-            Node::Literal(s) => Some(Segment::Literal(s.into_boxed_str())),
+            Node::Literal(s) => Some(Segment::Literal(match s {
+                // Allocated at its length: the story keeps it.
+                Cow::Borrowed(s) => Box::from(s),
+                Cow::Owned(s) => s.into_boxed_str(),
+            })),
             Node::Var(name) => {
                 let span = self.name_span(region, base, &name);
-                self.resolve(Kind::Variable, &name.text, span)
+                self.resolve(Kind::Variable, name.text, span)
                     .map(|i| Segment::Var(VarId(i)))
             }
             Node::If(cond, then, otherwise) => {
@@ -1146,10 +1287,10 @@ impl Compiler<'_> {
         segments
     }
 
-    fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name) -> Span {
+    fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name<'_>) -> Span {
         match base {
             Some((file, b)) => self.value_span(file, b, name.start, name.end),
-            None => self.span_of_string(region, &name.text),
+            None => self.span_of_string(region, name.text),
         }
     }
 
@@ -1172,7 +1313,7 @@ impl Compiler<'_> {
         &mut self,
         region: Region,
         base: Option<(FileId, usize)>,
-        expr: Expr,
+        expr: Expr<'_>,
     ) -> Condition {
         use crate::condition::Operand as O;
         match expr {
@@ -1180,29 +1321,29 @@ impl Compiler<'_> {
             Expr::False => Condition::False,
             Expr::Flag(n) => {
                 let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Flag, &n.text, span)
+                self.resolve(Kind::Flag, n.text, span)
                     .map_or(Condition::False, |i| Condition::Flag(FlagId(i)))
             }
             Expr::Has(n) => {
                 let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Item, &n.text, span)
+                self.resolve(Kind::Item, n.text, span)
                     .map_or(Condition::False, |i| Condition::Has(ItemId(i)))
             }
             Expr::Alive(n) => {
                 let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Crew, &n.text, span)
+                self.resolve(Kind::Crew, n.text, span)
                     .map_or(Condition::False, |i| Condition::Alive(CrewId(i)))
             }
             Expr::Dead(n) => {
                 let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Crew, &n.text, span)
+                self.resolve(Kind::Crew, n.text, span)
                     .map_or(Condition::False, |i| {
                         Condition::Not(Box::new(Condition::Alive(CrewId(i))))
                     })
             }
             Expr::Visited(n) => {
                 let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Scene, &n.text, span)
+                self.resolve(Kind::Scene, n.text, span)
                     .map_or(Condition::False, |i| {
                         Condition::Cmp(Operand::Visits(SceneId(i)), CmpOp::Ge, Operand::Const(1))
                     })
@@ -1213,12 +1354,12 @@ impl Compiler<'_> {
                         O::Number(n) => Some(Operand::Const(n)),
                         O::Var(n) => {
                             let span = this.name_span(region, base, &n);
-                            this.resolve(Kind::Variable, &n.text, span)
+                            this.resolve(Kind::Variable, n.text, span)
                                 .map(|i| Operand::Var(VarId(i)))
                         }
                         O::Visits(n) => {
                             let span = this.name_span(region, base, &n);
-                            this.resolve(Kind::Scene, &n.text, span)
+                            this.resolve(Kind::Scene, n.text, span)
                                 .map(|i| Operand::Visits(SceneId(i)))
                         }
                     }
@@ -1242,7 +1383,7 @@ impl Compiler<'_> {
         &mut self,
         region: Region,
         base: Option<(FileId, usize)>,
-        exprs: Vec<Expr>,
+        exprs: Vec<Expr<'_>>,
     ) -> Vec<Condition> {
         let mut out = Vec::with_capacity(exprs.len());
         for e in exprs {
@@ -1307,22 +1448,21 @@ impl Compiler<'_> {
                     continue;
                 }
             };
-            let span =
-                match self
-                    .sources
-                    .get(region.file)
-                    .find(at, region.end, &format!("\"{name}\""))
-                {
-                    Some((s, e)) => {
-                        at = e;
-                        Span {
-                            file: region.file,
-                            start: s + 1,
-                            end: e - 1,
-                        }
+            let span = match self
+                .sources
+                .get(region.file)
+                .find_quoted(at, region.end, name)
+            {
+                Some((s, e)) => {
+                    at = e;
+                    Span {
+                        file: region.file,
+                        start: s + 1,
+                        end: e - 1,
                     }
-                    None => self.region_span(region),
-                };
+                }
+                None => self.region_span(region),
+            };
             let Some(id) = self.resolve(kind, name, span) else {
                 continue;
             };
@@ -1345,7 +1485,7 @@ impl Compiler<'_> {
         scene: SceneId,
         region: Region,
         span: Span,
-        c: &RawChoice,
+        c: RawChoice,
     ) -> Option<Choice> {
         self.check_key(&c.key, span);
         let text = self.text(region, "text", &c.text);
@@ -1415,7 +1555,7 @@ impl Compiler<'_> {
                             let base = self
                                 .sources
                                 .get(region.file)
-                                .find(check_region.start, check_region.end, &format!("\"{cond}\""))
+                                .find_quoted(check_region.start, check_region.end, cond)
                                 .map(|(s, _)| (region.file, s + 1));
                             let cond = match condition::parse(cond) {
                                 Ok(expr) => self.condition(check_region, base, expr),
@@ -1435,8 +1575,10 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                let success = self.branch(check_region, span, c, "success", check.success.as_ref());
-                let failure = self.branch(check_region, span, c, "failure", check.failure.as_ref());
+                let success =
+                    self.branch(check_region, span, &c, "success", check.success.as_ref());
+                let failure =
+                    self.branch(check_region, span, &c, "failure", check.failure.as_ref());
                 Action::Check(Box::new(Check {
                     chance: check.chance.clamp(0, 100),
                     adjust,
@@ -1447,7 +1589,7 @@ impl Compiler<'_> {
         };
         Some(Choice {
             scene,
-            key: c.key.clone(),
+            key: c.key,
             text,
             when,
             effects,
@@ -1550,20 +1692,20 @@ pub fn condition_in(story: &Story, src: &str) -> Result<Condition, String> {
     resolve_in(story, expr)
 }
 
-fn resolve_in(story: &Story, expr: Expr) -> Result<Condition, String> {
+fn resolve_in(story: &Story, expr: Expr<'_>) -> Result<Condition, String> {
     use crate::condition::Operand as O;
-    let unknown = |kind: &str, n: &Name| format!("unknown {kind} `{}`", n.text);
+    let unknown = |kind: &str, n: &Name<'_>| format!("unknown {kind} `{}`", n.text);
     let operand = |o: O| -> Result<Operand, String> {
         Ok(match o {
             O::Number(n) => Operand::Const(n),
             O::Var(n) => Operand::Var(
                 story
-                    .var_by_id(&n.text)
+                    .var_by_id(n.text)
                     .ok_or_else(|| unknown("variable", &n))?,
             ),
             O::Visits(n) => Operand::Visits(
                 story
-                    .scene_by_id(&n.text)
+                    .scene_by_id(n.text)
                     .ok_or_else(|| unknown("scene", &n))?,
             ),
         })
@@ -1573,28 +1715,28 @@ fn resolve_in(story: &Story, expr: Expr) -> Result<Condition, String> {
         Expr::False => Condition::False,
         Expr::Flag(n) => Condition::Flag(
             story
-                .flag_by_id(&n.text)
+                .flag_by_id(n.text)
                 .ok_or_else(|| unknown("flag", &n))?,
         ),
         Expr::Has(n) => Condition::Has(
             story
-                .item_by_id(&n.text)
+                .item_by_id(n.text)
                 .ok_or_else(|| unknown("item", &n))?,
         ),
         Expr::Alive(n) => Condition::Alive(
             story
-                .crew_by_id(&n.text)
+                .crew_by_id(n.text)
                 .ok_or_else(|| unknown("crew member", &n))?,
         ),
         Expr::Dead(n) => Condition::Not(Box::new(Condition::Alive(
             story
-                .crew_by_id(&n.text)
+                .crew_by_id(n.text)
                 .ok_or_else(|| unknown("crew member", &n))?,
         ))),
         Expr::Visited(n) => Condition::Cmp(
             Operand::Visits(
                 story
-                    .scene_by_id(&n.text)
+                    .scene_by_id(n.text)
                     .ok_or_else(|| unknown("scene", &n))?,
             ),
             CmpOp::Ge,

@@ -10,32 +10,32 @@ use crate::story::CmpOp;
 pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Name {
-    pub text: String,
+pub struct Name<'a> {
+    pub text: &'a str,
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
+pub enum Operand<'a> {
     Number(i64),
-    Var(Name),
-    Visits(Name),
+    Var(Name<'a>),
+    Visits(Name<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub enum Expr<'a> {
     True,
     False,
-    Flag(Name),
-    Has(Name),
-    Alive(Name),
-    Dead(Name),
-    Visited(Name),
-    Cmp(Operand, CmpOp, Operand),
-    Not(Box<Expr>),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
+    Flag(Name<'a>),
+    Has(Name<'a>),
+    Alive(Name<'a>),
+    Dead(Name<'a>),
+    Visited(Name<'a>),
+    Cmp(Operand<'a>, CmpOp, Operand<'a>),
+    Not(Box<Expr<'a>>),
+    And(Vec<Expr<'a>>),
+    Or(Vec<Expr<'a>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,12 +45,23 @@ pub struct ParseError {
     pub message: String,
 }
 
-pub fn parse(src: &str) -> Result<Expr, ParseError> {
-    let tokens = lex(src)?;
+/// Names in the result borrow from `src`.
+pub fn parse(src: &str) -> Result<Expr<'_>, ParseError> {
+    parse_at(src, 0)
+}
+
+/// Parses a condition that starts at byte `base` of a larger text: every
+/// span, of names and errors, is an offset into that text.
+pub fn parse_at(src: &str, base: usize) -> Result<Expr<'_>, ParseError> {
+    let tokens = lex(src, base).map_err(|e| ParseError {
+        start: e.start + base,
+        end: e.end + base,
+        message: e.message,
+    })?;
     let mut p = Parser {
         tokens,
         pos: 0,
-        len: src.len(),
+        len: base + src.len(),
         depth: 0,
     };
     let expr = p.or()?;
@@ -67,9 +78,9 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     Ok(expr)
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Kind {
-    Ident(String),
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind<'a> {
+    Ident(&'a str),
     Number(i64),
     Op(CmpOp),
     LParen,
@@ -79,7 +90,7 @@ enum Kind {
     Not,
 }
 
-impl Kind {
+impl Kind<'_> {
     fn describe(&self) -> String {
         match self {
             Kind::Ident(s) => format!("`{s}`"),
@@ -94,14 +105,15 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Token {
-    kind: Kind,
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    kind: Kind<'a>,
     start: usize,
     end: usize,
 }
 
-fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
+/// Tokens' spans are offsets into `src` plus `base`; errors' into `src` only.
+fn lex(src: &str, base: usize) -> Result<Vec<Token<'_>>, ParseError> {
     let bytes = src.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -120,7 +132,7 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 "and" => Kind::And,
                 "or" => Kind::Or,
                 "not" => Kind::Not,
-                word => Kind::Ident(word.to_string()),
+                word => Kind::Ident(word),
             }
         } else if c.is_ascii_digit()
             || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
@@ -172,27 +184,27 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
         };
         tokens.push(Token {
             kind,
-            start,
-            end: i,
+            start: base + start,
+            end: base + i,
         });
     }
     Ok(tokens)
 }
 
-struct Parser {
-    tokens: Vec<Token>,
+struct Parser<'a> {
+    tokens: Vec<Token<'a>>,
     pos: usize,
     len: usize,
     depth: usize,
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos)
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<Token<'a>> {
+        self.tokens.get(self.pos).copied()
     }
 
-    fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.pos).cloned();
+    fn next(&mut self) -> Option<Token<'a>> {
+        let t = self.tokens.get(self.pos).copied();
         self.pos += 1;
         t
     }
@@ -217,34 +229,34 @@ impl Parser {
         Ok(())
     }
 
-    fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.and()?];
+    fn or(&mut self) -> Result<Expr<'a>, ParseError> {
+        let first = self.and()?;
+        if !self.peek().is_some_and(|t| t.kind == Kind::Or) {
+            return Ok(first);
+        }
+        let mut parts = vec![first];
         while self.peek().is_some_and(|t| t.kind == Kind::Or) {
             self.pos += 1;
             parts.push(self.and()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap_or(Expr::False)
-        } else {
-            Expr::Or(parts)
-        })
+        Ok(Expr::Or(parts))
     }
 
-    fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.unary()?];
+    fn and(&mut self) -> Result<Expr<'a>, ParseError> {
+        let first = self.unary()?;
+        if !self.peek().is_some_and(|t| t.kind == Kind::And) {
+            return Ok(first);
+        }
+        let mut parts = vec![first];
         while self.peek().is_some_and(|t| t.kind == Kind::And) {
             self.pos += 1;
             parts.push(self.unary()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap_or(Expr::True)
-        } else {
-            Expr::And(parts)
-        })
+        Ok(Expr::And(parts))
     }
 
-    fn unary(&mut self) -> Result<Expr, ParseError> {
-        let Some(t) = self.peek().cloned() else {
+    fn unary(&mut self) -> Result<Expr<'a>, ParseError> {
+        let Some(t) = self.peek() else {
             return Err(self.eof_error("a condition"));
         };
         match t.kind {
@@ -280,7 +292,7 @@ impl Parser {
         }
     }
 
-    fn name(&mut self, after: &str) -> Result<Name, ParseError> {
+    fn name(&mut self, after: &str) -> Result<Name<'a>, ParseError> {
         match self.next() {
             Some(Token {
                 kind: Kind::Ident(text),
@@ -299,12 +311,12 @@ impl Parser {
         }
     }
 
-    fn atom(&mut self) -> Result<Expr, ParseError> {
+    fn atom(&mut self) -> Result<Expr<'a>, ParseError> {
         let left = self.operand()?;
         let op = match self.peek() {
             Some(Token {
                 kind: Kind::Op(op), ..
-            }) => *op,
+            }) => op,
             _ => {
                 return match left {
                     Operand::Var(name) => Ok(Expr::Flag(name)),
@@ -331,13 +343,13 @@ impl Parser {
     }
 
     /// A number, a variable or `visits(scene)`.
-    fn operand(&mut self) -> Result<Operand, ParseError> {
+    fn operand(&mut self) -> Result<Operand<'a>, ParseError> {
         let Some(t) = self.next() else {
             return Err(self.eof_error("a condition"));
         };
         match t.kind {
             Kind::Number(n) => Ok(Operand::Number(n)),
-            Kind::Ident(word) => match word.as_str() {
+            Kind::Ident(word) => match word {
                 "visits" => {
                     let open = self.next();
                     if !matches!(open.as_ref().map(|t| &t.kind), Some(Kind::LParen)) {
@@ -382,12 +394,12 @@ impl Parser {
     }
 
     /// Keyword conditions: `has x`, `alive x`, `dead x`, `visited x`, `true`, `false`.
-    fn keyword(&mut self) -> Option<Result<Expr, ParseError>> {
-        let t = self.peek()?.clone();
-        let Kind::Ident(word) = &t.kind else {
+    fn keyword(&mut self) -> Option<Result<Expr<'a>, ParseError>> {
+        let t = self.peek()?;
+        let Kind::Ident(word) = t.kind else {
             return None;
         };
-        let build: fn(Name) -> Expr = match word.as_str() {
+        let build: fn(Name<'a>) -> Expr<'a> = match word {
             "true" => {
                 self.pos += 1;
                 return Some(Ok(Expr::True));
@@ -403,11 +415,10 @@ impl Parser {
             _ => return None,
         };
         self.pos += 1;
-        let word = word.clone();
-        Some(self.name(&word).map(build))
+        Some(self.name(word).map(build))
     }
 
-    fn atom_or_keyword(&mut self) -> Result<Expr, ParseError> {
+    fn atom_or_keyword(&mut self) -> Result<Expr<'a>, ParseError> {
         if let Some(result) = self.keyword() {
             return result;
         }

@@ -172,7 +172,7 @@ impl Source {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
         let mut at = 0;
-        while let Some(i) = hay[at..].find(field) {
+        while let Some(i) = find_str(&hay[at..], field) {
             let key_start = from + at + i;
             at += i + field.len();
             let before_ok = key_start == 0
@@ -274,13 +274,92 @@ impl Source {
         }
     }
 
+    /// Finds `"name"` (with its quotes) at or after `from` and before `to`:
+    /// `find` of the quoted name, without building it.
+    pub fn find_quoted(&self, from: usize, to: usize, name: &str) -> Option<(usize, usize)> {
+        let to = to.min(self.text.len());
+        let hay = self.text.get(from..to)?;
+        let (h, n) = (hay.as_bytes(), name.as_bytes());
+        let mut at = 0;
+        // `at` always follows a `"`, so it is a char boundary.
+        while let Some(i) = hay[at..].find('"').map(|i| at + i) {
+            let rest = &h[i + 1..];
+            if rest.len() > n.len() && rest[n.len()] == b'"' && rest[..n.len()] == *n {
+                return Some((from + i, from + i + n.len() + 2));
+            }
+            at = i + 1;
+        }
+        None
+    }
+
     /// Finds `needle` at or after `from` and before `to`.
     pub fn find(&self, from: usize, to: usize, needle: &str) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
-        hay.find(needle)
-            .map(|i| (from + i, from + i + needle.len()))
+        find_str(hay, needle).map(|i| (from + i, from + i + needle.len()))
     }
+}
+
+/// `hay.find(needle)`, for the short needles searched here (field names
+/// such as `id` and `text`, whose letters are common in prose): eight
+/// positions at a time are tested for the needle's first two bytes, and
+/// only those candidates are compared in full. A match of valid UTF-8 in
+/// valid UTF-8 always starts on a char boundary, as `find`'s do.
+const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` equal to the byte repeated in `rep`.
+fn equal_bytes(x: u64, rep: u64) -> u64 {
+    let v = x ^ rep;
+    !(((v & LOW) + LOW) | v) & HIGH
+}
+
+/// Bytes `i..i + 8` of `h`, the first the lowest.
+fn word(h: &[u8], i: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&h[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The first position of byte `a` or byte `b` in `h`, eight bytes at a time.
+pub(crate) fn position_of_either(h: &[u8], a: u8, b: u8) -> Option<usize> {
+    let (ra, rb) = (u64::from_le_bytes([a; 8]), u64::from_le_bytes([b; 8]));
+    let mut i = 0;
+    while i + 8 <= h.len() {
+        let x = word(h, i);
+        let m = equal_bytes(x, ra) | equal_bytes(x, rb);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    h[i..].iter().position(|&c| c == a || c == b).map(|p| i + p)
+}
+
+fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.len() < 2 {
+        return hay.find(needle);
+    }
+    let last = h.len().checked_sub(n.len())?;
+    let (first, second) = (u64::from_le_bytes([n[0]; 8]), u64::from_le_bytes([n[1]; 8]));
+    let mut i = 0;
+    // Candidates `i..i + 8`, reading bytes `i..i + 9`.
+    while i <= last && i + 9 <= h.len() {
+        let mut m = equal_bytes(word(h, i), first) & equal_bytes(word(h, i + 1), second);
+        while m != 0 {
+            let c = i + (m.trailing_zeros() / 8) as usize;
+            if c > last {
+                return None;
+            }
+            if h[c + 2..c + n.len()] == n[2..] {
+                return Some(c);
+            }
+            m &= m - 1;
+        }
+        i += 8;
+    }
+    (i..=last).find(|&c| h[c..c + n.len()] == *n)
 }
 
 /// Where the content of a string literal begins: after `"` or `r#"`.
@@ -324,4 +403,49 @@ pub fn display_name(dir: &Path, file: &Path) -> String {
         file
     };
     shown.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast searches give what `str::find` gives, on text full of
+    /// near-misses and multi-byte characters.
+    #[test]
+    fn searches_agree_with_find() {
+        let alphabet = [
+            "i", "d", "id", "\"", "é", "\\", " ", "{", "}", "te", "x", "t", "ü€",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let hay: String = (0..next(40))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let needle: String = (0..next(4))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            assert_eq!(
+                find_str(&hay, &needle),
+                hay.find(&needle),
+                "{hay:?} {needle:?}"
+            );
+            let source = Source::new("t", hay.clone());
+            assert_eq!(
+                source.find_quoted(0, usize::MAX, &needle),
+                source.find(0, usize::MAX, &format!("\"{needle}\"")),
+                "{hay:?} {needle:?}"
+            );
+            assert_eq!(
+                position_of_either(hay.as_bytes(), b'{', b'}'),
+                hay.find(['{', '}']),
+                "{hay:?}"
+            );
+        }
+    }
 }

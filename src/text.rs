@@ -1,51 +1,67 @@
 //! Text markup: `{var}`, `{if COND}..{else}..{end}`, `{{` and `}}`; and the
 //! paragraph layout of rendered text.
 
-use crate::condition::{self, Expr, Name, Operand, ParseError};
+use std::borrow::Cow;
+
+use crate::condition::{self, Expr, Name, ParseError};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
-    Literal(String),
-    Var(Name),
-    If(Expr, Vec<Node>, Vec<Node>),
+pub enum Node<'a> {
+    /// Borrowed from the source unless a `{{` or `}}` was unescaped in it.
+    Literal(Cow<'a, str>),
+    Var(Name<'a>),
+    If(Expr<'a>, Vec<Node<'a>>, Vec<Node<'a>>),
 }
 
-/// Parses markup. Spans in errors and names are byte offsets into `src`.
-pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
+/// Parses markup. Spans in errors and names are byte offsets into `src`,
+/// and the nodes borrow from it.
+pub fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
     // Each open `{if}`: its condition, the nodes of the `then` part, the
     // nodes of the `else` part once `{else}` was seen, and where it began.
-    struct Open {
-        cond: Expr,
-        then: Vec<Node>,
-        otherwise: Option<Vec<Node>>,
+    struct Open<'a> {
+        cond: Expr<'a>,
+        then: Vec<Node<'a>>,
+        otherwise: Option<Vec<Node<'a>>>,
         start: usize,
     }
-    let mut stack: Vec<Open> = Vec::new();
-    let mut top: Vec<Node> = Vec::new();
-    let mut literal = String::new();
+    let mut stack: Vec<Open<'_>> = Vec::new();
+    let mut top: Vec<Node<'_>> = Vec::new();
+    // The literal being read: a slice of `src` while it is one run of plain
+    // text, owned once a `{{` or `}}` joins runs.
+    let mut literal: Cow<'_, str> = Cow::Borrowed("");
     let bytes = src.as_bytes();
     let mut i = 0;
 
-    fn current<'a>(stack: &'a mut [Open], top: &'a mut Vec<Node>) -> &'a mut Vec<Node> {
+    fn current<'a, 'b>(
+        stack: &'b mut [Open<'a>],
+        top: &'b mut Vec<Node<'a>>,
+    ) -> &'b mut Vec<Node<'a>> {
         match stack.last_mut() {
             Some(open) => open.otherwise.as_mut().unwrap_or(&mut open.then),
             None => top,
         }
     }
-    fn flush(literal: &mut String, stack: &mut [Open], top: &mut Vec<Node>) {
+    fn flush<'a>(literal: &mut Cow<'a, str>, stack: &mut [Open<'a>], top: &mut Vec<Node<'a>>) {
         if !literal.is_empty() {
             current(stack, top).push(Node::Literal(std::mem::take(literal)));
+        }
+    }
+    fn append<'a>(literal: &mut Cow<'a, str>, run: &'a str) {
+        if literal.is_empty() {
+            *literal = Cow::Borrowed(run);
+        } else {
+            literal.to_mut().push_str(run);
         }
     }
 
     while i < bytes.len() {
         match bytes[i] {
             b'{' if bytes.get(i + 1) == Some(&b'{') => {
-                literal.push('{');
+                append(&mut literal, &src[i..=i]);
                 i += 2;
             }
             b'}' if bytes.get(i + 1) == Some(&b'}') => {
-                literal.push('}');
+                append(&mut literal, &src[i..=i]);
                 i += 2;
             }
             b'}' => {
@@ -92,13 +108,9 @@ pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
                                 message: "`{if}` needs a condition: `{if alive karl}`".into(),
                             });
                         }
-                        let cond = condition::parse(cond_src).map_err(|e| ParseError {
-                            start: e.start + base,
-                            end: e.end + base,
-                            message: e.message,
-                        })?;
+                        let cond = condition::parse_at(cond_src, base)?;
                         stack.push(Open {
-                            cond: shift(cond, base),
+                            cond,
                             then: Vec::new(),
                             otherwise: None,
                             start: i,
@@ -135,7 +147,7 @@ pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
                     }
                     _ if word_end == trimmed.len() && is_ident(trimmed) => {
                         current(&mut stack, &mut top).push(Node::Var(Name {
-                            text: trimmed.to_string(),
+                            text: trimmed,
                             start: inner_start + lead,
                             end: inner_start + lead + trimmed.len(),
                         }));
@@ -154,9 +166,12 @@ pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
                 i = tag_end;
             }
             _ => {
-                let ch = src[i..].chars().next().unwrap_or(' ');
-                literal.push(ch);
-                i += ch.len_utf8();
+                // A run of plain text up to the next brace (ASCII, so never
+                // inside a multi-byte character).
+                let run = crate::source::position_of_either(&bytes[i..], b'{', b'}')
+                    .map_or(bytes.len(), |n| i + n);
+                append(&mut literal, &src[i..run]);
+                i = run;
             }
         }
     }
@@ -175,32 +190,6 @@ fn is_ident(s: &str) -> bool {
     !s.is_empty()
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !s.as_bytes()[0].is_ascii_digit()
-}
-
-/// Moves every name span of a condition parsed from a substring by `base`.
-fn shift(expr: Expr, base: usize) -> Expr {
-    let name = |n: Name| Name {
-        start: n.start + base,
-        end: n.end + base,
-        text: n.text,
-    };
-    let operand = |o: Operand| match o {
-        Operand::Number(n) => Operand::Number(n),
-        Operand::Var(n) => Operand::Var(name(n)),
-        Operand::Visits(n) => Operand::Visits(name(n)),
-    };
-    match expr {
-        Expr::True | Expr::False => expr,
-        Expr::Flag(n) => Expr::Flag(name(n)),
-        Expr::Has(n) => Expr::Has(name(n)),
-        Expr::Alive(n) => Expr::Alive(name(n)),
-        Expr::Dead(n) => Expr::Dead(name(n)),
-        Expr::Visited(n) => Expr::Visited(name(n)),
-        Expr::Cmp(a, op, b) => Expr::Cmp(operand(a), op, operand(b)),
-        Expr::Not(e) => Expr::Not(Box::new(shift(*e, base))),
-        Expr::And(v) => Expr::And(v.into_iter().map(|e| shift(e, base)).collect()),
-        Expr::Or(v) => Expr::Or(v.into_iter().map(|e| shift(e, base)).collect()),
-    }
 }
 
 /// Lays rendered text out as paragraphs: blank lines separate them, and

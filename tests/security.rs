@@ -127,5 +127,5 @@ fn a_hostile_story_writes_only_to_the_saves_directory() {
             "a name the story chose: {f}"
         );
     }
-    assert!(written.iter().any(|f| f == "saves/mine.ron"), "{written:?}");
+    assert!(saves.join("mine.ron").is_file(), "{written:?}");
 }
