@@ -243,6 +243,7 @@ fn compile_files(
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
     for (source, raw) in parsed {
         let id = sources.add(source);
+        control_characters(&sources, id, &mut diagnostics);
         match raw {
             Ok(Parsed::Story(raw)) => story = Some((id, raw)),
             Ok(Parsed::Chapter(raw, located)) => chapters.push((id, raw, located)),
@@ -401,6 +402,44 @@ impl Located {
             }
         }
         Located { scenes, keys }
+    }
+}
+
+/// Control characters reported per file; the rest are counted.
+const CONTROL_SHOWN: usize = 10;
+
+/// E038 for each control character a file would put on the terminal.
+fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
+    let found = sources.get(file).control_characters();
+    for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
+        diagnostics.push(
+            Diagnostic::error(
+                "E038",
+                format!(
+                    "a control character (U+{:04X}) in the story's text",
+                    u32::from(c)
+                ),
+            )
+            .at(Span { file, start, end }, "a terminal would act on this")
+            .help(
+                "control characters can recolour the screen, retitle the window or write to \
+                 the clipboard: stories may hold newlines and tabs, and no other",
+            ),
+        );
+    }
+    if found.len() > CONTROL_SHOWN {
+        let (start, end, _) = found[CONTROL_SHOWN];
+        diagnostics.push(
+            Diagnostic::error(
+                "E038",
+                format!(
+                    "{} more control characters in `{}`",
+                    found.len() - CONTROL_SHOWN,
+                    sources.get(file).name
+                ),
+            )
+            .at(Span { file, start, end }, "the next one"),
+        );
     }
 }
 

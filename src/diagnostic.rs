@@ -86,7 +86,9 @@ impl Diagnostic {
         Some((source.name.clone(), line, col))
     }
 
-    /// Renders the diagnostic as text; `color` adds ANSI styles.
+    /// Renders the diagnostic as text; `color` adds ANSI styles. Control
+    /// characters of the story (in its lines, names, file names) are shown
+    /// as symbols, never sent to the terminal.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let paint = |style: Style, text: &str| -> String {
             if color {
@@ -106,7 +108,7 @@ impl Diagnostic {
             out,
             "{}{}",
             paint(sev_style, &format!("{word}[{}]", self.code)),
-            paint(bold, &format!(": {}", self.message))
+            paint(bold, &format!(": {}", visible(&self.message)))
         );
 
         let labels: Vec<(&Label, bool)> = self
@@ -129,9 +131,10 @@ impl Diagnostic {
                 out,
                 "{pad}{} {}:{line}:{col}",
                 paint(blue, arrow),
-                source.name
+                visible(&source.name)
             );
             let (text, shown_col, right) = source.excerpt(label.span.start);
+            let text = visible(&text);
             let width = caret_width(source, label.span, line, col, right);
             let bar = paint(blue, "|");
             let _ = writeln!(out, "{pad} {bar}");
@@ -148,7 +151,7 @@ impl Diagnostic {
                 if label.message.is_empty() {
                     String::new()
                 } else {
-                    format!(" {}", label.message)
+                    format!(" {}", visible(&label.message))
                 }
             );
             let _ = writeln!(
@@ -166,7 +169,7 @@ impl Diagnostic {
                 out,
                 "{pad} {} {}",
                 paint(blue, "="),
-                paint(bold, &format!("help: {help}"))
+                paint(bold, &format!("help: {}", visible(help)))
             );
         }
         out
@@ -358,4 +361,26 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, color: bool) ->
         );
     }
     out
+}
+
+/// `text` with every control character but tabs and newlines replaced by a visible
+/// symbol of one column (`␛` for escape, `␀` for NUL, `�` for the C1
+/// controls), so that text from a story or a save can be printed without
+/// the terminal acting on it.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| match c {
+        '\t' | '\n' => c,
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+        '\u{7f}' => '\u{2421}',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    };
+    if text
+        .chars()
+        .any(|c| !matches!(c, '\t' | '\n') && c.is_control())
+    {
+        std::borrow::Cow::Owned(text.chars().map(shown).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }

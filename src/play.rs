@@ -105,7 +105,13 @@ impl GameHost {
         self.played_before = file.played_secs;
         self.started = Instant::now();
         session.replace_tree(tree);
-        Ok(report.notes)
+        // The notes name what the save held, and a save can come from
+        // anywhere: its control characters are shown, not sent.
+        Ok(report
+            .notes
+            .iter()
+            .map(|n| crate::diagnostic::visible(n).into_owned())
+            .collect())
     }
 
     fn ending_count(&self, story: &Story) -> (usize, usize) {
@@ -212,7 +218,7 @@ impl GameHost {
                             )
                         );
                         for note in report.notes {
-                            let _ = writeln!(out, "{note}");
+                            let _ = writeln!(out, "{}", crate::diagnostic::visible(&note));
                         }
                         out.push('\n');
                         let mut scene = String::new();

@@ -75,7 +75,18 @@ pub enum SaveError {
 }
 
 impl std::fmt::Display for SaveError {
+    /// A save can come from anywhere: what it names is shown with its
+    /// control characters made visible.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        self.describe(&mut text)?;
+        f.write_str(&crate::diagnostic::visible(&text))
+    }
+}
+
+impl SaveError {
+    fn describe(&self, f: &mut String) -> std::fmt::Result {
+        use std::fmt::Write as _;
         match self {
             SaveError::BadSlot(s) => write!(
                 f,

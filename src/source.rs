@@ -298,6 +298,89 @@ impl Source {
         let hay = self.text.get(from..to)?;
         find_str(hay, needle).map(|i| (from + i, from + i + needle.len()))
     }
+
+    /// Control characters this file would put on a player's terminal, where
+    /// they could recolour the screen, retitle the window or write to the
+    /// clipboard: written as they are, or as an escape in a string (`\u{1b}`,
+    /// `\x07`, `\0`). Newlines, carriage returns and tabs are text;
+    /// comments are skipped. Each with its byte range in the file.
+    pub fn control_characters(&self) -> Vec<(usize, usize, char)> {
+        let hostile = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let text = &self.text;
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let mut in_string = false;
+        while i < bytes.len() {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            let next = bytes.get(i + 1).copied();
+            if !in_string && c == '/' && next == Some(b'/') {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            if !in_string && c == '/' && next == Some(b'*') {
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+                continue;
+            }
+            if !in_string && c == 'r' && matches!(next, Some(b'"' | b'#')) {
+                // A raw string: no escapes, up to its closing quote and hashes.
+                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+                if bytes.get(i + 1 + hashes) == Some(&b'"') {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let body = i + 2 + hashes;
+                    let end = text[body..].find(&close).map_or(bytes.len(), |n| body + n);
+                    for (j, c) in text[body..end].char_indices() {
+                        if hostile(c) {
+                            out.push((body + j, body + j + c.len_utf8(), c));
+                        }
+                    }
+                    i = (end + close.len()).min(bytes.len());
+                    continue;
+                }
+            }
+            if c == '"' {
+                in_string = !in_string;
+            } else if in_string && c == '\\' {
+                let (len, decoded) = match next {
+                    Some(b'x') => {
+                        let d = text
+                            .get(i + 2..i + 4)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                            .map(char::from);
+                        (if d.is_some() { 4 } else { 2 }, d)
+                    }
+                    Some(b'u') => {
+                        let close = text[i..].find('}').filter(|&n| n <= 12);
+                        let c = close.and_then(|n| {
+                            let hex = text[i + 2..i + n].trim_start_matches('{').replace('_', "");
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        });
+                        (close.map_or(2, |n| n + 1), c)
+                    }
+                    Some(b'0') => (2, Some('\0')),
+                    // Any other escape: the backslash and the character.
+                    _ => (
+                        1 + text[i + 1..].chars().next().map_or(0, char::len_utf8),
+                        None,
+                    ),
+                };
+                let len = len.min(bytes.len() - i);
+                if let Some(d) = decoded.filter(|&d| hostile(d)) {
+                    out.push((i, i + len, d));
+                }
+                i += len;
+                continue;
+            } else if hostile(c) {
+                out.push((i, i + c.len_utf8(), c));
+            }
+            i += c.len_utf8();
+        }
+        out
+    }
 }
 
 /// `hay.find(needle)`, for the short needles searched here (field names

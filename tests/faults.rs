@@ -679,3 +679,39 @@ quit
     assert!(out.contains("The Boat Shed"), "{out}");
     assert!(out.contains("fifo: unreadable"), "{out}");
 }
+
+/// The control-character scan (E038) reads escapes, comments and raw
+/// strings of any text, never splitting a character: crafted cases, then
+/// 20,000 random strings of the characters that matter.
+#[test]
+fn the_control_character_scan_takes_any_text() {
+    use callister::source::Source;
+    use rand::{RngExt, SeedableRng};
+    let scan = |text: &str| Source::new("f.ron", text).control_characters();
+    assert_eq!(scan(r#""\é""#), []);
+    assert_eq!(scan("\"\\"), []);
+    assert_eq!(scan(r#""a\u{1b}b""#), [(2, 8, '\u{1b}')]);
+    assert_eq!(scan(r#""\\u{1b}""#), []);
+    assert_eq!(scan("// \u{1b}\n\"\u{7}\""), [(6, 7, '\u{7}')]);
+    assert_eq!(
+        scan("/* \\x1b */ r#\"\\x1b\"# \"\\x1b\""),
+        [(22, 26, '\u{1b}')]
+    );
+    let alphabet = [
+        '\\', '"', 'é', '/', '*', 'r', '#', 'x', 'u', '{', '}', '1', 'b', '0', '\u{1b}', '\n', '漢',
+    ];
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(38);
+    for _ in 0..20_000 {
+        let len = rng.random_range(0..24);
+        let text: String = (0..len)
+            .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+            .collect();
+        for (start, end, _) in scan(&text) {
+            assert!(start < end && end <= text.len(), "{text:?}");
+            assert!(
+                text.is_char_boundary(start) && text.is_char_boundary(end),
+                "{text:?}"
+            );
+        }
+    }
+}

@@ -434,3 +434,41 @@ fn replay_takes_the_open_choice_when_keys_repeat() {
     assert_eq!(story.scene(tree.state().scene).id, "yard");
     assert_eq!(tree.depth(), 1);
 }
+
+/// A save can come from a stranger: what it names reaches the terminal with
+/// its control characters made visible, whether the save loads (a note
+/// about a scene that is gone) or is refused (another story's title).
+#[test]
+fn control_characters_in_a_save_are_shown_not_sent() {
+    let story = load_dir(&lighthouse()).unwrap();
+    let session = play(story.clone(), &["shed", "back"]);
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    let mut gone = save_of(&session);
+    gone.snapshot.scene = hostile.into();
+    let mut other = save_of(&session);
+    other.story = hostile.into();
+    let saves = tempfile::tempdir().unwrap();
+    write(saves.path(), "gone.ron", gone.to_ron().as_bytes());
+    write(saves.path(), "other.ron", other.to_ron().as_bytes());
+    for slot in ["gone", "other"] {
+        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+            .args(["--scenes", "examples/lighthouse", "--saves"])
+            .arg(saves.path())
+            .args(["--slot", slot])
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .write_stdin("quit\n")
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(shown.contains("␛]0;pwned␇␛[2J"), "{slot}: {shown}");
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{slot}: a control character reached the terminal: {shown:?}"
+        );
+    }
+}
