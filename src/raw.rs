@@ -115,8 +115,10 @@ pub struct RawChoice {
     pub goto: Option<String>,
     #[serde(default)]
     pub once: bool,
+    /// Boxed: most choices have none, and a check inline would triple the
+    /// size of every raw choice while a large story is parsed.
     #[serde(default)]
-    pub check: Option<RawCheck>,
+    pub check: Option<Box<RawCheck>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
