@@ -22,11 +22,38 @@ pub struct Source {
     /// The path as shown in diagnostics (relative to the story directory's parent).
     pub name: String,
     pub text: String,
+    /// Built the first time a line or column is asked for (a diagnostic):
+    /// a story that loads clean never pays for it.
+    index: std::sync::OnceLock<LineIndex>,
+}
+
+/// Where lines start, and where to start counting characters.
+#[derive(Debug, Clone)]
+struct LineIndex {
     line_starts: Vec<usize>,
     /// For every `CHECKPOINT` bytes: a char boundary at or before it and the
     /// number of characters before that boundary, so that a column costs at
     /// most `CHECKPOINT` bytes of counting even on a line of megabytes.
     checkpoints: Vec<(usize, usize)>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
+        let (mut at, mut chars) = (0, 0);
+        for i in 0..=text.len() / CHECKPOINT {
+            let next = floor_char(text, i * CHECKPOINT);
+            chars += text[at..next].chars().count();
+            at = next;
+            checkpoints.push((at, chars));
+        }
+        LineIndex {
+            line_starts,
+            checkpoints,
+        }
+    }
 }
 
 const CHECKPOINT: usize = 4096;
@@ -53,39 +80,31 @@ pub struct Sources {
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
-        let (mut at, mut chars) = (0, 0);
-        for i in 0..=text.len() / CHECKPOINT {
-            let next = floor_char(&text, i * CHECKPOINT);
-            chars += text[at..next].chars().count();
-            at = next;
-            checkpoints.push((at, chars));
-        }
         Source {
             name: name.into(),
-            text,
-            line_starts,
-            checkpoints,
+            text: text.into(),
+            index: std::sync::OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// The number of characters before a byte offset (a char boundary).
     fn chars_before(&self, offset: usize) -> usize {
-        let (at, chars) = self.checkpoints[offset / CHECKPOINT];
+        let (at, chars) = self.index().checkpoints[offset / CHECKPOINT];
         chars + self.text[at..offset].chars().count()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char(&self.text, offset.min(self.text.len()));
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match self.index().line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = self.index().line_starts[line];
         let col = self.chars_before(offset) - self.chars_before(start) + 1;
         (line + 1, col)
     }
@@ -97,8 +116,9 @@ impl Source {
     pub fn excerpt(&self, offset: usize) -> (String, usize, usize) {
         let offset = floor_char(&self.text, offset.min(self.text.len()));
         let (line, col) = self.line_col(offset);
-        let start = self.line_starts[line - 1];
+        let start = self.index().line_starts[line - 1];
         let end = self
+            .index()
             .line_starts
             .get(line)
             .map_or(self.text.len(), |&e| e.saturating_sub(1))
@@ -135,7 +155,7 @@ impl Source {
 
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.index().line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let rest = &self.text[start..];
@@ -150,10 +170,11 @@ impl Source {
 
     /// The text of a 1-based line, without its newline.
     pub fn line(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.index().line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
         let end = self
+            .index()
             .line_starts
             .get(line)
             .map_or(self.text.len(), |&e| e.saturating_sub(1));
