@@ -902,8 +902,8 @@ impl Compiler<'_> {
                 );
             }
             scenes.push(Scene {
-                id: raw.id,
-                title: raw.title,
+                id: raw.id.into_string(),
+                title: raw.title.into_string(),
                 chapter: *chapter,
                 text,
                 on_enter,
@@ -1438,10 +1438,10 @@ impl Compiler<'_> {
         let mut at = region.start;
         for e in effects {
             let (kind, name) = match e {
-                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_str()),
-                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_str()),
-                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_str()),
-                RawEffect::Kill(c) => (Kind::Crew, c.as_str()),
+                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_ref()),
+                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_ref()),
+                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_ref()),
+                RawEffect::Kill(c) => (Kind::Crew, c.as_ref()),
                 RawEffect::Say(text) => {
                     let sub = Region {
                         file: region.file,
@@ -1628,7 +1628,7 @@ impl Compiler<'_> {
         };
         Some(Choice {
             scene,
-            key: c.key,
+            key: c.key.into_string(),
             text,
             when,
             effects,

@@ -79,14 +79,14 @@ pub struct RawChapter {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Scene")]
 pub struct RawScene {
-    pub id: String,
-    pub title: String,
+    pub id: Box<str>,
+    pub title: Box<str>,
     /// Paragraphs separated by blank lines, with `{var}` and
     /// `{if COND}..{else}..{end}` segments.
     #[serde(default)]
-    pub text: String,
+    pub text: Box<str>,
     #[serde(default)]
-    pub on_enter: Vec<RawEffect>,
+    pub on_enter: Box<[RawEffect]>,
     #[serde(default)]
     pub choices: Vec<RawChoice>,
     #[serde(default)]
@@ -101,18 +101,20 @@ fn yes() -> bool {
     true
 }
 
+/// Strings are boxed here (no spare capacity, 8 bytes less each): every
+/// scene and choice of a large story is held raw until it compiles.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Choice")]
 pub struct RawChoice {
-    pub key: String,
-    pub text: String,
+    pub key: Box<str>,
+    pub text: Box<str>,
     /// A condition (see `condition.rs`) that must hold for the choice to show.
     #[serde(default)]
-    pub when: Option<String>,
+    pub when: Option<Box<str>>,
     #[serde(default)]
-    pub effects: Vec<RawEffect>,
+    pub effects: Box<[RawEffect]>,
     #[serde(default)]
-    pub goto: Option<String>,
+    pub goto: Option<Box<str>>,
     #[serde(default)]
     pub once: bool,
     /// Boxed: most choices have none, and a check inline would triple the
@@ -158,14 +160,14 @@ pub struct RawBranch {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename = "Effect")]
 pub enum RawEffect {
-    SetFlag(String),
-    ClearFlag(String),
-    Add(String, i64),
-    SetVar(String, i64),
-    Give(String),
-    Take(String),
-    Kill(String),
-    Say(String),
+    SetFlag(Box<str>),
+    ClearFlag(Box<str>),
+    Add(Box<str>, i64),
+    SetVar(Box<str>, i64),
+    Give(Box<str>),
+    Take(Box<str>),
+    Kill(Box<str>),
+    Say(Box<str>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
