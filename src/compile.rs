@@ -410,7 +410,7 @@ const CONTROL_SHOWN: usize = 10;
 
 /// E038 for each control character a file would put on the terminal.
 fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
-    let found = sources.get(file).control_characters();
+    let (found, total) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
     for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
@@ -427,14 +427,13 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
             ),
         );
     }
-    if found.len() > CONTROL_SHOWN {
-        let (start, end, _) = found[CONTROL_SHOWN];
+    if let Some(&(start, end, _)) = found.get(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
                 "E038",
                 format!(
                     "{} more control characters in `{}`",
-                    found.len() - CONTROL_SHOWN,
+                    total - CONTROL_SHOWN,
                     sources.get(file).name
                 ),
             )

@@ -324,12 +324,20 @@ impl Source {
     /// they could recolour the screen, retitle the window or write to the
     /// clipboard: written as they are, or as an escape in a string (`\u{1b}`,
     /// `\x07`, `\0`). Newlines, carriage returns and tabs are text;
-    /// comments are skipped. Each with its byte range in the file.
-    pub fn control_characters(&self) -> Vec<(usize, usize, char)> {
+    /// comments are skipped. The first `keep`, each with its byte range in
+    /// the file, and how many there are in all.
+    pub fn control_characters(&self, keep: usize) -> (Vec<(usize, usize, char)>, usize) {
         let hostile = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
         let text = &self.text;
         let bytes = text.as_bytes();
         let mut out = Vec::new();
+        let mut total = 0;
+        let mut found = |start: usize, end: usize, c: char| {
+            total += 1;
+            if out.len() < keep {
+                out.push((start, end, c));
+            }
+        };
         let mut i = 0;
         let mut in_string = false;
         while i < bytes.len() {
@@ -356,7 +364,7 @@ impl Source {
                     let end = text[body..].find(&close).map_or(bytes.len(), |n| body + n);
                     for (j, c) in text[body..end].char_indices() {
                         if hostile(c) {
-                            out.push((body + j, body + j + c.len_utf8(), c));
+                            found(body + j, body + j + c.len_utf8(), c);
                         }
                     }
                     i = (end + close.len()).min(bytes.len());
@@ -391,16 +399,16 @@ impl Source {
                 };
                 let len = len.min(bytes.len() - i);
                 if let Some(d) = decoded.filter(|&d| hostile(d)) {
-                    out.push((i, i + len, d));
+                    found(i, i + len, d);
                 }
                 i += len;
                 continue;
             } else if hostile(c) {
-                out.push((i, i + c.len_utf8(), c));
+                found(i, i + c.len_utf8(), c);
             }
             i += c.len_utf8();
         }
-        out
+        (out, total)
     }
 }
 

@@ -687,7 +687,7 @@ quit
 fn the_control_character_scan_takes_any_text() {
     use callister::source::Source;
     use rand::{RngExt, SeedableRng};
-    let scan = |text: &str| Source::new("f.ron", text).control_characters();
+    let scan = |text: &str| Source::new("f.ron", text).control_characters(usize::MAX).0;
     assert_eq!(scan(r#""\é""#), []);
     assert_eq!(scan("\"\\"), []);
     assert_eq!(scan(r#""a\u{1b}b""#), [(2, 8, '\u{1b}')]);
@@ -697,6 +697,10 @@ fn the_control_character_scan_takes_any_text() {
         scan("/* \\x1b */ r#\"\\x1b\"# \"\\x1b\""),
         [(22, 26, '\u{1b}')]
     );
+    // Only the first few are kept, all are counted.
+    let many = format!("\"{}\"", "\u{1b}".repeat(100_000));
+    let (kept, total) = Source::new("f.ron", many).control_characters(11);
+    assert_eq!((kept.len(), total), (11, 100_000));
     let alphabet = [
         '\\', '"', 'é', '/', '*', 'r', '#', 'x', 'u', '{', '}', '1', 'b', '0', '\u{1b}', '\n', '漢',
     ];
@@ -714,4 +718,32 @@ fn the_control_character_scan_takes_any_text() {
             );
         }
     }
+}
+
+/// A story of a million control characters: ten diagnostics and a count,
+/// in time, whatever the number.
+#[test]
+fn a_million_control_characters_are_ten_diagnostics_and_a_count() {
+    let text = "\u{1b}".repeat(1_000_000);
+    let dir = story_dir(&[
+        ("story.ron", STORY),
+        (
+            "a.ron",
+            &chapter(&format!(
+                r#"(id: "hall", title: "Hall", text: "{text}", choices: [(key: "go", text: "Go", goto: "end")])"#
+            )),
+        ),
+    ]);
+    let path = dir.path().to_path_buf();
+    let failure = within(30, "compiling", move || compile_dir(&path)).unwrap_err();
+    assert_eq!(codes(&failure), ["E038"; 11]);
+    let shown = rendered(&failure);
+    assert!(
+        shown.contains("999990 more control characters in"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\u{1b}'),
+        "a control character reached the output"
+    );
 }
