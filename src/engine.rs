@@ -88,6 +88,15 @@ impl Visits {
         self.0.clear();
     }
 
+    /// Adds a count for a scene after every scene held (a list rebuilt in
+    /// order); zero adds nothing.
+    pub fn push_last(&mut self, scene: SceneId, n: u32) {
+        debug_assert!(self.0.last().is_none_or(|l| l.0 < scene));
+        if n > 0 {
+            self.0.push((scene, n));
+        }
+    }
+
     /// The scenes entered, in order, with their counts.
     pub fn iter(&self) -> impl Iterator<Item = (SceneId, u32)> + '_ {
         self.0.iter().copied()
@@ -116,6 +125,12 @@ impl Taken {
 
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// Adds a choice after every choice held (a list rebuilt in order).
+    pub fn push_last(&mut self, choice: ChoiceId) {
+        debug_assert!(self.0.last().is_none_or(|&l| l < choice));
+        self.0.push(choice);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = ChoiceId> + '_ {

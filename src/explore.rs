@@ -822,6 +822,11 @@ struct Packer {
     once_at: usize,
     /// Visit-tracked scenes: scene, byte offset, width, saturation cap.
     visits: Vec<(SceneId, usize, usize, u32)>,
+    /// Per scene, its index in `visits`, and per choice its index in
+    /// `once` (`u32::MAX`: not packed): a state's sparse visits and `once`
+    /// choices are packed by walking them, not by looking each slot up.
+    visit_slot: Vec<u32>,
+    once_slot: Vec<u32>,
     /// Per scene, `stride` bytes: the bits of the parts still live there
     /// (the rest are zeroed). `None` when the story is too large for it.
     live: Option<Vec<u8>>,
@@ -874,6 +879,14 @@ impl Packer {
                 Some((SceneId(s as u32), at - width, width, cap))
             })
             .collect();
+        let mut visit_slot = vec![u32::MAX; story.scenes.len()];
+        for (i, &(s, ..)) in visits.iter().enumerate() {
+            visit_slot[s.index()] = i as u32;
+        }
+        let mut once_slot = vec![u32::MAX; story.choices.len()];
+        for (i, &c) in once.iter().enumerate() {
+            once_slot[c] = i as u32;
+        }
         let mut packer = Packer {
             stride: at,
             vars,
@@ -881,6 +894,8 @@ impl Packer {
             once,
             once_at,
             visits,
+            visit_slot,
+            once_slot,
             live: None,
         };
         packer.live = norm.live.as_ref().and_then(|l| packer.masks(story, l));
@@ -946,13 +961,18 @@ impl Packer {
                 put(out, at + w * 8, 8, *word);
             }
         }
-        for (i, &c) in self.once.iter().enumerate() {
-            if state.used.get(ChoiceId(c as u32)) {
+        // `out` is zeroed: only what the state holds is written.
+        for c in state.used.iter() {
+            let i = self.once_slot[c.index()] as usize;
+            if i != u32::MAX as usize {
                 out[self.once_at + i / 8] |= 1 << (i % 8);
             }
         }
-        for &(s, at, width, cap) in &self.visits {
-            put(out, at, width, u64::from(state.visits.get(s).min(cap)));
+        for (s, n) in state.visits.iter() {
+            if let Some(&(_, at, width, cap)) = self.visits.get(self.visit_slot[s.index()] as usize)
+            {
+                put(out, at, width, u64::from(n.min(cap)));
+            }
         }
         if let Some(live) = &self.live {
             let mask = &live[state.scene.index() * self.stride..][..self.stride];
@@ -978,15 +998,19 @@ impl Packer {
                 bits.0[w] = word(at + w * 8);
             }
         }
+        // Both lists are rebuilt in order: appends, not insertions.
+        state.used.clear();
         for (i, &c) in self.once.iter().enumerate() {
-            state.used.set(
-                ChoiceId(c as u32),
-                bytes[self.once_at + i / 8] & (1 << (i % 8)) != 0,
-            );
+            if bytes[self.once_at + i / 8] & (1 << (i % 8)) != 0 {
+                state.used.push_last(ChoiceId(c as u32));
+            }
         }
         state.visits.clear();
         for &(s, at, width, _) in &self.visits {
-            state.visits.set(s, get(bytes, at, width) as u32);
+            let n = get(bytes, at, width) as u32;
+            if n > 0 {
+                state.visits.push_last(s, n);
+            }
         }
         state.turn = 0;
     }
@@ -1003,13 +1027,17 @@ impl Packer {
         ] {
             a.0.copy_from_slice(&b.0);
         }
-        for &c in &self.once {
-            let c = ChoiceId(c as u32);
-            to.used.set(c, from.used.get(c));
+        to.used.clear();
+        for c in from.used.iter() {
+            if self.once_slot[c.index()] != u32::MAX {
+                to.used.push_last(c);
+            }
         }
         to.visits.clear();
-        for &(s, _, _, _) in &self.visits {
-            to.visits.set(s, from.visits.get(s));
+        for (s, n) in from.visits.iter() {
+            if self.visit_slot[s.index()] != u32::MAX {
+                to.visits.push_last(s, n);
+            }
         }
     }
 }
