@@ -550,9 +550,11 @@ impl Generator {
         )
     }
 
-    fn scene(&mut self, i: usize, text: String, choices: &[ChoiceSpec]) -> String {
-        let mut out = String::with_capacity(700);
+    /// A scene's first lines: its id, a title picked here, and its text;
+    /// and the title's noun.
+    fn opening(&mut self, i: usize, text: &str, capacity: usize) -> (String, &'static str) {
         let (adj, noun) = (self.pick(ADJECTIVES), self.pick(NOUNS));
+        let mut out = String::with_capacity(capacity);
         let _ = writeln!(out, "    (");
         let _ = writeln!(
             out,
@@ -561,6 +563,11 @@ impl Generator {
             title(noun)
         );
         let _ = writeln!(out, "      text: \"{text}\",");
+        (out, noun)
+    }
+
+    fn scene(&mut self, i: usize, text: String, choices: &[ChoiceSpec]) -> String {
+        let (mut out, _) = self.opening(i, &text, 700);
         if self.chance(10) {
             let v = self.write_var();
             let _ = writeln!(out, "      on_enter: [Add(\"{v}\", 1)],");
@@ -603,16 +610,7 @@ impl Generator {
     fn ending_scene(&mut self, i: usize) -> String {
         let text = self.scene_text(i);
         let kind = self.pick(ENDING_KINDS);
-        let (adj, noun) = (self.pick(ADJECTIVES), self.pick(NOUNS));
-        let mut out = String::with_capacity(600);
-        let _ = writeln!(out, "    (");
-        let _ = writeln!(
-            out,
-            "      id: \"s{i}\", title: \"The {} {}\",",
-            title(adj),
-            title(noun)
-        );
-        let _ = writeln!(out, "      text: \"{text}\",");
+        let (mut out, noun) = self.opening(i, &text, 600);
         let _ = writeln!(
             out,
             "      ending: (id: \"e{i}\", title: \"The End of the {}\", kind: {kind}),",

@@ -372,6 +372,17 @@ fn transcript_on_and_off() {
 // every prompt the game has (the line editor's, the plain one of a dumb
 // terminal, and the question that offers to continue the autosave).
 
+/// The lighthouse at seed 1 in a pseudo-terminal of 80 columns, without
+/// colour: what most of the prompt tests play.
+fn pty_lighthouse(saves: &Path) -> Session {
+    pty_env(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves,
+        &[("NO_COLOR", "1")],
+        None,
+    )
+}
+
 /// Starts `callister` in a pseudo-terminal with the given environment (over
 /// `TERM=xterm` and colour allowed) and, when given, a width: set on the
 /// terminal once it is spawned (which resets it to 80 columns), the game
@@ -434,12 +445,7 @@ fn with_autosave(saves: &Path) {
 fn no_color_means_no_colour_at_the_prompt() {
     let saves = tempfile::tempdir().unwrap();
     let mut shown = String::new();
-    let mut p = pty_env(
-        &["--scenes", LIGHTHOUSE, "--seed", "1"],
-        saves.path(),
-        &[("NO_COLOR", "1")],
-        None,
-    );
+    let mut p = pty_lighthouse(saves.path());
     shown.push_str(&until_prompt(&mut p));
     std::thread::sleep(Duration::from_millis(100));
     for line in ["shed", "status", "back", "xyzzy", "endings"] {
@@ -589,12 +595,7 @@ fn ctrl_c_and_ctrl_d_at_the_continue_question() {
 #[test]
 fn ctrl_c_and_ctrl_d_with_text_typed() {
     let saves = tempfile::tempdir().unwrap();
-    let mut p = pty_env(
-        &["--scenes", LIGHTHOUSE, "--seed", "1"],
-        saves.path(),
-        &[("NO_COLOR", "1")],
-        None,
-    );
+    let mut p = pty_lighthouse(saves.path());
     ready(&mut p);
     p.send("sh").unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -624,12 +625,7 @@ fn ctrl_c_and_ctrl_d_with_text_typed() {
 #[test]
 fn hostile_input_at_the_line_editor() {
     let saves = tempfile::tempdir().unwrap();
-    let mut p = pty_env(
-        &["--scenes", LIGHTHOUSE, "--seed", "1"],
-        saves.path(),
-        &[("NO_COLOR", "1")],
-        None,
-    );
+    let mut p = pty_lighthouse(saves.path());
     ready(&mut p);
     p.send(&[b's', 0xff, 0xfe, b'\r'][..]).unwrap();
     p.expect("not valid UTF-8; the line was dropped").unwrap();

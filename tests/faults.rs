@@ -270,11 +270,8 @@ fn chapter(scenes: &str) -> String {
     format!("Chapter(title: \"A\", scenes: [{scenes}, {END}])")
 }
 
-/// Markup nested ten thousand `{if}`s deep: a diagnostic at the depth
-/// limit, no stack overflow.
-#[test]
-fn ten_thousand_nested_ifs_are_a_diagnostic() {
-    let text = format!("{}x{}", "{if lit}".repeat(10_000), "{end}".repeat(10_000));
+/// Compiles, within 30 seconds, a story whose hall has this text.
+fn hall_with_text(text: &str) -> Result<Story, Failure> {
     let dir = story_dir(&[
         ("story.ron", STORY),
         (
@@ -285,7 +282,15 @@ fn ten_thousand_nested_ifs_are_a_diagnostic() {
         ),
     ]);
     let path = dir.path().to_path_buf();
-    let failure = within(30, "compiling", move || compile_dir(&path)).unwrap_err();
+    within(30, "compiling", move || compile_dir(&path))
+}
+
+/// Markup nested ten thousand `{if}`s deep: a diagnostic at the depth
+/// limit, no stack overflow.
+#[test]
+fn ten_thousand_nested_ifs_are_a_diagnostic() {
+    let text = format!("{}x{}", "{if lit}".repeat(10_000), "{end}".repeat(10_000));
+    let failure = hall_with_text(&text).unwrap_err();
     assert_eq!(codes(&failure), ["E021"], "{}", rendered(&failure));
     assert!(rendered(&failure).contains("64"), "{}", rendered(&failure));
 }
@@ -725,17 +730,7 @@ fn the_control_character_scan_takes_any_text() {
 #[test]
 fn a_million_control_characters_are_ten_diagnostics_and_a_count() {
     let text = "\u{1b}".repeat(1_000_000);
-    let dir = story_dir(&[
-        ("story.ron", STORY),
-        (
-            "a.ron",
-            &chapter(&format!(
-                r#"(id: "hall", title: "Hall", text: "{text}", choices: [(key: "go", text: "Go", goto: "end")])"#
-            )),
-        ),
-    ]);
-    let path = dir.path().to_path_buf();
-    let failure = within(30, "compiling", move || compile_dir(&path)).unwrap_err();
+    let failure = hall_with_text(&text).unwrap_err();
     assert_eq!(codes(&failure), ["E038"; 11]);
     let shown = rendered(&failure);
     assert!(
