@@ -6,7 +6,8 @@ mod common;
 
 use std::hint::black_box;
 
-use callister::{check, compile, synth};
+use callister::story::compile;
+use callister::tools::{check, synth};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn load_and_compile(c: &mut Criterion) {

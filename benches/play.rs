@@ -8,8 +8,8 @@ mod common;
 use std::hint::black_box;
 
 use callister::engine::State;
-use callister::explore;
 use callister::story::Story;
+use callister::tools::explore;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// Random playthroughs per iteration.

@@ -7,9 +7,9 @@ mod common;
 use std::hint::black_box;
 use std::path::Path;
 
+use callister::engine::history::{Step, Tree};
 use callister::engine::{RollMode, State};
-use callister::history::{Step, Tree};
-use callister::save::{SaveDir, SaveFile};
+use callister::play::save::{SaveDir, SaveFile};
 use callister::story::{Action, Story};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::rngs::Xoshiro256PlusPlus;

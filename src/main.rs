@@ -6,17 +6,17 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use callister::compile::{self, Failure};
-use callister::diagnostic::{self, Severity};
 use callister::engine::State;
-use callister::explore;
-use callister::graph;
-use callister::plan::{self, Plan};
-use callister::play::{self, GameHost};
-use callister::repl;
-use callister::save::{self, AUTOSAVE, SaveDir};
-use callister::session::{Look, Session};
+use callister::play::host::{self, GameHost};
+use callister::play::repl;
+use callister::play::save::{self, AUTOSAVE, SaveDir};
+use callister::play::session::{Look, Session};
 use callister::story::Story;
+use callister::story::compile::{self, Failure};
+use callister::story::diagnostic::{self, Severity};
+use callister::tools::explore;
+use callister::tools::graph;
+use callister::tools::plan::{self, Plan};
 
 #[derive(Parser)]
 #[command(
@@ -208,7 +208,7 @@ fn main() -> ExitCode {
 }
 
 fn synth_cmd(args: &SynthArgs) -> ExitCode {
-    match callister::synth::write_dir(&args.out, args.scenes, args.seed) {
+    match callister::tools::synth::write_dir(&args.out, args.scenes, args.seed) {
         Ok(bytes) => {
             println!(
                 "wrote {} ({bytes} bytes of RON) to {}",
@@ -240,7 +240,7 @@ fn report(failure: &Failure) {
 fn load(dir: Option<&Path>) -> Result<Story, ExitCode> {
     let result = match dir {
         Some(dir) => compile::load_dir(dir),
-        None => callister::embedded::story(),
+        None => callister::story::embedded::story(),
     };
     result.map_err(|f| {
         report(&f);
@@ -258,7 +258,11 @@ fn check(dir: &Path, deny_warnings: bool, format: OutputFormat) -> ExitCode {
                 plural(story.choices.len(), "choice"),
                 plural(story.endings.len(), "ending")
             );
-            (callister::check::lint(&story), story.sources, Some(summary))
+            (
+                callister::tools::check::lint(&story),
+                story.sources,
+                Some(summary),
+            )
         }
         Err(f) => (f.diagnostics, f.sources, None),
     };
@@ -292,14 +296,14 @@ fn check(dir: &Path, deny_warnings: bool, format: OutputFormat) -> ExitCode {
 fn stats(dir: &Path) -> ExitCode {
     match load(Some(dir)) {
         Ok(story) => {
-            print!("{}", callister::stats::render(&story));
+            print!("{}", callister::tools::stats::render(&story));
             ExitCode::SUCCESS
         }
         Err(code) => code,
     }
 }
 
-fn location(story: &Story, span: callister::source::Span) -> String {
+fn location(story: &Story, span: callister::story::source::Span) -> String {
     let source = story.sources.get(span.file);
     let (line, col) = source.line_col(span.start);
     format!("{}:{line}:{col}", source.name)
@@ -687,7 +691,7 @@ fn saves_cmd(saves: Option<&Path>, scenes: Option<&Path>) -> ExitCode {
         println!("No saves in `{}`.", dir.dir.display());
     } else {
         println!("Saves in `{}`:", dir.dir.display());
-        print!("{}", play::render_saves_table(&story, &good, &bad));
+        print!("{}", host::render_saves_table(&story, &good, &bad));
     }
     ExitCode::SUCCESS
 }
@@ -794,7 +798,7 @@ fn start_state(
     };
     let mut state = State::at(story, seed, start);
     for assignment in set {
-        callister::preset::apply(story, &mut state, assignment)?;
+        callister::engine::preset::apply(story, &mut state, assignment)?;
     }
     Ok(state)
 }

@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use callister::compile;
 use callister::story::Story;
-use callister::synth;
+use callister::story::compile;
+use callister::tools::synth;
 use criterion::Criterion;
 
 /// The seed of every synthetic story the benches use.
@@ -44,7 +44,7 @@ pub fn story(scenes: usize) -> Story {
 
 /// The shipped story, compiled from the files embedded in the binary.
 pub fn shipped() -> Story {
-    callister::embedded::story()
+    callister::story::embedded::story()
         .unwrap_or_else(|f| panic!("the shipped story does not compile: {:?}", f.diagnostics))
 }
 

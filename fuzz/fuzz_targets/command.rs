@@ -7,8 +7,8 @@
 
 use std::cell::RefCell;
 
-use callister::command::{self, Command};
-use callister::session::{Look, NoHost, Session};
+use callister::play::command::{self, Command};
+use callister::play::session::{Look, NoHost, Session};
 use callister_fuzz::{assert_in_bounds, lighthouse, shipped};
 use libfuzzer_sys::fuzz_target;
 
@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         });
         // Each input starts a fresh game.
         let seed = data.first().copied().map_or(0, u64::from);
-        session.replace_tree(callister::history::Tree::new(
+        session.replace_tree(callister::engine::history::Tree::new(
             callister::engine::State::new(story, seed),
         ));
         for line in text.split('\n').take(32) {

@@ -9,7 +9,7 @@ use callister_fuzz::{exercise_story, story_files};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    match callister::compile::compile(story_files(data)) {
+    match callister::story::compile::compile(story_files(data)) {
         Err(failure) => {
             assert!(
                 !failure.diagnostics.is_empty(),
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(failure.diagnostics.iter().any(|d| d.is_error()));
             let shown =
-                callister::diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
+                callister::story::diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
             // Each diagnostic shows an excerpt of its line, never the whole
             // of a long one: the output is bounded by what it says.
             let said: usize = failure

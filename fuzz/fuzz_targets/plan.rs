@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use callister::plan::Plan;
+use callister::tools::plan::Plan;
 use callister_fuzz::{lighthouse, shipped};
 use libfuzzer_sys::fuzz_target;
 

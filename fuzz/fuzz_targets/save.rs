@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use callister::save::SaveFile;
+use callister::play::save::SaveFile;
 use callister_fuzz::{exercise_tree, lighthouse, shipped};
 use libfuzzer_sys::fuzz_target;
 

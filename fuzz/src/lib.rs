@@ -8,10 +8,10 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use callister::compile::{InputFile, compile};
-use callister::history::Tree;
-use callister::save::SaveFile;
-use callister::session::{Flow, Look, NoHost, Session};
+use callister::story::compile::{InputFile, compile};
+use callister::engine::history::Tree;
+use callister::play::save::SaveFile;
+use callister::play::session::{Flow, Look, NoHost, Session};
 use callister::story::Story;
 
 /// The byte that separates story files in a `compile` input: it never
@@ -21,7 +21,7 @@ pub const FILE_SEPARATOR: u8 = 0xFF;
 /// The shipped story (`scenes/`), compiled once.
 pub fn shipped() -> &'static Story {
     static STORY: OnceLock<Story> = OnceLock::new();
-    STORY.get_or_init(|| callister::embedded::story().expect("the shipped story compiles"))
+    STORY.get_or_init(|| callister::story::embedded::story().expect("the shipped story compiles"))
 }
 
 /// The example story (`examples/lighthouse`), compiled once: small, so
@@ -131,11 +131,11 @@ pub fn exercise_story(story: &Story, data: &[u8]) {
     for v in &story.variables {
         assert!(v.min <= v.max && (v.min..=v.max).contains(&v.initial));
     }
-    let lints = callister::check::lint(story);
-    let _ = callister::diagnostic::render_all(&lints, &story.sources, true);
-    let _ = callister::stats::render(story);
-    let _ = callister::graph::render(story, callister::graph::Format::Dot, None);
-    let _ = callister::graph::render(story, callister::graph::Format::Mermaid, None);
+    let lints = callister::tools::check::lint(story);
+    let _ = callister::story::diagnostic::render_all(&lints, &story.sources, true);
+    let _ = callister::tools::stats::render(story);
+    let _ = callister::tools::graph::render(story, callister::tools::graph::Format::Dot, None);
+    let _ = callister::tools::graph::render(story, callister::tools::graph::Format::Mermaid, None);
 
     let mut dice = Dice::new(data);
     let look = Look {

@@ -1,0 +1,8 @@
+//! The pure engine: the game state and what a choice does (`state`), the
+//! tree of paths tried (`history`), and presets for authors (`preset`).
+
+pub mod history;
+pub mod preset;
+pub mod state;
+
+pub use state::*;

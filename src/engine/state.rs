@@ -1,0 +1,550 @@
+//! The pure engine: a game state, what it shows, and what a choice does.
+//!
+//! No I/O and no terminal here. The prompt, replay, the explorer and the
+//! tests all drive the same two functions: `view` and `choose`.
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+use crate::story::{
+    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId, Operand,
+    SceneId, Segment, Story, Text,
+};
+
+/// A fixed-size set of small indices.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct BitSet(pub Vec<u64>);
+
+impl BitSet {
+    pub fn with_len(len: usize) -> BitSet {
+        BitSet(vec![0; len.div_ceil(64)])
+    }
+
+    /// Clears every bit and makes room for `len`, keeping the allocation.
+    pub fn clear(&mut self, len: usize) {
+        self.0.clear();
+        self.0.resize(len.div_ceil(64), 0);
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    pub fn set(&mut self, i: usize, on: bool) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(wi, &w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| wi * 64 + b)
+        })
+    }
+}
+
+/// How many times each scene has been entered, kept for the scenes entered
+/// at least once, sorted by scene (so equal counts are equal values). A
+/// game enters few of a large story's scenes, and the undo tree keeps a state
+/// per step: a count for every scene would cost the size of the story at each
+/// step, and at every new game.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Visits(Vec<(SceneId, u32)>);
+
+impl Visits {
+    pub fn get(&self, scene: SceneId) -> u32 {
+        self.0
+            .binary_search_by_key(&scene, |e| e.0)
+            .map_or(0, |i| self.0[i].1)
+    }
+
+    /// Sets a count; zero forgets the scene.
+    pub fn set(&mut self, scene: SceneId, n: u32) {
+        match (self.0.binary_search_by_key(&scene, |e| e.0), n) {
+            (Ok(i), 0) => {
+                self.0.remove(i);
+            }
+            (Ok(i), n) => self.0[i].1 = n,
+            (Err(_), 0) => {}
+            (Err(i), n) => self.0.insert(i, (scene, n)),
+        }
+    }
+
+    /// Counts one more entry into `scene`.
+    pub fn bump(&mut self, scene: SceneId) {
+        match self.0.binary_search_by_key(&scene, |e| e.0) {
+            Ok(i) => self.0[i].1 = self.0[i].1.saturating_add(1),
+            Err(i) => self.0.insert(i, (scene, 1)),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Adds a count for a scene after every scene held (a list rebuilt in
+    /// order); zero adds nothing.
+    pub fn push_last(&mut self, scene: SceneId, n: u32) {
+        debug_assert!(self.0.last().is_none_or(|l| l.0 < scene));
+        if n > 0 {
+            self.0.push((scene, n));
+        }
+    }
+
+    /// The scenes entered, in order, with their counts.
+    pub fn iter(&self) -> impl Iterator<Item = (SceneId, u32)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// The `once` choices taken, sorted: few of a story's choices are `once`,
+/// and fewer are taken in one game.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Taken(Vec<ChoiceId>);
+
+impl Taken {
+    pub fn get(&self, choice: ChoiceId) -> bool {
+        self.0.binary_search(&choice).is_ok()
+    }
+
+    pub fn set(&mut self, choice: ChoiceId, on: bool) {
+        match (self.0.binary_search(&choice), on) {
+            (Ok(i), false) => {
+                self.0.remove(i);
+            }
+            (Err(i), true) => self.0.insert(i, choice),
+            _ => {}
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Adds a choice after every choice held (a list rebuilt in order).
+    pub fn push_last(&mut self, choice: ChoiceId) {
+        debug_assert!(self.0.last().is_none_or(|&l| l < choice));
+        self.0.push(choice);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ChoiceId> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// Everything that changes as the game is played.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub scene: SceneId,
+    pub vars: Vec<i64>,
+    pub flags: BitSet,
+    pub items: BitSet,
+    pub dead: BitSet,
+    pub visits: Visits,
+    /// `once` choices already taken.
+    pub used: Taken,
+    /// Choices taken so far.
+    pub turn: u32,
+    /// The seed the game started from (kept for saves and replays).
+    pub seed: u64,
+    pub rng: Xoshiro256PlusPlus,
+}
+
+/// What the player sees of the current scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub scene: SceneId,
+    pub title: String,
+    pub chapter: String,
+    pub paragraphs: Vec<String>,
+    pub choices: Vec<ChoiceView>,
+    pub ending: Option<EndingId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceView {
+    pub id: ChoiceId,
+    pub key: String,
+    pub text: String,
+    /// The chance of success in percent, for a random check.
+    pub chance: Option<i64>,
+}
+
+/// How a random check is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollMode {
+    /// Draw from the game's RNG.
+    Random,
+    /// Force the outcome (plans, the explorer); no number is drawn.
+    Force(bool),
+    /// Draw a number as usual, but take the recorded outcome: replaying a
+    /// saved log keeps the RNG in step even if the story's chances changed.
+    Recorded(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roll {
+    pub chance: i64,
+    /// 1 to 100, or `None` when the outcome was forced.
+    pub roll: Option<i64>,
+    pub success: bool,
+}
+
+/// What a choice did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub choice: ChoiceId,
+    /// Narration, in the order it happened (branch text, `Say` effects).
+    pub said: Vec<String>,
+    pub roll: Option<Roll>,
+    pub deaths: Vec<CrewId>,
+    pub scene: SceneId,
+    pub ending: Option<EndingId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChooseError {
+    /// The game is at an ending: nothing more to choose.
+    Ended,
+    /// The choice is not one of the current scene's visible choices.
+    NotAvailable,
+}
+
+impl std::fmt::Display for ChooseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChooseError::Ended => f.write_str("the story has ended"),
+            ChooseError::NotAvailable => f.write_str("that choice is not available here"),
+        }
+    }
+}
+
+impl State {
+    /// A new game at the story's start, with the start scene entered.
+    pub fn new(story: &Story, seed: u64) -> State {
+        State::at(story, seed, story.start)
+    }
+
+    /// A new game entering `scene` (authors test from any scene).
+    pub fn at(story: &Story, seed: u64, scene: SceneId) -> State {
+        let mut items = BitSet::with_len(story.items.len());
+        for i in &story.inventory {
+            items.set(i.index(), true);
+        }
+        let mut state = State {
+            scene,
+            vars: story.variables.iter().map(|v| v.initial).collect(),
+            flags: BitSet::with_len(story.flags.len()),
+            items,
+            dead: BitSet::with_len(story.crew.len()),
+            visits: Visits::default(),
+            used: Taken::default(),
+            turn: 0,
+            seed,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        };
+        let mut sink = Sink::default();
+        state.enter(story, scene, &mut sink);
+        state
+    }
+
+    /// Starts a new game at the story's start in this state, as
+    /// `State::new` would, keeping its allocations: random playthroughs play
+    /// game after game.
+    pub fn restart(&mut self, story: &Story, seed: u64) {
+        self.vars.clear();
+        self.vars.extend(story.variables.iter().map(|v| v.initial));
+        self.flags.clear(story.flags.len());
+        self.items.clear(story.items.len());
+        for i in &story.inventory {
+            self.items.set(i.index(), true);
+        }
+        self.dead.clear(story.crew.len());
+        self.visits.clear();
+        self.used.clear();
+        self.turn = 0;
+        self.seed = seed;
+        self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        self.enter(story, story.start, &mut Sink::default());
+    }
+
+    pub fn ending(&self, story: &Story) -> Option<EndingId> {
+        story.scene(self.scene).ending
+    }
+
+    pub fn var(&self, v: crate::story::VarId) -> i64 {
+        self.vars[v.index()]
+    }
+
+    pub fn flag(&self, f: FlagId) -> bool {
+        self.flags.get(f.index())
+    }
+
+    pub fn has(&self, i: ItemId) -> bool {
+        self.items.get(i.index())
+    }
+
+    pub fn alive(&self, c: CrewId) -> bool {
+        !self.dead.get(c.index())
+    }
+
+    /// Sets a variable, clamped to its bounds.
+    pub fn set_var(&mut self, story: &Story, v: crate::story::VarId, value: i64) {
+        let decl = &story.variables[v.index()];
+        self.vars[v.index()] = value.clamp(decl.min, decl.max);
+    }
+
+    // The story is part of the signature so that conditions may come to
+    // need it (named constants, say) without changing every caller.
+    #[allow(clippy::only_used_in_recursion)]
+    pub fn holds(&self, story: &Story, cond: &Condition) -> bool {
+        match cond {
+            Condition::True => true,
+            Condition::False => false,
+            Condition::Flag(f) => self.flag(*f),
+            Condition::Has(i) => self.has(*i),
+            Condition::Alive(c) => self.alive(*c),
+            Condition::Cmp(a, op, b) => op.holds(self.operand(*a), self.operand(*b)),
+            Condition::Not(c) => !self.holds(story, c),
+            Condition::All(cs) => cs.iter().all(|c| self.holds(story, c)),
+            Condition::Any(cs) => cs.iter().any(|c| self.holds(story, c)),
+        }
+    }
+
+    fn operand(&self, o: Operand) -> i64 {
+        match o {
+            Operand::Const(n) => n,
+            Operand::Var(v) => self.var(v),
+            Operand::Visits(s) => i64::from(self.visits.get(s)),
+        }
+    }
+
+    /// Whether a choice of the current scene is shown now.
+    pub fn is_visible(&self, story: &Story, id: ChoiceId) -> bool {
+        story.choice(id).scene == self.scene && self.is_open(story, id)
+    }
+
+    /// Whether a choice, known to be one of the current scene's, is shown
+    /// now: not a `once` choice already taken, and its condition holds.
+    fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
+        let choice = story.choice(id);
+        !(choice.once && self.used.get(id))
+            && choice.when.as_ref().is_none_or(|c| self.holds(story, c))
+    }
+
+    /// The visible choices of the current scene, in order.
+    pub fn choices<'s>(&'s self, story: &'s Story) -> impl Iterator<Item = ChoiceId> + 's {
+        // The scene's own choices: only whether each is open is in question.
+        story
+            .scene(self.scene)
+            .choices
+            .iter()
+            .copied()
+            .filter(move |&c| self.is_open(story, c))
+    }
+
+    /// The chance of a check's success now, clamped to 0..=100.
+    pub fn chance(&self, story: &Story, check: &crate::story::Check) -> i64 {
+        let mut chance = check.chance;
+        for a in &check.adjust {
+            chance = chance.saturating_add(match a {
+                Adjust::Per(v, n) => self.var(*v).saturating_mul(*n),
+                Adjust::When(c, n) => {
+                    if self.holds(story, c) {
+                        *n
+                    } else {
+                        0
+                    }
+                }
+            });
+        }
+        chance.clamp(0, 100)
+    }
+
+    pub fn render(&self, story: &Story, text: &Text) -> String {
+        let mut out = String::new();
+        self.render_into(story, &text.segments, &mut out);
+        out
+    }
+
+    fn render_into(&self, story: &Story, segments: &[Segment], out: &mut String) {
+        for s in segments {
+            match s {
+                Segment::Literal(l) => out.push_str(l),
+                Segment::Var(v) => out.push_str(&self.var(*v).to_string()),
+                Segment::If(b) => {
+                    let (c, then, otherwise) = &**b;
+                    let part = if self.holds(story, c) {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    self.render_into(story, part, out);
+                }
+            }
+        }
+    }
+
+    /// The current scene as the player sees it.
+    pub fn view(&self, story: &Story) -> View {
+        let scene = story.scene(self.scene);
+        let choices = self
+            .choices(story)
+            .map(|id| {
+                let c = story.choice(id);
+                ChoiceView {
+                    id,
+                    key: c.key.clone(),
+                    text: crate::story::text::paragraphs(&self.render(story, &c.text)).join(" "),
+                    chance: match &c.action {
+                        Action::Check(check) => Some(self.chance(story, check)),
+                        Action::Goto(_) => None,
+                    },
+                }
+            })
+            .collect();
+        View {
+            scene: self.scene,
+            title: scene.title.clone(),
+            chapter: story.chapters[scene.chapter.index()].title.clone(),
+            paragraphs: crate::story::text::paragraphs(&self.render(story, &scene.text)),
+            choices,
+            ending: scene.ending,
+        }
+    }
+
+    /// Takes a visible choice of the current scene.
+    pub fn choose(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Outcome, ChooseError> {
+        let mut sink = Sink {
+            said: Some(Vec::new()),
+            deaths: Vec::new(),
+        };
+        let roll = self.step(story, id, mode, &mut sink)?;
+        Ok(Outcome {
+            choice: id,
+            said: sink.said.unwrap_or_default(),
+            roll,
+            deaths: sink.deaths,
+            scene: self.scene,
+            ending: self.ending(story),
+        })
+    }
+
+    /// `choose` without rendering narration: the explorer's fast path.
+    pub fn advance(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Option<Roll>, ChooseError> {
+        self.step(story, id, mode, &mut Sink::default())
+    }
+
+    fn step(
+        &mut self,
+        story: &Story,
+        id: ChoiceId,
+        mode: RollMode,
+        sink: &mut Sink,
+    ) -> Result<Option<Roll>, ChooseError> {
+        if self.ending(story).is_some() {
+            return Err(ChooseError::Ended);
+        }
+        if id.index() >= story.choices.len() || !self.is_visible(story, id) {
+            return Err(ChooseError::NotAvailable);
+        }
+        let choice = story.choice(id);
+        self.turn = self.turn.saturating_add(1);
+        if choice.once {
+            self.used.set(id, true);
+        }
+        self.apply(story, &choice.effects, sink);
+        let (target, roll) = match &choice.action {
+            Action::Goto(target) => (*target, None),
+            Action::Check(check) => {
+                let chance = self.chance(story, check);
+                let (roll, success) = match mode {
+                    RollMode::Random => {
+                        let r = self.rng.random_range(1..=100i64);
+                        (Some(r), r <= chance)
+                    }
+                    RollMode::Force(success) => (None, success),
+                    RollMode::Recorded(success) => {
+                        (Some(self.rng.random_range(1..=100i64)), success)
+                    }
+                };
+                let branch = if success {
+                    &check.success
+                } else {
+                    &check.failure
+                };
+                if let Some(text) = &branch.text {
+                    sink.say(self, story, text);
+                }
+                self.apply(story, &branch.effects, sink);
+                (
+                    branch.goto,
+                    Some(Roll {
+                        chance,
+                        roll,
+                        success,
+                    }),
+                )
+            }
+        };
+        self.enter(story, target, sink);
+        Ok(roll)
+    }
+
+    fn enter(&mut self, story: &Story, scene: SceneId, sink: &mut Sink) {
+        self.scene = scene;
+        self.visits.bump(scene);
+        self.apply(story, &story.scene(scene).on_enter, sink);
+    }
+
+    fn apply(&mut self, story: &Story, effects: &[Effect], sink: &mut Sink) {
+        for e in effects {
+            match e {
+                Effect::SetFlag(f) => self.flags.set(f.index(), true),
+                Effect::ClearFlag(f) => self.flags.set(f.index(), false),
+                Effect::Add(v, n) => self.set_var(story, *v, self.var(*v).saturating_add(*n)),
+                Effect::SetVar(v, n) => self.set_var(story, *v, *n),
+                Effect::Give(i) => self.items.set(i.index(), true),
+                Effect::Take(i) => self.items.set(i.index(), false),
+                Effect::Kill(c) => {
+                    if self.alive(*c) {
+                        self.dead.set(c.index(), true);
+                        sink.deaths.push(*c);
+                    }
+                }
+                Effect::Say(text) => sink.say(self, story, text),
+            }
+        }
+    }
+}
+
+/// Where narration goes while a choice is applied; `said: None` skips rendering.
+#[derive(Default)]
+struct Sink {
+    said: Option<Vec<String>>,
+    deaths: Vec<CrewId>,
+}
+
+impl Sink {
+    fn say(&mut self, state: &State, story: &Story, text: &Text) {
+        if let Some(said) = &mut self.said {
+            said.extend(crate::story::text::paragraphs(&state.render(story, text)));
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Playing: a session at the prompt (`session`, `command`), the terminal
+//! (`repl`), the interactive host with its saves and ledger (`host`,
+//! `save`, `ledger`).
+
+pub mod command;
+pub mod host;
+pub mod ledger;
+pub mod repl;
+pub mod save;
+pub mod session;

@@ -1,0 +1,1796 @@
+//! RON files → raw structs → a `Story` with every reference resolved.
+//!
+//! Every problem is collected, not just the first: a failed compile returns
+//! all its diagnostics, each located in the source text.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+
+use ron::extensions::Extensions;
+
+use crate::story::condition::{self, Expr, Name, ParseError};
+use crate::story::diagnostic::{Diagnostic, suggest, suggest_within};
+use crate::story::raw::{
+    RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
+    RawStory, RawVariable,
+};
+use crate::story::source::{FileId, Source, Sources, Span};
+use crate::story::text::{self, Node};
+use crate::story::{
+    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
+    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, Named, Operand, Scene,
+    SceneId, Segment, Story, Text, VarId, Variable,
+};
+
+/// The name of the story file in a story directory.
+pub const STORY_FILE: &str = "story.ron";
+/// Default bounds of a variable declared without them.
+pub const DEFAULT_MIN: i64 = -1_000_000_000;
+pub const DEFAULT_MAX: i64 = 1_000_000_000;
+/// RON nested deeper than this is refused (hostile input, no stack overflow).
+const RECURSION_LIMIT: usize = 128;
+/// The did-you-mean work one compile may do for its unknown names, in
+/// edit-distance cells: well under a second, however hostile the story.
+const SUGGEST_WORK: usize = 20_000_000;
+/// Story files larger than this are refused.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A story that did not compile: its diagnostics and the sources they point into.
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+/// Reads every `.ron` file under `dir` and compiles the story.
+pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut paths = Vec::new();
+    if let Err(e) = collect_ron_files(dir, dir, &mut paths, 0) {
+        diagnostics.push(Diagnostic::error(
+            "E004",
+            format!("cannot read story directory `{}`: {e}", dir.display()),
+        ));
+        return Err(Failure {
+            diagnostics,
+            sources: Sources::default(),
+        });
+    }
+    paths.sort();
+    let too_large = |name: &str| {
+        Diagnostic::error(
+            "E037",
+            format!(
+                "`{name}` is larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+    };
+    for path in paths {
+        let name = crate::story::source::display_name(dir, &path);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                diagnostics.push(too_large(&name));
+                continue;
+            }
+            // A FIFO or a device would block or never end: only regular
+            // files are read.
+            Ok(m) if !m.is_file() => {
+                diagnostics.push(Diagnostic::error(
+                    "E037",
+                    format!("`{name}` is not a regular file"),
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        match read_bounded(&path) {
+            Ok(bytes) if bytes.len() as u64 > MAX_FILE_BYTES => {
+                // It grew after its size was checked.
+                diagnostics.push(too_large(&name));
+            }
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let rel = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    files.push(InputFile { rel, name, text });
+                }
+                Err(e) => diagnostics.push(Diagnostic::error(
+                    "E037",
+                    format!(
+                        "`{name}` is not valid UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )),
+            },
+            Err(e) => diagnostics.push(Diagnostic::error(
+                "E037",
+                format!("cannot read `{name}`: {e}"),
+            )),
+        }
+    }
+    compile_files(files, diagnostics)
+}
+
+/// Reads at most one byte more than `MAX_FILE_BYTES`, whatever the file
+/// claims its size is.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    // Room for what the file claims to hold, so that reading it does not
+    // grow (and double) the buffer.
+    let claimed = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES);
+    let mut bytes = Vec::with_capacity(claimed as usize + 1);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// One input file: its path relative to the story directory, the name shown
+/// in diagnostics, and its text.
+pub struct InputFile {
+    pub rel: String,
+    pub name: String,
+    pub text: String,
+}
+
+/// Compiles a story from in-memory files (the embedded story, tests).
+pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
+    compile_files(files, Vec::new())
+}
+
+fn collect_ron_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+) -> std::io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(root.canonicalize()?);
+    collect_in(root, dir, out, depth, &mut seen)
+}
+
+/// Each directory (by its canonical path) is read once, so symlinks that
+/// loop inside the story directory cannot multiply the walk.
+fn collect_in(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if depth > 16 {
+        return Ok(());
+    }
+    let root_canon = root.canonicalize()?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        // Symlinks are followed only while they stay inside the story directory.
+        let Ok(canon) = path.canonicalize() else {
+            continue;
+        };
+        if !canon.starts_with(&root_canon) {
+            continue;
+        }
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_dir() {
+            if seen.insert(canon) {
+                collect_in(root, &path, out, depth + 1, seen)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "ron")
+            && !path.to_string_lossy().ends_with(".plan.ron")
+        {
+            // Plans (`*.plan.ron`) may live beside the scenes; they are not chapters.
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn compile_files(
+    mut files: Vec<InputFile>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Story, Failure> {
+    files.sort_by(|a, b| (a.rel != STORY_FILE, &a.rel).cmp(&(b.rel != STORY_FILE, &b.rel)));
+    let fingerprint = {
+        let mut h = blake3::Hasher::new();
+        for f in &files {
+            h.update(f.rel.as_bytes());
+            h.update(&[0]);
+            h.update(f.text.as_bytes());
+            h.update(&[0]);
+        }
+        h.finalize().to_hex().to_string()
+    };
+    let mut sources = Sources::default();
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(RECURSION_LIMIT);
+
+    // Each file is indexed and parsed on its own, so large stories use
+    // every core for it; the results keep the files' order.
+    enum Parsed {
+        Story(RawStory),
+        Chapter(RawChapter, Located),
+    }
+    let parsed = map_parallel(
+        files,
+        |f| f.text.len(),
+        |file| {
+            let is_story = file.rel == STORY_FILE;
+            let source = Source::new(file.name, file.text);
+            let raw = if is_story {
+                options
+                    .from_str::<RawStory>(&source.text)
+                    .map(Parsed::Story)
+            } else {
+                options.from_str::<RawChapter>(&source.text).map(|raw| {
+                    let located = Located::new(&source, &raw);
+                    Parsed::Chapter(raw, located)
+                })
+            };
+            (source, raw)
+        },
+    );
+    let mut story: Option<(FileId, RawStory)> = None;
+    let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
+    for (source, raw) in parsed {
+        let id = sources.add(source);
+        control_characters(&sources, id, &mut diagnostics);
+        match raw {
+            Ok(Parsed::Story(raw)) => story = Some((id, raw)),
+            Ok(Parsed::Chapter(raw, located)) => chapters.push((id, raw, located)),
+            Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
+        }
+    }
+    let Some((story_file, raw_story)) = story else {
+        if !diagnostics
+            .iter()
+            .any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003")
+        {
+            diagnostics.push(
+                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`")).help(
+                    format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md"),
+                ),
+            );
+        }
+        return Err(Failure {
+            diagnostics,
+            sources,
+        });
+    };
+    let mut cx = Compiler {
+        sources: &sources,
+        diagnostics,
+        vars: Table::default(),
+        flags: Table::default(),
+        items: Table::default(),
+        crew: Table::default(),
+        scenes: Table::default(),
+        endings: Table::default(),
+        variables: Vec::new(),
+        flag_list: Vec::new(),
+        item_list: Vec::new(),
+        crew_list: Vec::new(),
+        suggest_budget: SUGGEST_WORK,
+        suggested: NameMap::default(),
+        escapes: std::cell::RefCell::default(),
+    };
+    let unreadable = cx
+        .diagnostics
+        .iter()
+        .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E037"));
+    let result = cx.compile(story_file, raw_story, chapters, fingerprint);
+    // The compiler only borrowed the sources: they move into the result
+    // (a story keeps them for its diagnostics), never copied.
+    let result = match result {
+        Ok(story) => Ok(Story { sources, ..story }),
+        Err(failure) => Err(Failure { sources, ..failure }),
+    };
+    // A file that could not be read declared nothing: the names it holds
+    // would all come back as unknown. Keep the cause, drop the cascade.
+    result.map_err(|mut failure| {
+        if unreadable {
+            let before = failure.diagnostics.len();
+            failure
+                .diagnostics
+                .retain(|d| !matches!(d.code, "E011" | "E012" | "E013" | "E014" | "E015" | "E016"));
+            if failure.diagnostics.len() < before
+                && let Some(last) = failure.diagnostics.last_mut()
+                && last.help.is_none()
+            {
+                last.help = Some(
+                    "unknown names are not reported while a file cannot be read: fix this first"
+                        .into(),
+                );
+            }
+        }
+        failure
+    })
+}
+
+/// Maps `f` over `items`, keeping their order, on as many threads as the
+/// machine has: each thread takes a run of items of about the same total
+/// `weight`. Inputs of less than a megabyte stay on this thread, where
+/// starting threads would cost more than it saves.
+fn map_parallel<T: Send, U: Send>(
+    items: Vec<T>,
+    weight: impl Fn(&T) -> usize,
+    f: impl Fn(T) -> U + Sync,
+) -> Vec<U> {
+    let total: usize = items.iter().map(&weight).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 || total < 1 << 20 {
+        return items.into_iter().map(f).collect();
+    }
+    // Cut the items into `threads` runs of about `total / threads` each.
+    let mut runs: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut run = Vec::new();
+    let mut filled = 0;
+    for item in items {
+        filled += weight(&item);
+        run.push(item);
+        if filled >= total * (runs.len() + 1) / threads && runs.len() + 1 < threads {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
+        let first = runs.next().unwrap_or_default();
+        let others: Vec<_> = runs
+            .map(|run| scope.spawn(move || run.into_iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out: Vec<U> = first.into_iter().map(f).collect();
+        for handle in others {
+            match handle.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}
+
+/// Where a chapter's scenes and their choices' keys are in its source,
+/// found beside its parsing (on the parsing threads): the searches read the
+/// whole file, while it is still in the cache.
+struct Located {
+    /// Each scene's start and the span of its id, in order.
+    scenes: Vec<(usize, Option<(usize, usize)>)>,
+    /// The span of each choice's key, scene after scene.
+    keys: Vec<Option<(usize, usize)>>,
+}
+
+impl Located {
+    fn new(source: &Source, ch: &RawChapter) -> Located {
+        let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
+        let mut scenes = Vec::with_capacity(ch.scenes.len());
+        let mut at = scenes_start;
+        for scene in &ch.scenes {
+            let span = source.find_field(at, usize::MAX, "id", &scene.id);
+            let start = span.map_or(at, |(s, _)| s);
+            scenes.push((start, span));
+            if let Some((_, e)) = span {
+                at = e;
+            }
+        }
+        let mut keys = Vec::with_capacity(ch.scenes.iter().map(|s| s.choices.len()).sum());
+        for (i, scene) in ch.scenes.iter().enumerate() {
+            // The scene's region: from its start to the next one's.
+            let (start, end) = (
+                scenes[i].0,
+                scenes.get(i + 1).map_or(source.text.len(), |s| s.0),
+            );
+            let mut at = start;
+            for c in &scene.choices {
+                let found = source.find_field(at, end, "key", &c.key);
+                if let Some((_, e)) = found {
+                    at = e;
+                }
+                keys.push(found);
+            }
+        }
+        Located { scenes, keys }
+    }
+}
+
+/// Control characters reported per file; the rest are counted.
+const CONTROL_SHOWN: usize = 10;
+
+/// E038 for each control character a file would put on the terminal.
+fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
+    let (found, total) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
+    for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
+        diagnostics.push(
+            Diagnostic::error(
+                "E038",
+                format!(
+                    "a control character (U+{:04X}) in the story's text",
+                    u32::from(c)
+                ),
+            )
+            .at(Span { file, start, end }, "a terminal would act on this")
+            .help(
+                "control characters can recolour the screen, retitle the window or write to \
+                 the clipboard: stories may hold newlines and tabs, and no other",
+            ),
+        );
+    }
+    if let Some(&(start, end, _)) = found.get(CONTROL_SHOWN) {
+        diagnostics.push(
+            Diagnostic::error(
+                "E038",
+                format!(
+                    "{} more control characters in `{}`",
+                    total - CONTROL_SHOWN,
+                    sources.get(file).name
+                ),
+            )
+            .at(Span { file, start, end }, "the next one"),
+        );
+    }
+}
+
+/// Turns a ron error into a diagnostic at its position.
+fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> Diagnostic {
+    use ron::error::Error as E;
+    let source = sources.get(file);
+    let start = source.offset(e.span.start.line, e.span.start.col);
+    let mut end = source.offset(e.span.end.line, e.span.end.col);
+    if end <= start {
+        end = start
+            + source.text[start..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
+    }
+    let (code, message, help) = match &e.code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let help = match suggest(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "expected one of {}",
+                    expected
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let within = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            (
+                "E002",
+                format!("unknown field `{found}`{within}"),
+                Some(help),
+            )
+        }
+        E::MissingStructField { field, outer } => {
+            let within = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            ("E003", format!("missing field `{field}`{within}"), None)
+        }
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let help = match suggest(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "expected one of {}",
+                    expected
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let message = match outer.as_deref() {
+                Some("Effect") => format!("unknown effect `{found}`"),
+                Some("Adjust") => format!("unknown check adjustment `{found}`"),
+                Some("EndingKind") => format!("unknown ending kind `{found}`"),
+                Some(o) => format!("unknown variant `{found}` of `{o}`"),
+                None => format!("unknown variant `{found}`"),
+            };
+            ("E002", message, Some(help))
+        }
+        E::ExceededRecursionLimit => (
+            "E001",
+            format!("nested more than {RECURSION_LIMIT} levels deep"),
+            None,
+        ),
+        other => ("E001", lowercase_first(&other.to_string()), None),
+    };
+    let mut d = Diagnostic::error(code, message).at(Span { file, start, end }, "");
+    if let Some(help) = help {
+        d = d.help(help);
+    }
+    d
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if !c.clone().next().is_some_and(char::is_uppercase) => {
+            f.to_lowercase().chain(c).collect()
+        }
+        Some(f) => std::iter::once(f).chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The compiler's hash maps. Their keys are short names looked up a few
+/// times each, where SipHash costs more than the rest of the lookup.
+type NameMap<K, V> = HashMap<K, V, Keyed>;
+
+/// A fast keyed hash (a folded multiply per 8 bytes, as in foldhash). The
+/// key is random per map, so a story cannot be written to make its names
+/// collide and its compile quadratic.
+#[derive(Clone, Copy)]
+struct Keyed(u64);
+
+impl Default for Keyed {
+    fn default() -> Self {
+        Keyed(RandomState::new().hash_one(0x9e37_79b9_7f4a_7c15_u64))
+    }
+}
+
+impl BuildHasher for Keyed {
+    type Hasher = KeyedHasher;
+    fn build_hasher(&self) -> KeyedHasher {
+        KeyedHasher {
+            key: self.0,
+            acc: self.0.rotate_left(23),
+        }
+    }
+}
+
+struct KeyedHasher {
+    key: u64,
+    acc: u64,
+}
+
+/// The high and low halves of the full product, folded together.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+impl KeyedHasher {
+    fn mix(&mut self, word: u64) {
+        self.acc = folded_multiply(self.acc ^ word, self.key ^ 0xa076_1d64_78bd_642f);
+    }
+}
+
+impl Hasher for KeyedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let word = |b: &[u8]| {
+            let mut w = [0; 8];
+            w.copy_from_slice(&b[..8]);
+            u64::from_le_bytes(w)
+        };
+        self.acc ^= bytes.len() as u64;
+        let mut rest = bytes;
+        while rest.len() > 8 {
+            self.mix(word(rest));
+            rest = &rest[8..];
+        }
+        // The last 1 to 8 bytes (overlapping the chunk before when there
+        // was one; the length is mixed in above).
+        let last = if bytes.len() >= 8 {
+            word(&bytes[bytes.len() - 8..])
+        } else {
+            rest.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b))
+        };
+        self.acc = folded_multiply(self.acc ^ last, self.key ^ 0xe703_7ed1_a0b4_28db);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.acc
+    }
+}
+
+/// Names of one kind, with their id and where they were declared.
+struct Table<I> {
+    map: NameMap<String, (I, Span)>,
+    order: Vec<String>,
+}
+
+impl<I> Default for Table<I> {
+    fn default() -> Self {
+        Table {
+            map: NameMap::default(),
+            order: Vec::new(),
+        }
+    }
+}
+
+impl<I: Copy> Table<I> {
+    fn get(&self, name: &str) -> Option<I> {
+        self.map.get(name).map(|(i, _)| *i)
+    }
+
+    fn suggest(&self, name: &str, budget: &mut usize) -> Option<&str> {
+        suggest_within(name, self.order.iter().map(String::as_str), budget)
+    }
+
+    /// The next id, and where `name` was first declared if it already was.
+    fn slot(&self, name: &str) -> (usize, Option<Span>) {
+        (self.order.len(), self.map.get(name).map(|(_, s)| *s))
+    }
+}
+
+struct Compiler<'a> {
+    sources: &'a Sources,
+    diagnostics: Vec<Diagnostic>,
+    vars: Table<VarId>,
+    flags: Table<FlagId>,
+    items: Table<ItemId>,
+    crew: Table<CrewId>,
+    scenes: Table<SceneId>,
+    endings: Table<EndingId>,
+    variables: Vec<Variable>,
+    flag_list: Vec<Named>,
+    item_list: Vec<Item>,
+    crew_list: Vec<Crew>,
+    /// Did-you-mean work left for this compile (see `suggest_within`).
+    suggest_budget: usize,
+    suggested: NameMap<(Kind, String), Option<String>>,
+    /// The escapes of each string literal that names were found in.
+    escapes: std::cell::RefCell<NameMap<(FileId, usize), Vec<crate::story::source::Escape>>>,
+}
+
+/// Where in the source a scene or choice lives, to search for its references.
+#[derive(Clone, Copy)]
+struct Region {
+    file: FileId,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Variable,
+    Flag,
+    Item,
+    Crew,
+    Scene,
+    Ending,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Variable => "variable",
+            Kind::Flag => "flag",
+            Kind::Item => "item",
+            Kind::Crew => "crew member",
+            Kind::Scene => "scene",
+            Kind::Ending => "ending",
+        }
+    }
+
+    fn unknown_code(self) -> &'static str {
+        match self {
+            Kind::Scene => "E011",
+            Kind::Variable => "E012",
+            Kind::Flag => "E013",
+            Kind::Item => "E014",
+            Kind::Crew => "E015",
+            Kind::Ending => "E016",
+        }
+    }
+}
+
+impl Compiler<'_> {
+    fn compile(
+        &mut self,
+        story_file: FileId,
+        raw: RawStory,
+        chapters: Vec<(FileId, RawChapter, Located)>,
+        fingerprint: String,
+    ) -> Result<Story, Failure> {
+        let whole = |file: FileId| Region {
+            file,
+            start: 0,
+            end: self.sources.get(file).text.len(),
+        };
+        // Declarations: the story file's first, then each chapter's.
+        let story_region = whole(story_file);
+        let mut cursor = Cursor::default();
+        for v in &raw.variables {
+            self.declare_variable(story_region, &mut cursor, v);
+        }
+        for f in &raw.flags {
+            self.declare_flag(story_region, &mut cursor, f);
+        }
+        for i in &raw.items {
+            self.declare_item(story_region, &mut cursor, i);
+        }
+        for c in &raw.crew {
+            let span = self.locate_decl(story_region, &mut cursor.crew, &c.id);
+            self.check_id(&c.id, span);
+            if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
+                self.crew_list.push(Crew {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    role: c.role.clone(),
+                    span,
+                });
+            }
+        }
+        for (file, ch, _) in &chapters {
+            let region = whole(*file);
+            let mut cursor = Cursor::default();
+            for v in &ch.variables {
+                self.declare_variable(region, &mut cursor, v);
+            }
+            for f in &ch.flags {
+                self.declare_flag(region, &mut cursor, f);
+            }
+            for i in &ch.items {
+                self.declare_item(region, &mut cursor, i);
+            }
+        }
+
+        // Scenes and endings: ids first, so that references resolve in any order.
+        let mut located: Vec<(ChapterId, Region, Span, &RawScene)> = Vec::new();
+        let mut chapter_list = Vec::new();
+        for (file, ch, found) in &chapters {
+            let chapter = ChapterId(chapter_list.len() as u32);
+            chapter_list.push(Chapter {
+                title: ch.title.clone(),
+                file: *file,
+            });
+            let source = self.sources.get(*file);
+            let starts = &found.scenes;
+            for (i, scene) in ch.scenes.iter().enumerate() {
+                let (start, span) = starts[i];
+                let end = starts.get(i + 1).map_or(source.text.len(), |s| s.0);
+                let region = Region {
+                    file: *file,
+                    start,
+                    end,
+                };
+                let id_span = span.map_or(
+                    Span {
+                        file: *file,
+                        start,
+                        end: start,
+                    },
+                    |(s, e)| Span {
+                        file: *file,
+                        start: s,
+                        end: e,
+                    },
+                );
+                self.check_id(&scene.id, id_span);
+                self.declare(Kind::Scene, &scene.id, id_span);
+                located.push((chapter, region, id_span, scene));
+            }
+        }
+        let mut ending_list = Vec::new();
+        // The ending each scene declares, when it was declared.
+        let mut ending_of: NameMap<usize, EndingId> = NameMap::default();
+        for (index, (_, region, _, scene)) in located.iter().enumerate() {
+            if let Some(ending) = &scene.ending {
+                let span = self.span_of(*region, "id", &ending.id);
+                self.check_id(&ending.id, span);
+                if self.declare(Kind::Ending, &ending.id, span).is_some() {
+                    ending_of.insert(index, EndingId(ending_list.len() as u32));
+                    ending_list.push(Ending {
+                        id: ending.id.clone(),
+                        title: ending.title.clone(),
+                        kind: match ending.kind {
+                            RawEndingKind::Good => EndingKind::Good,
+                            RawEndingKind::Bittersweet => EndingKind::Bittersweet,
+                            RawEndingKind::Bad => EndingKind::Bad,
+                        },
+                        scene: SceneId(index as u32),
+                    });
+                }
+            }
+        }
+
+        // Bodies. Each raw scene is consumed as it is compiled, so that the
+        // raw story shrinks as the compiled one grows.
+        let places: Vec<(ChapterId, Region, Span)> =
+            located.into_iter().map(|(c, r, s, _)| (c, r, s)).collect();
+        let mut scenes = Vec::with_capacity(places.len());
+        let mut choices = Vec::with_capacity(
+            chapters
+                .iter()
+                .flat_map(|(_, ch, _)| &ch.scenes)
+                .map(|s| s.choices.len())
+                .sum(),
+        );
+        // With each scene, the spans of its choices' keys.
+        let raw_scenes = chapters.into_iter().flat_map(|(_, ch, located)| {
+            let mut keys = located.keys.into_iter();
+            ch.scenes.into_iter().map(move |scene| {
+                let spans: Vec<_> = keys.by_ref().take(scene.choices.len()).collect();
+                (scene, spans)
+            })
+        });
+        for (index, ((chapter, region, scene_span), (raw, key_spans))) in
+            places.iter().zip(raw_scenes).enumerate()
+        {
+            let scene_span = *scene_span;
+            let scene_id = SceneId(index as u32);
+            let text = self.text(*region, "text", &raw.text);
+            let on_enter = self.effects(*region, &raw.on_enter);
+            let mut ids = Vec::new();
+            let has_choices = !raw.choices.is_empty();
+            for (i, c) in raw.choices.into_iter().enumerate() {
+                let start = key_spans[i].map_or(region.start, |(s, _)| s);
+                let end = key_spans[i + 1..]
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map_or(region.end, |(s, _)| *s);
+                let choice_region = Region {
+                    file: region.file,
+                    start,
+                    end,
+                };
+                let span = match key_spans[i] {
+                    Some((s, e)) => Span {
+                        file: region.file,
+                        start: s,
+                        end: e,
+                    },
+                    None => self.region_span(*region),
+                };
+                if let Some(choice) = self.choice(scene_id, choice_region, span, c) {
+                    ids.push(ChoiceId(choices.len() as u32));
+                    choices.push(choice);
+                }
+            }
+            if raw.ending.is_none() && !has_choices {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E030",
+                        format!("scene `{}` has no choices and is not an ending", raw.id),
+                    )
+                    .at(scene_span, "a player would be stuck here")
+                    .help("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
+                );
+            }
+            if raw.ending.is_some() && has_choices {
+                self.diagnostics.push(
+                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id)).at(
+                        scene_span,
+                        "the game stops at an ending; its choices could never be taken",
+                    ),
+                );
+            }
+            scenes.push(Scene {
+                id: raw.id.into_string(),
+                title: raw.title.into_string(),
+                chapter: *chapter,
+                text,
+                on_enter,
+                choices: ids,
+                ending: ending_of.get(&index).copied(),
+                status: raw.status,
+                span: scene_span,
+            });
+        }
+
+        let start = match self.scenes.get(&raw.start) {
+            Some(s) => Some(s),
+            None if places.is_empty() => {
+                self.diagnostics.push(
+                    Diagnostic::error("E005", "the story has no scenes")
+                        .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
+                        .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
+                );
+                None
+            }
+            None => {
+                let span = self.span_of(story_region, "start", &raw.start);
+                self.unknown(Kind::Scene, &raw.start, span);
+                None
+            }
+        };
+        let mut inventory = Vec::new();
+        for i in &raw.inventory {
+            let span = self.span_of_string(story_region, i);
+            if let Some(id) = self.resolve(Kind::Item, i, span) {
+                inventory.push(ItemId(id));
+            }
+        }
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        match start {
+            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story {
+                title: raw.title,
+                author: raw.author,
+                start,
+                variables: std::mem::take(&mut self.variables),
+                flags: std::mem::take(&mut self.flag_list),
+                items: std::mem::take(&mut self.item_list),
+                crew: std::mem::take(&mut self.crew_list),
+                inventory,
+                chapters: chapter_list,
+                scenes,
+                choices,
+                endings: ending_list,
+                fingerprint,
+                sources: Sources::default(),
+            }),
+            _ => Err(Failure {
+                diagnostics,
+                sources: Sources::default(),
+            }),
+        }
+    }
+
+    fn region_span(&self, r: Region) -> Span {
+        Span {
+            file: r.file,
+            start: r.start,
+            end: r.start,
+        }
+    }
+
+    fn locate_decl(&self, region: Region, at: &mut usize, id: &str) -> Span {
+        let source = self.sources.get(region.file);
+        match source.find_field((*at).max(region.start), region.end, "id", id) {
+            Some((s, e)) => {
+                *at = e;
+                Span {
+                    file: region.file,
+                    start: s,
+                    end: e,
+                }
+            }
+            None => self.span_of_string(region, id),
+        }
+    }
+
+    fn declare_variable(&mut self, region: Region, cursor: &mut Cursor, v: &RawVariable) {
+        let span = self.locate_decl(region, &mut cursor.variables, &v.id);
+        self.check_id(&v.id, span);
+        let min = v.min.unwrap_or(DEFAULT_MIN);
+        let max = v.max.unwrap_or(DEFAULT_MAX);
+        if min > max {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E034",
+                    format!("variable `{}` has `min` {min} above `max` {max}", v.id),
+                )
+                .at(span, "declared here"),
+            );
+        } else if v.initial < min || v.initial > max {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E034",
+                    format!(
+                        "variable `{}` starts at {} outside its bounds {min}..={max}",
+                        v.id, v.initial
+                    ),
+                )
+                .at(span, "declared here"),
+            );
+        }
+        if let Some(span) = self.declare(Kind::Variable, &v.id, span) {
+            self.variables.push(Variable {
+                id: v.id.clone(),
+                name: v.name.clone().unwrap_or_else(|| v.id.clone()),
+                initial: v.initial.clamp(min, max.max(min)),
+                min,
+                max: max.max(min),
+                hidden: v.hidden,
+                span,
+            });
+        }
+    }
+
+    fn declare_flag(&mut self, region: Region, cursor: &mut Cursor, f: &str) {
+        let source = self.sources.get(region.file);
+        let flags_start = source
+            .find(region.start, region.end, "flags")
+            .map_or(region.start, |(s, _)| s);
+        let from = cursor.flags.max(flags_start);
+        let span = match source.find_quoted(from, region.end, f) {
+            Some((s, e)) => {
+                cursor.flags = e;
+                Span {
+                    file: region.file,
+                    start: s + 1,
+                    end: e - 1,
+                }
+            }
+            None => self.region_span(region),
+        };
+        self.check_id(f, span);
+        if let Some(span) = self.declare(Kind::Flag, f, span) {
+            self.flag_list.push(Named {
+                id: f.to_string(),
+                span,
+            });
+        }
+    }
+
+    fn declare_item(&mut self, region: Region, cursor: &mut Cursor, i: &RawItem) {
+        let span = self.locate_decl(region, &mut cursor.items, &i.id);
+        self.check_id(&i.id, span);
+        if let Some(span) = self.declare(Kind::Item, &i.id, span) {
+            self.item_list.push(Item {
+                id: i.id.clone(),
+                name: i.name.clone(),
+                span,
+            });
+        }
+    }
+
+    /// Records a name; a duplicate is reported with the first definition.
+    fn declare(&mut self, kind: Kind, name: &str, span: Span) -> Option<Span> {
+        let (len, previous) = match kind {
+            Kind::Variable => self.vars.slot(name),
+            Kind::Flag => self.flags.slot(name),
+            Kind::Item => self.items.slot(name),
+            Kind::Crew => self.crew.slot(name),
+            Kind::Scene => self.scenes.slot(name),
+            Kind::Ending => self.endings.slot(name),
+        };
+        if let Some(first) = previous {
+            self.diagnostics.push(
+                Diagnostic::error("E010", format!("duplicate {} `{name}`", kind.word()))
+                    .at(span, "defined again here")
+                    .related(first, "first defined here"),
+            );
+            return None;
+        }
+        let id = len as u32;
+        let name = name.to_string();
+        match kind {
+            Kind::Variable => insert(&mut self.vars, name, VarId(id), span),
+            Kind::Flag => insert(&mut self.flags, name, FlagId(id), span),
+            Kind::Item => insert(&mut self.items, name, ItemId(id), span),
+            Kind::Crew => insert(&mut self.crew, name, CrewId(id), span),
+            Kind::Scene => insert(&mut self.scenes, name, SceneId(id), span),
+            Kind::Ending => insert(&mut self.endings, name, EndingId(id), span),
+        }
+        Some(span)
+    }
+
+    fn check_id(&mut self, id: &str, span: Span) {
+        let valid = !id.is_empty()
+            && id.len() <= 200
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !id.as_bytes()[0].is_ascii_digit();
+        if !valid {
+            let shown: String = id.chars().take(40).collect();
+            let more = if id.chars().count() > 40 { "…" } else { "" };
+            self.diagnostics.push(
+                Diagnostic::error("E035", format!("`{shown}{more}` is not a valid id"))
+                    .at(span, "")
+                    .help("ids are 1 to 200 letters, digits and `_`, not starting with a digit"),
+            );
+        }
+    }
+
+    /// Resolves a name of some kind, reporting it when unknown.
+    fn resolve(&mut self, kind: Kind, name: &str, span: Span) -> Option<u32> {
+        let found = match kind {
+            Kind::Variable => self.vars.get(name).map(|i| i.0),
+            Kind::Flag => self.flags.get(name).map(|i| i.0),
+            Kind::Item => self.items.get(name).map(|i| i.0),
+            Kind::Crew => self.crew.get(name).map(|i| i.0),
+            Kind::Scene => self.scenes.get(name).map(|i| i.0),
+            Kind::Ending => self.endings.get(name).map(|i| i.0),
+        };
+        if found.is_none() {
+            self.unknown(kind, name, span);
+        }
+        found
+    }
+
+    fn unknown(&mut self, kind: Kind, name: &str, span: Span) {
+        // A name misspelt many times is looked up once.
+        let near = match self.suggested.get(&(kind, name.to_string())) {
+            Some(near) => near.clone(),
+            None => {
+                let budget = &mut self.suggest_budget;
+                let near = match kind {
+                    Kind::Variable => self.vars.suggest(name, budget),
+                    Kind::Flag => self.flags.suggest(name, budget),
+                    Kind::Item => self.items.suggest(name, budget),
+                    Kind::Crew => self.crew.suggest(name, budget),
+                    Kind::Scene => self.scenes.suggest(name, budget),
+                    Kind::Ending => self.endings.suggest(name, budget),
+                }
+                .map(str::to_string);
+                self.suggested
+                    .insert((kind, name.to_string()), near.clone());
+                near
+            }
+        };
+        // A name of another kind is a likelier mistake than a typo.
+        let other = [
+            Kind::Variable,
+            Kind::Flag,
+            Kind::Item,
+            Kind::Crew,
+            Kind::Scene,
+        ]
+        .into_iter()
+        .filter(|k| *k != kind)
+        .find(|k| match k {
+            Kind::Variable => self.vars.get(name).is_some(),
+            Kind::Flag => self.flags.get(name).is_some(),
+            Kind::Item => self.items.get(name).is_some(),
+            Kind::Crew => self.crew.get(name).is_some(),
+            Kind::Scene => self.scenes.get(name).is_some(),
+            Kind::Ending => false,
+        });
+        let mut d = Diagnostic::error(
+            kind.unknown_code(),
+            format!("unknown {} `{name}`", kind.word()),
+        )
+        .at(span, format!("no {} has this name", kind.word()));
+        if let Some(other) = other {
+            let hint = match other {
+                Kind::Variable => format!("`{name}` is a variable: compare it, as in `{name} > 0`"),
+                Kind::Flag => format!("`{name}` is a flag"),
+                Kind::Item => format!("`{name}` is an item: test it with `has {name}`"),
+                Kind::Crew => format!("`{name}` is a crew member: test it with `alive {name}`"),
+                _ => format!("`{name}` is a {}", other.word()),
+            };
+            d = d.help(hint);
+        } else if let Some(near) = near {
+            d = d.help(format!("did you mean `{near}`?"));
+        } else if kind != Kind::Scene && kind != Kind::Ending {
+            d = d.help(format!(
+                "declare it in `story.ron` or in the chapter's `{}s`",
+                match kind {
+                    Kind::Variable => "variable",
+                    Kind::Flag => "flag",
+                    Kind::Item => "item",
+                    _ => "crew",
+                }
+            ));
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// The span of `field: "value"` in a region, else of `"value"`, else the region start.
+    fn span_of(&self, region: Region, field: &str, value: &str) -> Span {
+        match self
+            .sources
+            .get(region.file)
+            .find_field(region.start, region.end, field, value)
+        {
+            Some((s, e)) => Span {
+                file: region.file,
+                start: s,
+                end: e,
+            },
+            None => self.span_of_string(region, value),
+        }
+    }
+
+    fn span_of_string(&self, region: Region, value: &str) -> Span {
+        match self
+            .sources
+            .get(region.file)
+            .find_quoted(region.start, region.end, value)
+        {
+            Some((s, e)) => Span {
+                file: region.file,
+                start: s + 1,
+                end: e - 1,
+            },
+            None => self.region_span(region),
+        }
+    }
+
+    /// Where a string field's content starts, for offsets inside it. Matching
+    /// uses a prefix up to the first character that an escape could change.
+    fn string_base(&self, region: Region, field: &str, value: &str) -> Option<(FileId, usize)> {
+        // Any character but plain ASCII may be written as an escape.
+        // (Only the first 40 bytes matter: a character that is not plain
+        // ASCII starts with a byte that is not.)
+        let head = &value.as_bytes()[..value.len().min(40)];
+        let cut = head
+            .iter()
+            .position(|&b| !(b == b' ' || b.is_ascii_graphic()) || b == b'\\' || b == b'"')
+            .unwrap_or(head.len());
+        let prefix = &value[..floor_boundary(value, cut)];
+        self.sources
+            .get(region.file)
+            .find_field(region.start, region.end, field, prefix)
+            .map(|(s, _)| (region.file, s))
+    }
+
+    fn text(&mut self, region: Region, field: &str, src: &str) -> Text {
+        let base = self.string_base(region, field, src);
+        match text::parse(src) {
+            Ok(nodes) => Text {
+                segments: self.segments(region, base, nodes),
+            },
+            Err(e) => {
+                let span = self.inner_span(region, base, &e);
+                self.diagnostics.push(
+                    Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message))
+                        .at(span, ""),
+                );
+                Text::default()
+            }
+        }
+    }
+
+    fn inner_span(&self, region: Region, base: Option<(FileId, usize)>, e: &ParseError) -> Span {
+        match base {
+            Some((file, b)) => self.value_span(file, b, e.start, e.end),
+            None => self.region_span(region),
+        }
+    }
+
+    /// The source span of bytes `start..end` of the value of the string
+    /// literal whose content starts at `b`: escapes before them moved them.
+    fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
+        // No escape can start before byte `end` of the value when the source
+        // has no `\` from `b` to there (or a `"` ends the literal first):
+        // offsets up to `end` are then the same in the value and the source.
+        let text = self.sources.get(file).text.as_bytes();
+        let upto = b
+            .saturating_add(start.max(end))
+            .saturating_add(1)
+            .min(text.len());
+        if text.get(b..upto).is_none_or(|s| {
+            crate::story::source::position_of_either(s, b'\\', b'"').is_none_or(|i| s[i] == b'"')
+        }) {
+            return Span {
+                file,
+                start: b + start,
+                end: b + end,
+            };
+        }
+        let mut cache = self.escapes.borrow_mut();
+        let escapes = cache
+            .entry((file, b))
+            .or_insert_with(|| self.sources.get(file).escapes(b));
+        Span {
+            file,
+            start: Source::value_offset(b, escapes, start),
+            end: Source::value_offset(b, escapes, end),
+        }
+    }
+
+    fn segments(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        nodes: Vec<Node<'_>>,
+    ) -> Vec<Segment> {
+        // Collected into a new vector (not in place, as `collect` would):
+        // a `Node` is larger than a `Segment`, and the story keeps these.
+        let mut segments = Vec::with_capacity(nodes.len());
+        segments.extend(nodes.into_iter().filter_map(|n| match n {
+            Node::Literal(s) => Some(Segment::Literal(match s {
+                // Allocated at its length: the story keeps it.
+                Cow::Borrowed(s) => Box::from(s),
+                Cow::Owned(s) => s.into_boxed_str(),
+            })),
+            Node::Var(name) => {
+                let span = self.name_span(region, base, &name);
+                self.resolve(Kind::Variable, name.text, span)
+                    .map(|i| Segment::Var(VarId(i)))
+            }
+            Node::If(cond, then, otherwise) => {
+                let cond = self.condition(region, base, cond);
+                let then = self.segments(region, base, then);
+                let otherwise = self.segments(region, base, otherwise);
+                Some(Segment::If(Box::new((cond, then, otherwise))))
+            }
+        }));
+        segments
+    }
+
+    fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name<'_>) -> Span {
+        match base {
+            Some((file, b)) => self.value_span(file, b, name.start, name.end),
+            None => self.span_of_string(region, name.text),
+        }
+    }
+
+    /// Parses and resolves a condition string of a field.
+    fn condition_field(&mut self, region: Region, field: &str, src: &str) -> Condition {
+        let base = self.string_base(region, field, src);
+        match condition::parse(src) {
+            Ok(expr) => self.condition(region, base, expr),
+            Err(e) => {
+                let span = self.inner_span(region, base, &e);
+                self.diagnostics.push(
+                    Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""),
+                );
+                Condition::False
+            }
+        }
+    }
+
+    fn condition(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        expr: Expr<'_>,
+    ) -> Condition {
+        use crate::story::condition::Operand as O;
+        match expr {
+            Expr::True => Condition::True,
+            Expr::False => Condition::False,
+            Expr::Flag(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Flag, n.text, span)
+                    .map_or(Condition::False, |i| Condition::Flag(FlagId(i)))
+            }
+            Expr::Has(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Item, n.text, span)
+                    .map_or(Condition::False, |i| Condition::Has(ItemId(i)))
+            }
+            Expr::Alive(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Crew, n.text, span)
+                    .map_or(Condition::False, |i| Condition::Alive(CrewId(i)))
+            }
+            Expr::Dead(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Crew, n.text, span)
+                    .map_or(Condition::False, |i| {
+                        Condition::Not(Box::new(Condition::Alive(CrewId(i))))
+                    })
+            }
+            Expr::Visited(n) => {
+                let span = self.name_span(region, base, &n);
+                self.resolve(Kind::Scene, n.text, span)
+                    .map_or(Condition::False, |i| {
+                        Condition::Cmp(Operand::Visits(SceneId(i)), CmpOp::Ge, Operand::Const(1))
+                    })
+            }
+            Expr::Cmp(a, op, b) => {
+                let operand = |o: O, this: &mut Self| -> Option<Operand> {
+                    match o {
+                        O::Number(n) => Some(Operand::Const(n)),
+                        O::Var(n) => {
+                            let span = this.name_span(region, base, &n);
+                            this.resolve(Kind::Variable, n.text, span)
+                                .map(|i| Operand::Var(VarId(i)))
+                        }
+                        O::Visits(n) => {
+                            let span = this.name_span(region, base, &n);
+                            this.resolve(Kind::Scene, n.text, span)
+                                .map(|i| Operand::Visits(SceneId(i)))
+                        }
+                    }
+                };
+                let a = operand(a, self);
+                let b = operand(b, self);
+                match (a, b) {
+                    (Some(a), Some(b)) => Condition::Cmp(a, op, b),
+                    _ => Condition::False,
+                }
+            }
+            Expr::Not(e) => Condition::Not(Box::new(self.condition(region, base, *e))),
+            Expr::And(v) => Condition::All(self.conditions(region, base, v)),
+            Expr::Or(v) => Condition::Any(self.conditions(region, base, v)),
+        }
+    }
+
+    /// Resolves a list of conditions into a vector of its own: collecting in
+    /// place would keep the larger allocation of the expressions.
+    fn conditions(
+        &mut self,
+        region: Region,
+        base: Option<(FileId, usize)>,
+        exprs: Vec<Expr<'_>>,
+    ) -> Vec<Condition> {
+        let mut out = Vec::with_capacity(exprs.len());
+        for e in exprs {
+            out.push(self.condition(region, base, e));
+        }
+        out
+    }
+
+    fn effects(&mut self, region: Region, effects: &[RawEffect]) -> Vec<Effect> {
+        let mut out = Vec::new();
+        // Search each effect's name after the previous one, so spans are exact
+        // when the same name appears twice.
+        let mut at = region.start;
+        for e in effects {
+            let (kind, name) = match e {
+                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_ref()),
+                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_ref()),
+                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_ref()),
+                RawEffect::Kill(c) => (Kind::Crew, c.as_ref()),
+                RawEffect::Say(text) => {
+                    let sub = Region {
+                        file: region.file,
+                        start: at,
+                        end: region.end,
+                    };
+                    let say_at = self.sources.get(region.file).find(at, region.end, "Say(");
+                    if let Some((_, e)) = say_at {
+                        at = e;
+                    }
+                    let base = say_at
+                        .map(|(_, e)| Region { start: e, ..sub })
+                        .and_then(|r| {
+                            let t = &self.sources.get(region.file).text[r.start..r.end];
+                            let trimmed = t.trim_start();
+                            let lead = t.len() - trimmed.len();
+                            let content = if trimmed.starts_with('"') {
+                                Some(1)
+                            } else {
+                                trimmed
+                                    .strip_prefix('r')
+                                    .map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
+                            };
+                            content.map(|c| (region.file, r.start + lead + c))
+                        });
+                    let text = match text::parse(text) {
+                        Ok(nodes) => Text {
+                            segments: self.segments(sub, base, nodes),
+                        },
+                        Err(err) => {
+                            let span = self.inner_span(sub, base, &err);
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    "E021",
+                                    format!("bad markup in `Say`: {}", err.message),
+                                )
+                                .at(span, ""),
+                            );
+                            Text::default()
+                        }
+                    };
+                    out.push(Effect::Say(text));
+                    continue;
+                }
+            };
+            let span = match self
+                .sources
+                .get(region.file)
+                .find_quoted(at, region.end, name)
+            {
+                Some((s, e)) => {
+                    at = e;
+                    Span {
+                        file: region.file,
+                        start: s + 1,
+                        end: e - 1,
+                    }
+                }
+                None => self.region_span(region),
+            };
+            let Some(id) = self.resolve(kind, name, span) else {
+                continue;
+            };
+            out.push(match e {
+                RawEffect::SetFlag(_) => Effect::SetFlag(FlagId(id)),
+                RawEffect::ClearFlag(_) => Effect::ClearFlag(FlagId(id)),
+                RawEffect::Add(_, n) => Effect::Add(VarId(id), *n),
+                RawEffect::SetVar(_, n) => Effect::SetVar(VarId(id), *n),
+                RawEffect::Give(_) => Effect::Give(ItemId(id)),
+                RawEffect::Take(_) => Effect::Take(ItemId(id)),
+                RawEffect::Kill(_) => Effect::Kill(CrewId(id)),
+                RawEffect::Say(_) => continue,
+            });
+        }
+        out
+    }
+
+    fn choice(
+        &mut self,
+        scene: SceneId,
+        region: Region,
+        span: Span,
+        c: RawChoice,
+    ) -> Option<Choice> {
+        self.check_key(&c.key, span);
+        let text = self.text(region, "text", &c.text);
+        let when = c
+            .when
+            .as_ref()
+            .map(|w| self.condition_field(region, "when", w));
+        let effects = self.effects(region, &c.effects);
+        let action = match (&c.goto, &c.check) {
+            (Some(_), Some(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E032",
+                        format!("choice `{}` has both `goto` and `check`", c.key),
+                    )
+                    .at(span, "")
+                    .help("a check's branches each have their own `goto`: remove this one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E032",
+                        format!("choice `{}` has neither `goto` nor `check`", c.key),
+                    )
+                    .at(span, "it leads nowhere"),
+                );
+                return None;
+            }
+            (Some(goto), None) => {
+                let target_span = self.span_of(region, "goto", goto);
+                Action::Goto(SceneId(self.resolve(Kind::Scene, goto, target_span)?))
+            }
+            (None, Some(check)) => {
+                if !(0..=100).contains(&check.chance) {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E036",
+                            format!("chance {} is not a percentage", check.chance),
+                        )
+                        .at(
+                            self.span_of_number(region, "chance", check.chance),
+                            "expected 0 to 100",
+                        ),
+                    );
+                }
+                let check_start = self
+                    .sources
+                    .get(region.file)
+                    .find(region.start, region.end, "check")
+                    .map_or(region.start, |(s, _)| s);
+                let check_region = Region {
+                    start: check_start,
+                    ..region
+                };
+                let mut adjust = Vec::new();
+                for a in &check.adjust {
+                    match a {
+                        RawAdjust::Per(var, n) => {
+                            let span = self.span_of_string(check_region, var);
+                            if let Some(v) = self.resolve(Kind::Variable, var, span) {
+                                adjust.push(Adjust::Per(VarId(v), *n));
+                            }
+                        }
+                        RawAdjust::When(cond, n) => {
+                            let base = self
+                                .sources
+                                .get(region.file)
+                                .find_quoted(check_region.start, check_region.end, cond)
+                                .map(|(s, _)| (region.file, s + 1));
+                            let cond = match condition::parse(cond) {
+                                Ok(expr) => self.condition(check_region, base, expr),
+                                Err(e) => {
+                                    let span = self.inner_span(check_region, base, &e);
+                                    self.diagnostics.push(
+                                        Diagnostic::error(
+                                            "E020",
+                                            format!("bad condition: {}", e.message),
+                                        )
+                                        .at(span, ""),
+                                    );
+                                    Condition::False
+                                }
+                            };
+                            adjust.push(Adjust::When(cond, *n));
+                        }
+                    }
+                }
+                let success =
+                    self.branch(check_region, span, &c, "success", check.success.as_ref());
+                let failure =
+                    self.branch(check_region, span, &c, "failure", check.failure.as_ref());
+                Action::Check(Box::new(Check {
+                    chance: check.chance.clamp(0, 100),
+                    adjust,
+                    success: success?,
+                    failure: failure?,
+                }))
+            }
+        };
+        Some(Choice {
+            scene,
+            key: c.key.into_string(),
+            text,
+            when,
+            effects,
+            once: c.once,
+            action,
+            span,
+        })
+    }
+
+    fn span_of_number(&self, region: Region, field: &str, n: i64) -> Span {
+        let source = self.sources.get(region.file);
+        match source.find(region.start, region.end, field) {
+            Some((_, e)) => match source.find(e, region.end, &n.to_string()) {
+                Some((s, e)) => Span {
+                    file: region.file,
+                    start: s,
+                    end: e,
+                },
+                None => self.region_span(region),
+            },
+            None => self.region_span(region),
+        }
+    }
+
+    fn branch(
+        &mut self,
+        region: Region,
+        span: Span,
+        c: &RawChoice,
+        which: &str,
+        raw: Option<&RawBranch>,
+    ) -> Option<Branch> {
+        let Some(raw) = raw else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E033",
+                    format!("the check of choice `{}` has no `{which}` branch", c.key),
+                )
+                .at(span, "")
+                .help("a random check needs both `success` and `failure`"),
+            );
+            return None;
+        };
+        let source = self.sources.get(region.file);
+        let sub = match source.find(region.start, region.end, which) {
+            Some((s, _)) => Region { start: s, ..region },
+            None => region,
+        };
+        let text = raw.text.as_ref().map(|t| self.text(sub, "text", t));
+        let effects = self.effects(sub, &raw.effects);
+        let target_span = self.span_of(sub, "goto", &raw.goto);
+        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span)?);
+        Some(Branch {
+            text,
+            effects,
+            goto,
+        })
+    }
+
+    fn check_key(&mut self, key: &str, span: Span) {
+        let valid = !key.is_empty()
+            && key.len() <= 32
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && !key.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            self.diagnostics.push(
+                Diagnostic::error("E035", format!("`{key}` is not a valid choice key"))
+                    .at(span, "")
+                    .help("keys are 1 to 32 letters, digits, `-` and `_`, and not a number (numbers pick by position)"),
+            );
+        }
+    }
+}
+
+#[derive(Default)]
+struct Cursor {
+    variables: usize,
+    flags: usize,
+    items: usize,
+    crew: usize,
+}
+
+fn insert<I: Copy>(table: &mut Table<I>, name: String, id: I, span: Span) {
+    table.order.push(name.clone());
+    table.map.insert(name, (id, span));
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Compiles a condition against a compiled story (plans' expectations).
+pub fn condition_in(story: &Story, src: &str) -> Result<Condition, String> {
+    let expr = condition::parse(src).map_err(|e| e.message)?;
+    resolve_in(story, expr)
+}
+
+fn resolve_in(story: &Story, expr: Expr<'_>) -> Result<Condition, String> {
+    use crate::story::condition::Operand as O;
+    let unknown = |kind: &str, n: &Name<'_>| format!("unknown {kind} `{}`", n.text);
+    let operand = |o: O| -> Result<Operand, String> {
+        Ok(match o {
+            O::Number(n) => Operand::Const(n),
+            O::Var(n) => Operand::Var(
+                story
+                    .var_by_id(n.text)
+                    .ok_or_else(|| unknown("variable", &n))?,
+            ),
+            O::Visits(n) => Operand::Visits(
+                story
+                    .scene_by_id(n.text)
+                    .ok_or_else(|| unknown("scene", &n))?,
+            ),
+        })
+    };
+    Ok(match expr {
+        Expr::True => Condition::True,
+        Expr::False => Condition::False,
+        Expr::Flag(n) => Condition::Flag(
+            story
+                .flag_by_id(n.text)
+                .ok_or_else(|| unknown("flag", &n))?,
+        ),
+        Expr::Has(n) => Condition::Has(
+            story
+                .item_by_id(n.text)
+                .ok_or_else(|| unknown("item", &n))?,
+        ),
+        Expr::Alive(n) => Condition::Alive(
+            story
+                .crew_by_id(n.text)
+                .ok_or_else(|| unknown("crew member", &n))?,
+        ),
+        Expr::Dead(n) => Condition::Not(Box::new(Condition::Alive(
+            story
+                .crew_by_id(n.text)
+                .ok_or_else(|| unknown("crew member", &n))?,
+        ))),
+        Expr::Visited(n) => Condition::Cmp(
+            Operand::Visits(
+                story
+                    .scene_by_id(n.text)
+                    .ok_or_else(|| unknown("scene", &n))?,
+            ),
+            CmpOp::Ge,
+            Operand::Const(1),
+        ),
+        Expr::Cmp(a, op, b) => Condition::Cmp(operand(a)?, op, operand(b)?),
+        Expr::Not(e) => Condition::Not(Box::new(resolve_in(story, *e)?)),
+        Expr::And(v) => Condition::All(
+            v.into_iter()
+                .map(|e| resolve_in(story, e))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => Condition::Any(
+            v.into_iter()
+                .map(|e| resolve_in(story, e))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}

@@ -1,0 +1,386 @@
+//! Authoring diagnostics: every problem found in a story, rendered like rustc.
+//!
+//! Messages are lowercase with names in backticks. Each diagnostic has a code
+//! (`E0xx` errors, `W0xx` warnings), a primary location with a label, optional
+//! related locations ("first defined here") and an optional help line.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::story::source::{Sources, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Option<Label>,
+    pub related: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            primary: None,
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:column` of the primary label, if any.
+    pub fn location(&self, sources: &Sources) -> Option<(String, usize, usize)> {
+        let label = self.primary.as_ref()?;
+        let source = sources.get(label.span.file);
+        let (line, col) = source.line_col(label.span.start);
+        Some((source.name.clone(), line, col))
+    }
+
+    /// Renders the diagnostic as text; `color` adds ANSI styles. Control
+    /// characters of the story (in its lines, names, file names) are shown
+    /// as symbols, never sent to the terminal.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let paint = |style: Style, text: &str| -> String {
+            if color {
+                format!("{}{}{}", style.render(), text, style.render_reset())
+            } else {
+                text.to_string()
+            }
+        };
+        let (word, sev_style) = match self.severity {
+            Severity::Error => ("error", AnsiColor::BrightRed.on_default().bold()),
+            Severity::Warning => ("warning", AnsiColor::BrightYellow.on_default().bold()),
+        };
+        let blue = AnsiColor::BrightBlue.on_default().bold();
+        let bold = Style::new().bold();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}{}",
+            paint(sev_style, &format!("{word}[{}]", self.code)),
+            paint(bold, &format!(": {}", visible(&self.message)))
+        );
+
+        let labels: Vec<(&Label, bool)> = self
+            .primary
+            .iter()
+            .map(|l| (l, true))
+            .chain(self.related.iter().map(|l| (l, false)))
+            .collect();
+        let gutter = labels
+            .iter()
+            .map(|(l, _)| sources.get(l.span.file).line_col(l.span.start).0)
+            .max()
+            .map_or(1, |n| n.to_string().len());
+        let pad = " ".repeat(gutter);
+        for (label, primary) in &labels {
+            let source = sources.get(label.span.file);
+            let (line, col) = source.line_col(label.span.start);
+            let arrow = if *primary { "-->" } else { ":::" };
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{line}:{col}",
+                paint(blue, arrow),
+                visible(&source.name)
+            );
+            let (text, shown_col, right) = source.excerpt(label.span.start);
+            let text = visible(&text);
+            let width = caret_width(source, label.span, line, col, right);
+            let bar = paint(blue, "|");
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(
+                out,
+                "{} {bar} {text}",
+                paint(blue, &format!("{line:>gutter$}"))
+            );
+            let mark = if *primary { "^" } else { "-" };
+            let style = if *primary { sev_style } else { blue };
+            let underline = format!(
+                "{}{}",
+                mark.repeat(width),
+                if label.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", visible(&label.message))
+                }
+            );
+            let _ = writeln!(
+                out,
+                "{pad} {bar} {}{}",
+                " ".repeat(shown_col - 1),
+                paint(style, &underline)
+            );
+        }
+        if let Some(help) = &self.help {
+            if !labels.is_empty() {
+                let _ = writeln!(out, "{pad} {}", paint(blue, "|"));
+            }
+            let _ = writeln!(
+                out,
+                "{pad} {} {}",
+                paint(blue, "="),
+                paint(bold, &format!("help: {}", visible(help)))
+            );
+        }
+        out
+    }
+
+    /// One JSON object for editors.
+    pub fn to_json(&self, sources: &Sources) -> String {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            severity: Severity,
+            code: &'a str,
+            message: &'a str,
+            file: Option<String>,
+            line: Option<usize>,
+            column: Option<usize>,
+            end_line: Option<usize>,
+            end_column: Option<usize>,
+            label: Option<&'a str>,
+            help: Option<&'a str>,
+            related: Vec<JsonRelated<'a>>,
+        }
+        #[derive(Serialize)]
+        struct JsonRelated<'a> {
+            file: String,
+            line: usize,
+            column: usize,
+            message: &'a str,
+        }
+        let pos = |span: Span| {
+            let s = sources.get(span.file);
+            let (l, c) = s.line_col(span.start);
+            let (el, ec) = s.line_col(span.end);
+            (s.name.clone(), l, c, el, ec)
+        };
+        let p = self.primary.as_ref().map(|l| pos(l.span));
+        let json = Json {
+            severity: self.severity,
+            code: self.code,
+            message: &self.message,
+            file: p.as_ref().map(|p| p.0.clone()),
+            line: p.as_ref().map(|p| p.1),
+            column: p.as_ref().map(|p| p.2),
+            end_line: p.as_ref().map(|p| p.3),
+            end_column: p.as_ref().map(|p| p.4),
+            label: self.primary.as_ref().map(|l| l.message.as_str()),
+            help: self.help.as_deref(),
+            related: self
+                .related
+                .iter()
+                .map(|l| {
+                    let (file, line, column, _, _) = pos(l.span);
+                    JsonRelated {
+                        file,
+                        line,
+                        column,
+                        message: &l.message,
+                    }
+                })
+                .collect(),
+        };
+        json_string(&json)
+    }
+}
+
+/// How many carets underline a span starting at `line`:`col`, with `right`
+/// characters shown after its start: to the span's end, or to the end of
+/// what is shown of the line.
+fn caret_width(
+    source: &crate::story::source::Source,
+    span: Span,
+    line: usize,
+    col: usize,
+    right: usize,
+) -> usize {
+    let (end_line, end_col) = source.line_col(span.end);
+    let width = if end_line == line {
+        end_col.saturating_sub(col).min(right)
+    } else {
+        right
+    };
+    width.max(1)
+}
+
+pub fn json_string<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Picks the candidate nearest to `name`, if it is near enough to suggest:
+/// at most a third of the name's length in edits (and at least one).
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut budget = SUGGEST_BUDGET;
+    suggest_within(name, candidates, &mut budget)
+}
+
+/// The work `suggest` may do for one name, in edit-distance cells (the
+/// product of two names' lengths): a few milliseconds.
+pub const SUGGEST_BUDGET: usize = 4_000_000;
+
+/// `suggest`, spending at most `budget` edit-distance cells (each comparison
+/// costs the product of the two lengths, and one more to look at a
+/// candidate): a compile shares one budget between all its unknown names,
+/// so that a hostile story of thousands of long names and as many unknown
+/// references still reports in bounded time. When the budget runs out,
+/// the best candidate so far (or none) is the answer.
+///
+/// Names longer than any valid id (200 characters) get no suggestion.
+pub fn suggest_within<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: &mut usize,
+) -> Option<&'a str> {
+    const LONGEST: usize = 200;
+    let length = name.chars().count();
+    if length > LONGEST {
+        return None;
+    }
+    let limit = (length / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
+        if c == name {
+            continue;
+        }
+        let other = c.chars().count();
+        // The distance is at least the difference in length: only compute
+        // it when it can be within the limit, and while work is left.
+        let cost = (length + 1) * (other + 1);
+        let mut distance = if other > LONGEST
+            || length.abs_diff(other) > limit
+            || cost > *budget
+            || bag_distance(name, c) > limit
+        {
+            usize::MAX
+        } else {
+            *budget -= cost;
+            strsim::damerau_levenshtein(name, c)
+        };
+        // One name extending the other (`tombola` for `tombola_stall`) is a
+        // likely slip too.
+        if distance > limit && c.len() >= 3 && (name.starts_with(c) || c.starts_with(name)) {
+            distance = limit;
+        }
+        if distance <= limit && best.is_none_or(|(b, _)| distance < b) {
+            best = Some((distance, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// A lower bound of the edit distance, in linear time: how many characters
+/// one name has that the other lacks (the larger of the two counts).
+/// Names that are not ASCII get 0, the bound that excludes nothing.
+fn bag_distance(a: &str, b: &str) -> usize {
+    if !a.is_ascii() || !b.is_ascii() {
+        return 0;
+    }
+    let mut counts = [0i32; 128];
+    for x in a.bytes() {
+        counts[usize::from(x)] += 1;
+    }
+    for x in b.bytes() {
+        counts[usize::from(x)] -= 1;
+    }
+    let (more, fewer) = counts.iter().fold((0, 0), |(p, n), &c| {
+        (p + c.max(0).unsigned_abs(), n + c.min(0).unsigned_abs())
+    });
+    more.max(fewer) as usize
+}
+
+/// Renders a list of diagnostics and a summary line.
+pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&d.render(sources, color));
+        out.push('\n');
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if errors + warnings > 0 {
+        let _ = writeln!(
+            out,
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
+    out
+}
+
+/// `text` with every control character but tabs and newlines replaced by a visible
+/// symbol of one column (`␛` for escape, `␀` for NUL, `�` for the C1
+/// controls), so that text from a story or a save can be printed without
+/// the terminal acting on it.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| match c {
+        '\t' | '\n' => c,
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+        '\u{7f}' => '\u{2421}',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    };
+    if text
+        .chars()
+        .any(|c| !matches!(c, '\t' | '\n') && c.is_control())
+    {
+        std::borrow::Cow::Owned(text.chars().map(shown).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}

@@ -1,0 +1,15 @@
+//! The story: RON files as written (`raw`), read from a directory or the
+//! binary (`compile`, `embedded`), checked and resolved into the model
+//! (`model`), with the condition and text languages and the diagnostics
+//! that point at mistakes.
+
+pub mod compile;
+pub mod condition;
+pub mod diagnostic;
+pub mod embedded;
+pub mod model;
+pub mod raw;
+pub mod source;
+pub mod text;
+
+pub use model::*;

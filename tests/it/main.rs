@@ -1,0 +1,15 @@
+//! Every integration test, linked once: one binary with a module per area.
+
+mod cli;
+mod diagnostics;
+mod docs;
+mod engine;
+mod explore;
+mod faults;
+mod graph;
+mod playthroughs;
+mod properties;
+mod reload;
+mod saves;
+mod security;
+mod synth;

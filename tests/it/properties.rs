@@ -1,0 +1,550 @@
+//! The fuzz targets' properties (see `fuzz/`), bounded so that every
+//! `cargo test` checks them in a few seconds without the nightly toolchain:
+//! the story compiler, the save loader and the plan loader on arbitrary and
+//! on mutated input, and the prompt's command parser and session on
+//! arbitrary lines.
+//!
+//! Every input that a fuzzer once broke is kept in `tests/fuzz_findings/`
+//! (one directory per target) and replayed by `fuzz_findings_stay_fixed`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use callister::engine::State;
+use callister::engine::history::Tree;
+use callister::play::command::{self, Command};
+use callister::play::save::{SaveError, SaveFile};
+use callister::play::session::{Flow, Look, NoHost, Session};
+use callister::story::Story;
+use callister::story::compile::{self, InputFile};
+use callister::story::diagnostic;
+use callister::tools::plan::Plan;
+use proptest::prelude::*;
+
+// The harness: one function per fuzz target, the same checks as there.
+
+/// The byte that separates story files in a compile input (never in UTF-8).
+const FILE_SEPARATOR: u8 = 0xFF;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lighthouse() -> &'static Story {
+    static STORY: OnceLock<Story> = OnceLock::new();
+    STORY.get_or_init(|| compile::load_dir(&root().join("examples/lighthouse")).unwrap())
+}
+
+/// The lighthouse's files joined as a compile input: `story.ron` first.
+fn lighthouse_input() -> Vec<u8> {
+    let dir = root().join("examples/lighthouse");
+    let mut out = std::fs::read(dir.join("story.ron")).unwrap();
+    out.push(FILE_SEPARATOR);
+    out.extend(std::fs::read(dir.join("shore.ron")).unwrap());
+    out
+}
+
+/// A real save of the lighthouse, written by the game: two branches.
+fn lighthouse_save() -> String {
+    let story = lighthouse();
+    let mut session = new_session(story, 3);
+    for line in ["shed", "back", "wade", "undo 2", "leave"] {
+        session.input(line, &mut NoHost);
+    }
+    SaveFile::capture(story, &session.tree, story.start, 1_700_000_000, 42).to_ron()
+}
+
+fn new_session(story: &Story, seed: u64) -> Session {
+    Session::new(story.clone(), State::new(story, seed), Look::default())
+}
+
+/// Splits input into story files as the `compile` fuzz target does.
+fn story_files(data: &[u8]) -> Vec<InputFile> {
+    data.split(|&b| b == FILE_SEPARATOR)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let rel = if i == 0 {
+                "story.ron".to_string()
+            } else {
+                format!("chapter{i}.ron")
+            };
+            InputFile {
+                name: rel.clone(),
+                rel,
+                text: String::from_utf8_lossy(chunk).into_owned(),
+            }
+        })
+        .collect()
+}
+
+fn assert_in_bounds(story: &Story, state: &State) {
+    for (v, &x) in story.variables.iter().zip(&state.vars) {
+        assert!(
+            (v.min..=v.max).contains(&x),
+            "`{}` = {x} is outside {}..={}",
+            v.id,
+            v.min,
+            v.max
+        );
+    }
+}
+
+/// The `compile` target: a failure says why, in diagnostics that render; a
+/// story can be linted, drawn, played by number and key with undo, rewind
+/// and branches, and saved and restored as the same game.
+fn check_compile(data: &[u8], walk: &[u8]) {
+    let story = match compile::compile(story_files(data)) {
+        Err(failure) => {
+            assert!(
+                failure.diagnostics.iter().any(|d| d.is_error()),
+                "a failed compile must say why"
+            );
+            diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
+            diagnostic::render_all(&failure.diagnostics, &failure.sources, true);
+            for d in &failure.diagnostics {
+                d.to_json(&failure.sources);
+            }
+            return;
+        }
+        Ok(story) => story,
+    };
+    let lints = callister::tools::check::lint(&story);
+    diagnostic::render_all(&lints, &story.sources, true);
+    callister::tools::stats::render(&story);
+    callister::tools::graph::render(&story, callister::tools::graph::Format::Dot, None);
+    callister::tools::graph::render(&story, callister::tools::graph::Format::Mermaid, None);
+    let mut session = new_session(&story, walk.len() as u64);
+    session.intro(&NoHost);
+    for &b in walk {
+        let open = session.state().choices(&story).count();
+        let line = match b % 8 {
+            0 => "undo".to_string(),
+            1 => "history".to_string(),
+            2 => format!("rewind {}", b / 8),
+            3 => format!("branch {}", b / 8),
+            4 => match session.state().choices(&story).nth(usize::from(b / 8)) {
+                Some(c) => story.choice(c).key.clone(),
+                None => "look".to_string(),
+            },
+            _ => (usize::from(b / 8) % (open + 1) + 1).to_string(),
+        };
+        let (_, flow) = session.input(&line, &mut NoHost);
+        assert_eq!(flow, Flow::Continue);
+        assert_in_bounds(&story, session.state());
+    }
+    // Saved and read back: the same file, the same game.
+    let save = SaveFile::capture(&story, &session.tree, story.start, 1_700_000_000, 5);
+    let parsed = SaveFile::parse(&save.to_ron(), Path::new("s.ron")).unwrap();
+    assert_eq!(parsed, save);
+    let (tree, _, report) = parsed.restore(&story, Path::new("s.ron")).unwrap();
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(tree.state(), session.state());
+    assert_eq!(tree.log(), session.tree.log());
+}
+
+/// The `save` target: text that is not a save is refused as corrupt (or
+/// newer), never a panic; a save that parses writes back the same, and one
+/// that restores gives a game that can be shown and played on.
+fn check_save(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("s.ron");
+    let save = match SaveFile::parse(text, path) {
+        Ok(save) => save,
+        Err(SaveError::Corrupt(..) | SaveError::Newer(..)) => return,
+        Err(e) => panic!("parsing gave neither a save nor `Corrupt`: {e:?}"),
+    };
+    assert_eq!(SaveFile::parse(&save.to_ron(), path).unwrap(), save);
+    let story = lighthouse();
+    if let Ok((tree, _, _)) = save.restore(story, path) {
+        play_on(story, tree);
+    }
+}
+
+fn play_on(story: &Story, tree: Tree) {
+    let mut session = Session::new(story.clone(), tree.state().clone(), Look::default());
+    session.replace_tree(tree);
+    assert_in_bounds(story, session.state());
+    for line in ["look", "history", "branches", "status", "undo", "1"] {
+        session.input(line, &mut NoHost);
+        assert_in_bounds(story, session.state());
+    }
+}
+
+/// The `plan` target: a plan parses or gives a message; a parsed plan writes
+/// back the same and replays with failures as sentences.
+fn check_plan(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(plan) = Plan::parse(text) else {
+        return;
+    };
+    assert_eq!(Plan::parse(&plan.to_ron()).as_ref(), Ok(&plan));
+    if let Ok(replay) = plan.replay(lighthouse().clone()) {
+        assert_in_bounds(lighthouse(), &replay.state);
+    }
+}
+
+/// The `command` target: parsing is total and ignores surrounding
+/// whitespace; a session takes any line without leaving a variable out of
+/// bounds.
+fn check_command(text: &str) {
+    for line in text.split('\n') {
+        let cmd = command::parse(line);
+        assert_eq!(command::parse(&format!("  {line}\t ")), cmd, "{line:?}");
+        if line.trim().is_empty() {
+            assert_eq!(cmd, Command::Empty);
+        }
+        if let Command::Word(w) = &cmd {
+            assert_eq!(*w, w.to_lowercase());
+        }
+    }
+    let story = lighthouse();
+    let mut session = new_session(story, text.len() as u64);
+    for line in text.split('\n').take(64) {
+        session.input(line, &mut NoHost);
+        assert_in_bounds(story, session.state());
+    }
+}
+
+// Mutations of real input, for the properties that start from a seed.
+
+/// Words of the formats that random bytes rarely spell.
+const TOKENS: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"",
+    ",",
+    ":",
+    "\\",
+    "\\u{1F600}",
+    "\\\"",
+    "r#\"",
+    "\"#",
+    "é",
+    "\u{0}",
+    "\n",
+    "id: ",
+    "key: ",
+    "goto: ",
+    "when: ",
+    "text: ",
+    "choices: ",
+    "scenes: ",
+    "ending: ",
+    "check: ",
+    "chance: ",
+    "min: ",
+    "max: ",
+    "initial: ",
+    "on_enter: ",
+    "effects: ",
+    "once: true",
+    "Add(\"oil\", 9223372036854775807)",
+    "SetVar(\"oil\", -9223372036854775808)",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "{if ",
+    "{else}",
+    "{end}",
+    "{oil}",
+    " and ",
+    " or ",
+    "not ",
+    "has key",
+    "visited shore",
+    "oil >= ",
+    "version: ",
+    "seed: ",
+    "log: ",
+    "branches: ",
+    "Step(scene: \"shore\", key: \"shed\")",
+    "snapshot: ",
+    "vars: ",
+    "visits: ",
+    "used: ",
+    "turn: 4294967295",
+    "choices: [",
+    "from: ",
+    "set: [\"oil=9223372036854775807\"]",
+    "hold: [\"oil > 1\"]",
+    ":pass",
+    ":fail",
+];
+
+/// Numbers that sit at the edges of the types and of the story's bounds.
+const NUMBERS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "2",
+    "5",
+    "6",
+    "99",
+    "100",
+    "101",
+    "255",
+    "256",
+    "4294967295",
+    "4294967296",
+    "-2147483648",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551615",
+    "-1000000000",
+    "1000000001",
+];
+
+/// Names of the lighthouse and names it does not have.
+const NAMES: &[&str] = &[
+    "shore",
+    "shed",
+    "flats",
+    "door",
+    "lamp",
+    "home",
+    "lit",
+    "back",
+    "wade",
+    "run",
+    "leave",
+    "unlock",
+    "light",
+    "oil",
+    "dread",
+    "key",
+    "gull",
+    "met_keeper",
+    "The Lighthouse",
+    "",
+    "x",
+    "shore/shed",
+    "run:pass",
+    "oil=9",
+    "has key and oil > 1",
+    "{oil}",
+    "é",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(prop::sample::Index, u8),
+    Insert(prop::sample::Index, prop::sample::Index),
+    Duplicate(prop::sample::Index, u8, prop::sample::Index),
+    Byte(prop::sample::Index, u8),
+    /// Replace the n-th number with one of `NUMBERS`.
+    Number(prop::sample::Index, prop::sample::Index),
+    /// Replace the n-th string's content with one of `NAMES`.
+    Name(prop::sample::Index, prop::sample::Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(i, n)| Mutation::Number(i, n)),
+        3 => (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(i, n)| Mutation::Name(i, n)),
+        1 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, n)| Mutation::Delete(i, n)),
+        1 => (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(i, t)| Mutation::Insert(i, t)),
+        1 => (
+            any::<prop::sample::Index>(),
+            any::<u8>(),
+            any::<prop::sample::Index>()
+        )
+            .prop_map(|(i, n, j)| Mutation::Duplicate(i, n, j)),
+        1 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Byte(i, b)),
+    ]
+}
+
+fn mutate(mut data: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = data.len().max(1);
+        match m {
+            Mutation::Delete(i, n) => {
+                let at = i.index(len).min(data.len());
+                let end = (at + usize::from(*n)).min(data.len());
+                data.drain(at..end);
+            }
+            Mutation::Insert(i, t) => {
+                let at = i.index(len).min(data.len());
+                let token = TOKENS[t.index(TOKENS.len())].as_bytes();
+                data.splice(at..at, token.iter().copied());
+            }
+            Mutation::Duplicate(i, n, j) => {
+                let from = i.index(len).min(data.len());
+                let end = (from + usize::from(*n)).min(data.len());
+                let copy = data[from..end].to_vec();
+                let to = j.index(len).min(data.len());
+                data.splice(to..to, copy);
+            }
+            Mutation::Byte(i, b) => {
+                if !data.is_empty() {
+                    let at = i.index(len);
+                    data[at] = *b;
+                }
+            }
+            Mutation::Number(i, n) => {
+                let numbers = runs(&data, |b| b.is_ascii_digit());
+                if !numbers.is_empty() {
+                    let (start, end) = numbers[i.index(numbers.len())];
+                    let start = if start > 0 && data[start - 1] == b'-' {
+                        start - 1
+                    } else {
+                        start
+                    };
+                    let number = NUMBERS[n.index(NUMBERS.len())].bytes();
+                    data.splice(start..end, number);
+                }
+            }
+            Mutation::Name(i, n) => {
+                let quotes: Vec<usize> = (0..data.len()).filter(|&j| data[j] == b'"').collect();
+                let strings: Vec<(usize, usize)> =
+                    quotes.chunks_exact(2).map(|q| (q[0] + 1, q[1])).collect();
+                if !strings.is_empty() {
+                    let (start, end) = strings[i.index(strings.len())];
+                    let name = NAMES[n.index(NAMES.len())].bytes();
+                    data.splice(start..end, name);
+                }
+            }
+        }
+    }
+    data
+}
+
+/// The maximal runs of bytes that match, as `(start, end)`.
+fn runs(data: &[u8], matches: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &b) in data.iter().enumerate() {
+        match (matches(b), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, data.len()));
+    }
+    out
+}
+
+/// A few seconds each in a debug build.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn compiler_takes_any_bytes(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_compile(&data, &[]);
+    }
+
+    #[test]
+    fn save_loader_takes_any_bytes(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_save(&data);
+    }
+
+    #[test]
+    fn plan_loader_takes_any_bytes(data in prop::collection::vec(any::<u8>(), 0..1024)) {
+        check_plan(&data);
+    }
+
+    #[test]
+    fn command_parser_and_session_take_any_text(text in "\\PC{0,200}(\n\\PC{0,40}){0,20}") {
+        check_command(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    /// The example story, edited at random: diagnostics or a playable
+    /// story, whose saves round-trip.
+    #[test]
+    fn compiler_takes_mutated_stories(
+        mutations in prop::collection::vec(mutation(), 1..4),
+        walk in prop::collection::vec(any::<u8>(), 0..40),
+    ) {
+        check_compile(&mutate(lighthouse_input(), &mutations), &walk);
+    }
+
+    /// A real save, edited at random: refused, or restored into a game that
+    /// plays on.
+    #[test]
+    fn save_loader_takes_mutated_saves(mutations in prop::collection::vec(mutation(), 1..4)) {
+        check_save(&mutate(lighthouse_save().into_bytes(), &mutations));
+    }
+
+    /// A real plan, edited at random.
+    #[test]
+    fn plan_loader_takes_mutated_plans(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let plan = std::fs::read(root().join("examples/lighthouse/plans/lit.plan.ron")).unwrap();
+        check_plan(&mutate(plan, &mutations));
+    }
+
+    /// Command words with arguments of every kind.
+    #[test]
+    fn commands_with_any_arguments(
+        word in prop::sample::select(command::COMMANDS),
+        args in prop::collection::vec("[0-9]{0,25}|-?[0-9]{1,3}|\\PC{0,12}", 0..3),
+    ) {
+        check_command(&format!("{word} {}", args.join(" ")));
+    }
+}
+
+/// Every input that once broke a target (a panic, a hang, a blow-up in time
+/// or memory, found by a fuzzer or by review), replayed through the same
+/// checks, each within a time limit: a regression to slow is a failure too.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let dir = root().join("tests/fuzz_findings");
+    let mut seen = 0;
+    for (target, check) in [
+        (
+            "compile",
+            (|d: &[u8]| check_compile(d, &[0; 24])) as fn(&[u8]),
+        ),
+        ("save", check_save),
+        ("plan", check_plan),
+        ("command", |d: &[u8]| {
+            check_command(&String::from_utf8_lossy(d))
+        }),
+    ] {
+        let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                check(&data);
+                let _ = tx.send(());
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+                Ok(()) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("{} takes longer than 10 s again", path.display())
+                }
+                Err(_) => panic!("{} fails again", path.display()),
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no findings under {}", dir.display());
+}

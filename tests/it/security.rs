@@ -1,0 +1,131 @@
+//! Stories are data: a story directory cannot reach outside itself.
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_story_directory_are_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.ron"),
+        r#"Chapter(title: "Outside", scenes: [(id: "secret", title: "Secret", text: "x", ending: (id: "s", title: "S", kind: Good))])"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("story.ron"),
+        r#"Story(title: "T", start: "a")"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.ron"),
+        r#"Chapter(title: "A", scenes: [(id: "a", title: "A", text: "x", ending: (id: "a", title: "A", kind: Good))])"#,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.ron"),
+        dir.path().join("link.ron"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked-dir")).unwrap();
+    let story = callister::story::compile::load_dir(dir.path()).unwrap();
+    assert!(story.scene_by_id("secret").is_none());
+    assert_eq!(story.scenes.len(), 1);
+}
+
+/// Every file under `dir`, with its contents, relative to `dir`.
+#[cfg(unix)]
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(&path).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// A story written to look like paths and commands, played through the real
+/// binary (every choice, a save, a transcript, undo, the endings ledger):
+/// the only files written are in the saves directory, the story directory is
+/// left as it was, and nothing the story names is run or created.
+#[cfg(unix)]
+#[test]
+fn a_hostile_story_writes_only_to_the_saves_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let story = home.path().join("story");
+    std::fs::create_dir_all(&story).unwrap();
+    std::fs::write(
+        story.join("story.ron"),
+        r#"Story(title: "../../../tmp/pwned-title", author: "$(touch pwned-author)", start: "a",
+             variables: [(id: "x", name: "`touch pwned-var`", initial: 0, min: 0, max: 9)])"#,
+    )
+    .unwrap();
+    std::fs::write(
+        story.join("a.ron"),
+        r#"Chapter(title: "/etc/passwd", scenes: [
+            (id: "a", title: "; touch pwned-scene", text: "$(touch pwned-text) {x} ../../saves/../../escape",
+             choices: [
+                (key: "go", text: "| tee pwned-choice", effects: [Add("x", 1)], goto: "b"),
+             ]),
+            (id: "b", title: "~/.bashrc", text: "%s%s%s%n",
+             ending: (id: "pwned", title: "../pwned-ending", kind: Good)),
+        ])"#,
+    )
+    .unwrap();
+    let saves = home.path().join("saves");
+    let before = tree(&story);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env_remove("CALLISTER_SAVES")
+        .env("NO_COLOR", "1")
+        .args(["--scenes", "story", "--saves", "saves", "--seed", "1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(
+                b"transcript on\nsave mine\ngo\nundo\ngo\nsave ../../escape\nstatus\nquit\n",
+            )?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("../pwned-ending"),
+        "the game reached its ending: {stdout}"
+    );
+    // The story directory is as it was.
+    assert_eq!(tree(&story), before);
+    // Everything else written is under the saves directory.
+    let written: Vec<String> = tree(home.path())
+        .into_keys()
+        .filter(|f| !f.starts_with("story/"))
+        .collect();
+    assert!(!written.is_empty());
+    for f in &written {
+        assert!(
+            f.starts_with("saves/"),
+            "written outside the saves directory: {f}"
+        );
+        assert!(
+            !f.contains("pwned") && !f.contains("escape"),
+            "a name the story chose: {f}"
+        );
+    }
+    assert!(saves.join("mine.ron").is_file(), "{written:?}");
+}
