@@ -7,16 +7,19 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ron::extensions::Extensions;
 
 use crate::story::condition::{self, Expr, Name, ParseError};
-use crate::story::diagnostic::{Diagnostic, suggest, suggest_within};
+use crate::story::diagnostic::{Diagnostic, suggest_within};
+use crate::story::load::{self, map_parallel};
+pub use crate::story::load::{InputFile, MAX_FILE_BYTES};
 use crate::story::raw::{
     RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
     RawStory, RawVariable,
 };
+use crate::story::ron_error::ron_error;
 use crate::story::source::{FileId, Source, Sources, Span};
 use crate::story::text::{self, Node};
 use crate::story::{
@@ -31,12 +34,10 @@ pub const STORY_FILE: &str = "story.ron";
 pub const DEFAULT_MIN: i64 = -1_000_000_000;
 pub const DEFAULT_MAX: i64 = 1_000_000_000;
 /// RON nested deeper than this is refused (hostile input, no stack overflow).
-const RECURSION_LIMIT: usize = 128;
+pub(crate) const RECURSION_LIMIT: usize = 128;
 /// The did-you-mean work one compile may do for its unknown names, in
 /// edit-distance cells: well under a second, however hostile the story.
 const SUGGEST_WORK: usize = 20_000_000;
-/// Story files larger than this are refused.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A story that did not compile: its diagnostics and the sources they point into.
 #[derive(Debug)]
@@ -47,151 +48,18 @@ pub struct Failure {
 
 /// Reads every `.ron` file under `dir` and compiles the story.
 pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
-    let mut files = Vec::new();
-    let mut diagnostics = Vec::new();
-    let mut paths = Vec::new();
-    if let Err(e) = collect_ron_files(dir, dir, &mut paths, 0) {
-        diagnostics.push(Diagnostic::error(
-            "E004",
-            format!("cannot read story directory `{}`: {e}", dir.display()),
-        ));
-        return Err(Failure {
+    match load::read_story_dir(dir) {
+        Ok((files, diagnostics)) => compile_files(files, diagnostics),
+        Err(diagnostics) => Err(Failure {
             diagnostics,
             sources: Sources::default(),
-        });
+        }),
     }
-    paths.sort();
-    let too_large = |name: &str| {
-        Diagnostic::error(
-            "E037",
-            format!(
-                "`{name}` is larger than {} MiB",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        )
-    };
-    for path in paths {
-        let name = crate::story::source::display_name(dir, &path);
-        match std::fs::metadata(&path) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                diagnostics.push(too_large(&name));
-                continue;
-            }
-            // A FIFO or a device would block or never end: only regular
-            // files are read.
-            Ok(m) if !m.is_file() => {
-                diagnostics.push(Diagnostic::error(
-                    "E037",
-                    format!("`{name}` is not a regular file"),
-                ));
-                continue;
-            }
-            _ => {}
-        }
-        match read_bounded(&path) {
-            Ok(bytes) if bytes.len() as u64 > MAX_FILE_BYTES => {
-                // It grew after its size was checked.
-                diagnostics.push(too_large(&name));
-            }
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    let rel = path
-                        .strip_prefix(dir)
-                        .unwrap_or(&path)
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    files.push(InputFile { rel, name, text });
-                }
-                Err(e) => diagnostics.push(Diagnostic::error(
-                    "E037",
-                    format!(
-                        "`{name}` is not valid UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )),
-            },
-            Err(e) => diagnostics.push(Diagnostic::error(
-                "E037",
-                format!("cannot read `{name}`: {e}"),
-            )),
-        }
-    }
-    compile_files(files, diagnostics)
-}
-
-/// Reads at most one byte more than `MAX_FILE_BYTES`, whatever the file
-/// claims its size is.
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
-    // Room for what the file claims to hold, so that reading it does not
-    // grow (and double) the buffer.
-    let claimed = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES);
-    let mut bytes = Vec::with_capacity(claimed as usize + 1);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// One input file: its path relative to the story directory, the name shown
-/// in diagnostics, and its text.
-pub struct InputFile {
-    pub rel: String,
-    pub name: String,
-    pub text: String,
 }
 
 /// Compiles a story from in-memory files (the embedded story, tests).
 pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
     compile_files(files, Vec::new())
-}
-
-fn collect_ron_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    depth: usize,
-) -> std::io::Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    seen.insert(root.canonicalize()?);
-    collect_in(root, dir, out, depth, &mut seen)
-}
-
-/// Each directory (by its canonical path) is read once, so symlinks that
-/// loop inside the story directory cannot multiply the walk.
-fn collect_in(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    depth: usize,
-    seen: &mut std::collections::HashSet<PathBuf>,
-) -> std::io::Result<()> {
-    if depth > 16 {
-        return Ok(());
-    }
-    let root_canon = root.canonicalize()?;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        // Symlinks are followed only while they stay inside the story directory.
-        let Ok(canon) = path.canonicalize() else {
-            continue;
-        };
-        if !canon.starts_with(&root_canon) {
-            continue;
-        }
-        let meta = std::fs::metadata(&path)?;
-        if meta.is_dir() {
-            if seen.insert(canon) {
-                collect_in(root, &path, out, depth + 1, seen)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "ron")
-            && !path.to_string_lossy().ends_with(".plan.ron")
-        {
-            // Plans (`*.plan.ron`) may live beside the scenes; they are not chapters.
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn compile_files(
@@ -316,52 +184,6 @@ fn compile_files(
     })
 }
 
-/// Maps `f` over `items`, keeping their order, on as many threads as the
-/// machine has: each thread takes a run of items of about the same total
-/// `weight`. Inputs of less than a megabyte stay on this thread, where
-/// starting threads would cost more than it saves.
-fn map_parallel<T: Send, U: Send>(
-    items: Vec<T>,
-    weight: impl Fn(&T) -> usize,
-    f: impl Fn(T) -> U + Sync,
-) -> Vec<U> {
-    let total: usize = items.iter().map(&weight).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
-    if threads <= 1 || total < 1 << 20 {
-        return items.into_iter().map(f).collect();
-    }
-    // Cut the items into `threads` runs of about `total / threads` each.
-    let mut runs: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut run = Vec::new();
-    let mut filled = 0;
-    for item in items {
-        filled += weight(&item);
-        run.push(item);
-        if filled >= total * (runs.len() + 1) / threads && runs.len() + 1 < threads {
-            runs.push(std::mem::take(&mut run));
-        }
-    }
-    runs.push(run);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut runs = runs.into_iter();
-        let first = runs.next().unwrap_or_default();
-        let others: Vec<_> = runs
-            .map(|run| scope.spawn(move || run.into_iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        let mut out: Vec<U> = first.into_iter().map(f).collect();
-        for handle in others {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
-}
-
 /// Where a chapter's scenes and their choices' keys are in its source,
 /// found beside its parsing (on the parsing threads): the searches read the
 /// whole file, while it is still in the cache.
@@ -439,103 +261,6 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
             )
             .at(Span { file, start, end }, "the next one"),
         );
-    }
-}
-
-/// Turns a ron error into a diagnostic at its position.
-fn ron_error(sources: &Sources, file: FileId, e: &ron::error::SpannedError) -> Diagnostic {
-    use ron::error::Error as E;
-    let source = sources.get(file);
-    let start = source.offset(e.span.start.line, e.span.start.col);
-    let mut end = source.offset(e.span.end.line, e.span.end.col);
-    if end <= start {
-        end = start
-            + source.text[start..]
-                .chars()
-                .next()
-                .map_or(0, char::len_utf8);
-    }
-    let (code, message, help) = match &e.code {
-        E::NoSuchStructField {
-            expected,
-            found,
-            outer,
-        } => {
-            let help = match suggest(found, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "expected one of {}",
-                    expected
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            let within = outer
-                .as_ref()
-                .map(|o| format!(" in `{o}`"))
-                .unwrap_or_default();
-            (
-                "E002",
-                format!("unknown field `{found}`{within}"),
-                Some(help),
-            )
-        }
-        E::MissingStructField { field, outer } => {
-            let within = outer
-                .as_ref()
-                .map(|o| format!(" in `{o}`"))
-                .unwrap_or_default();
-            ("E003", format!("missing field `{field}`{within}"), None)
-        }
-        E::NoSuchEnumVariant {
-            expected,
-            found,
-            outer,
-        } => {
-            let help = match suggest(found, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "expected one of {}",
-                    expected
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            let message = match outer.as_deref() {
-                Some("Effect") => format!("unknown effect `{found}`"),
-                Some("Adjust") => format!("unknown check adjustment `{found}`"),
-                Some("EndingKind") => format!("unknown ending kind `{found}`"),
-                Some(o) => format!("unknown variant `{found}` of `{o}`"),
-                None => format!("unknown variant `{found}`"),
-            };
-            ("E002", message, Some(help))
-        }
-        E::ExceededRecursionLimit => (
-            "E001",
-            format!("nested more than {RECURSION_LIMIT} levels deep"),
-            None,
-        ),
-        other => ("E001", lowercase_first(&other.to_string()), None),
-    };
-    let mut d = Diagnostic::error(code, message).at(Span { file, start, end }, "");
-    if let Some(help) = help {
-        d = d.help(help);
-    }
-    d
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) if !c.clone().next().is_some_and(char::is_uppercase) => {
-            f.to_lowercase().chain(c).collect()
-        }
-        Some(f) => std::iter::once(f).chain(c).collect(),
-        None => String::new(),
     }
 }
 

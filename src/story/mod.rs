@@ -7,8 +7,10 @@ pub mod compile;
 pub mod condition;
 pub mod diagnostic;
 pub mod embedded;
+pub mod load;
 pub mod model;
 pub mod raw;
+mod ron_error;
 pub mod source;
 pub mod text;
 

@@ -17,6 +17,8 @@ use crate::story::{Action, Adjust, ChoiceId, Condition, Effect, Operand, SceneId
 use crate::tools::check::walk_condition;
 use crate::tools::plan::Plan;
 
+pub mod report;
+
 pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
 /// One step of a path: a choice and, for a check, the forced outcome.
