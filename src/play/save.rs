@@ -123,10 +123,18 @@ impl SaveError {
                 "cannot write `{}`: {why}; the file on disk was left untouched",
                 p.display()
             ),
-            SaveError::NoSavesDir => f.write_str(
-                "there is no home directory to keep saves in (`HOME` is not set): \
-                 give `--saves DIR` or set `CALLISTER_SAVES`",
-            ),
+            SaveError::NoSavesDir => {
+                let why = if cfg!(windows) {
+                    ""
+                } else {
+                    " (`HOME` is not set)"
+                };
+                write!(
+                    f,
+                    "there is no home directory to keep saves in{why}: \
+                     give `--saves DIR` or set `CALLISTER_SAVES`"
+                )
+            }
         }
     }
 }
