@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(
-        Plan::parse(&plan.to_ron()).as_ref(),
+        Plan::parse(&plan.to_ron().unwrap()).as_ref(),
         Ok(&plan),
         "a plan changed in the round trip"
     );

@@ -169,7 +169,7 @@ pub fn exercise_story(story: &Story, data: &[u8]) {
 /// the same game.
 pub fn round_trip(story: &Story, session: &Session) {
     let save = SaveFile::capture(story, &session.tree, story.start, 1_700_000_000, 5);
-    let text = save.to_ron();
+    let text = save.to_ron().unwrap();
     let parsed = SaveFile::parse(&text, Path::new("fuzz.ron"))
         .unwrap_or_else(|e| panic!("a written save does not read back: {e}\n{text}"));
     assert_eq!(parsed, save, "a save changed in the round trip");

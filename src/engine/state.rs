@@ -209,6 +209,7 @@ pub struct Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChooseError {
     /// The game is at an ending: nothing more to choose.
     Ended,

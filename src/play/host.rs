@@ -475,7 +475,7 @@ pub fn render_saves_table(
             ]
         })
         .collect();
-    let header = ["slot", "scene", "turn", "saved (UTC)"];
+    let header = ["slot", "scene", "turn", "saved"];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {

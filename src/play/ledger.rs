@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::play::save::{SaveDir, SaveError, write_atomic};
+use crate::play::save::{SaveDir, SaveError, write_serialised};
 use crate::story::{ChoiceId, Story};
 
 pub const PROFILE_FILE: &str = "profile.ron";
@@ -60,11 +60,12 @@ impl Profile {
         }
     }
 
+    /// Writes the profile atomically; one that does not serialise is an
+    /// error, and the profile on disk stays as it was.
     pub fn store(&self, dir: &SaveDir) -> Result<(), SaveError> {
-        let text =
+        write_serialised(&dir.dir, &dir.dir.join(PROFILE_FILE), || {
             ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(true))
-                .unwrap_or_default();
-        write_atomic(&dir.dir, &dir.dir.join(PROFILE_FILE), text.as_bytes())
+        })
     }
 
     pub fn ledger(&self, story: &Story) -> Option<&Ledger> {

@@ -63,6 +63,7 @@ pub struct Snapshot {
 }
 
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SaveError {
     BadSlot(String),
     NotFound(String),
@@ -72,6 +73,11 @@ pub enum SaveError {
     OtherStory(PathBuf, String),
     /// Nothing of the save fits the story any more.
     Unplayable(PathBuf, String),
+    /// The value would not serialise: nothing was written.
+    Unserialisable(PathBuf, String),
+    /// No saves directory was given and there is no home directory to
+    /// find the platform's data directory in.
+    NoSavesDir,
 }
 
 impl std::fmt::Display for SaveError {
@@ -111,6 +117,23 @@ impl SaveError {
             ),
             SaveError::Unplayable(p, why) => {
                 write!(f, "`{}` cannot be resumed: {why}", p.display())
+            }
+            SaveError::Unserialisable(p, why) => write!(
+                f,
+                "cannot write `{}`: {why}; the file on disk was left untouched",
+                p.display()
+            ),
+            SaveError::NoSavesDir => {
+                let why = if cfg!(windows) {
+                    ""
+                } else {
+                    " (`HOME` is not set)"
+                };
+                write!(
+                    f,
+                    "there is no home directory to keep saves in{why}: \
+                     give `--saves DIR` or set `CALLISTER_SAVES`"
+                )
             }
         }
     }
@@ -192,12 +215,14 @@ impl SaveFile {
         }
     }
 
-    pub fn to_ron(&self) -> String {
+    /// The save as RON text. An error rather than an empty text, so that a
+    /// save that does not serialise is never written over a good one.
+    pub fn to_ron(&self) -> Result<String, ron::Error> {
         let config = ron::ser::PrettyConfig::new()
             .depth_limit(2)
             .struct_names(true)
             .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
-        ron::ser::to_string_pretty(self, config).unwrap_or_default()
+        ron::ser::to_string_pretty(self, config)
     }
 
     /// Parses a save's text. `path` is for messages only.
@@ -549,25 +574,21 @@ pub struct SaveInfo {
 
 impl SaveDir {
     /// The saves directory: `--saves DIR`, else `CALLISTER_SAVES`, else
-    /// `./saves` when it exists, else the platform's data directory.
-    pub fn resolve(flag: Option<&Path>) -> SaveDir {
+    /// `saves` in the platform's data directory. Never the current
+    /// directory: without a home directory it is an error, not a guess.
+    pub fn resolve(flag: Option<&Path>) -> Result<SaveDir, SaveError> {
         if let Some(dir) = flag {
-            return SaveDir {
+            return Ok(SaveDir {
                 dir: dir.to_path_buf(),
-            };
+            });
         }
         if let Some(dir) = std::env::var_os("CALLISTER_SAVES").filter(|d| !d.is_empty()) {
-            return SaveDir { dir: dir.into() };
+            return Ok(SaveDir { dir: dir.into() });
         }
-        let local = Path::new("saves");
-        if local.is_dir() {
-            return SaveDir {
-                dir: local.to_path_buf(),
-            };
-        }
-        SaveDir {
-            dir: platform_data_dir().join("callister").join("saves"),
-        }
+        let data = platform_data_dir().ok_or(SaveError::NoSavesDir)?;
+        Ok(SaveDir {
+            dir: data.join("saves"),
+        })
     }
 
     pub fn path(&self, slot: &str) -> PathBuf {
@@ -579,7 +600,7 @@ impl SaveDir {
     pub fn write(&self, slot: &str, save: &SaveFile) -> Result<PathBuf, SaveError> {
         check_slot(slot)?;
         let path = self.path(slot);
-        write_atomic(&self.dir, &path, save.to_ron().as_bytes())?;
+        write_serialised(&self.dir, &path, || save.to_ron())?;
         Ok(path)
     }
 
@@ -674,6 +695,19 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, SaveError> {
     Ok(bytes)
 }
 
+/// Serialises a value and writes it atomically. A value that does not
+/// serialise is an error before anything on disk is touched: never an empty
+/// file written over the old one.
+pub fn write_serialised<E: std::fmt::Display>(
+    dir: &Path,
+    path: &Path,
+    serialise: impl FnOnce() -> Result<String, E>,
+) -> Result<(), SaveError> {
+    let text =
+        serialise().map_err(|e| SaveError::Unserialisable(path.to_path_buf(), e.to_string()))?;
+    write_atomic(dir, path, text.as_bytes())
+}
+
 /// Writes `bytes` to `path` atomically; the directory is created if needed.
 pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
     write_atomic_with(dir, path, |w| w.write_all(bytes))
@@ -707,53 +741,92 @@ pub fn write_atomic_with(
     Ok(())
 }
 
-fn platform_data_dir() -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if cfg!(windows) {
-        if let Some(d) = env("APPDATA") {
-            return d;
-        }
-    } else if cfg!(target_os = "macos") {
-        if let Some(h) = env("HOME") {
-            return h.join("Library").join("Application Support");
-        }
-    } else if let Some(d) = env("XDG_DATA_HOME") {
-        return d;
-    } else if let Some(h) = env("HOME") {
-        return h.join(".local").join("share");
+/// The platform's data directory for Callister (`$XDG_DATA_HOME/callister`
+/// or `~/.local/share/callister` on Linux, `~/Library/Application
+/// Support/callister` on macOS, `%APPDATA%\callister\data` on Windows).
+/// `None` without a home directory. Where the platform's directories hang
+/// off `HOME`, an unset or empty `HOME` counts as none, though `directories`
+/// would fall back to the account database: a process started without a
+/// home (a service, `env -i`) is told to name its saves directory rather
+/// than have one chosen for it.
+fn platform_data_dir() -> Option<PathBuf> {
+    let home_from_env = !cfg!(windows);
+    if home_from_env && std::env::var_os("HOME").is_none_or(|h| h.is_empty()) {
+        return None;
     }
-    PathBuf::from(".")
+    directories::ProjectDirs::from("", "", "callister").map(|p| p.data_dir().to_path_buf())
 }
 
-/// Seconds since the Unix epoch.
+/// Seconds since the Unix epoch (0 for a clock set before it).
 pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0)
 }
 
-/// `2026-11-24 06:12` (UTC) for a Unix time.
+/// `2026-11-24 06:12` for a Unix time, in the local time zone (`TZ`, else
+/// the system's); `unknown` for a time no calendar holds (a corrupt save).
 pub fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    format_time_in(secs, jiff::tz::TimeZone::system())
+}
+
+fn format_time_in(secs: u64, zone: jiff::tz::TimeZone) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(
+            || "unknown".to_string(),
+            |t| {
+                t.to_zoned_datetime(zone)
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            },
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_zone_given() {
+        // 2026-11-24 06:12:00 UTC.
+        let t = 1_795_500_720;
+        assert_eq!(
+            format_time_in(t, jiff::tz::TimeZone::UTC),
+            "2026-11-24 06:12"
+        );
+        let east = jiff::tz::TimeZone::fixed(jiff::tz::offset(10));
+        assert_eq!(format_time_in(t, east), "2026-11-24 16:12");
+        assert_eq!(
+            format_time_in(0, jiff::tz::TimeZone::UTC),
+            "1970-01-01 00:00"
+        );
+        assert_eq!(format_time_in(u64::MAX, jiff::tz::TimeZone::UTC), "unknown");
+        assert_eq!(
+            format_time_in(i64::MAX as u64, jiff::tz::TimeZone::UTC),
+            "unknown"
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_serialise_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slot.ron");
+        write_atomic(dir.path(), &path, b"Save(good)").unwrap();
+        let err = write_serialised(dir.path(), &path, || {
+            Err::<String, _>("the serialiser gave up")
+        })
+        .unwrap_err();
+        assert!(matches!(err, SaveError::Unserialisable(..)), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("the file on disk was left untouched"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"Save(good)");
+        // Nothing else was left in the directory: no temporary file.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // The same path with a serialiser that works replaces it.
+        write_serialised(dir.path(), &path, || Ok::<_, String>("Save(new)".into())).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"Save(new)");
+    }
 }

@@ -13,6 +13,7 @@ use crate::story::{ChapterId, ChoiceId, EndingKind, Story};
 
 /// What the driver should do after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flow {
     Continue,
     Quit,

@@ -109,6 +109,7 @@ pub struct Choice {
 }
 
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Action {
     Goto(SceneId),
     Check(Box<Check>),
@@ -123,6 +124,7 @@ pub struct Check {
 }
 
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Adjust {
     Per(VarId, i64),
     When(Condition, i64),
@@ -136,6 +138,7 @@ pub struct Branch {
 }
 
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Effect {
     SetFlag(FlagId),
     ClearFlag(FlagId),
@@ -148,6 +151,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Condition {
     True,
     False,
@@ -161,6 +165,7 @@ pub enum Condition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Operand {
     Const(i64),
     Var(VarId),
@@ -221,6 +226,7 @@ pub struct Text {
 /// A piece of text. Kept small: a story holds a great many, and most are
 /// literals.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Segment {
     Literal(Box<str>),
     Var(VarId),
@@ -237,6 +243,7 @@ pub struct Ending {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum EndingKind {
     Good,
     Bittersweet,

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use crate::story::{Action, EndingKind, Story};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     Dot,
     Mermaid,

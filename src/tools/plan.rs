@@ -70,11 +70,13 @@ impl Plan {
             .map_err(|e| format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code))
     }
 
-    pub fn to_ron(&self) -> String {
+    /// The plan as RON text; an error rather than an empty text, so a plan
+    /// that does not serialise is never written.
+    pub fn to_ron(&self) -> Result<String, ron::Error> {
         let config = ron::ser::PrettyConfig::new()
             .struct_names(true)
             .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
-        ron::ser::to_string_pretty(self, config).unwrap_or_default()
+        ron::ser::to_string_pretty(self, config)
     }
 
     /// Plays the plan through a session, exactly as a piped player would,
@@ -168,42 +170,56 @@ impl Plan {
     }
 }
 
-/// A readable diff of two transcripts: the common start and end are
-/// skipped, the differing middle is shown line by line (at most 60 lines).
+/// The most lines of a transcript diff shown; past it, a count of the rest.
+pub const MAX_DIFF_LINES: usize = 200;
+
+/// A unified diff of two transcripts (`--- expected`, `+++ actual`, hunks
+/// with three lines of context), at most `MAX_DIFF_LINES` long. Comparing
+/// is bounded in time too: past a second, a coarser diff is shown.
 pub fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let diff = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(1))
+        .diff_lines(expected, actual);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    let total = text.lines().count();
+    if total <= MAX_DIFF_LINES {
+        return text;
+    }
     let mut out = String::new();
-    let _ = writeln!(out, "--- expected\n+++ actual\n@@ line {} @@", prefix + 1);
-    let context = prefix.saturating_sub(3);
-    for line in &a[context..prefix] {
-        let _ = writeln!(out, "  {line}");
+    for line in text.lines().take(MAX_DIFF_LINES) {
+        out.push_str(line);
+        out.push('\n');
     }
-    let removed = &a[prefix..a.len() - suffix];
-    let added = &b[prefix..b.len() - suffix];
-    for line in removed.iter().take(30) {
-        let _ = writeln!(out, "- {line}");
-    }
-    for line in added.iter().take(30) {
-        let _ = writeln!(out, "+ {line}");
-    }
-    if removed.len() > 30 || added.len() > 30 {
-        let _ = writeln!(
-            out,
-            "  … ({} lines removed, {} added in all)",
-            removed.len(),
-            added.len()
-        );
-    }
-    for line in a[a.len() - suffix..].iter().take(3) {
-        let _ = writeln!(out, "  {line}");
-    }
+    let _ = writeln!(out, "… ({} more lines of diff)", total - MAX_DIFF_LINES);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_the_changed_lines_with_context() {
+        let expected = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let actual = "a\nb\nc\nd\nE\nf\ng\nh\ni\n";
+        assert_eq!(
+            diff(expected, actual),
+            "--- expected\n+++ actual\n@@ -2,7 +2,8 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n+i\n"
+        );
+        assert_eq!(diff(expected, expected), "");
+    }
+
+    #[test]
+    fn a_long_diff_is_cut_with_a_count() {
+        let expected: String = (0..1000).map(|i| format!("{i}\n")).collect();
+        let actual: String = (0..1000).map(|i| format!("x{i}\n")).collect();
+        let shown = diff(&expected, &actual);
+        assert_eq!(shown.lines().count(), MAX_DIFF_LINES + 1);
+        assert!(shown.starts_with("--- expected\n+++ actual\n@@ -1,1000 +1,1000 @@\n"));
+        assert!(shown.ends_with("… (1803 more lines of diff)\n"), "{shown}");
+    }
 }

@@ -648,3 +648,513 @@ fn hostile_input_at_the_line_editor() {
     // No step was taken, so nothing was autosaved.
     assert!(!saves.path().join("autosave.ron").exists());
 }
+
+// The command line itself: where saves go, options before a command, the
+// authoring tools outside the repository, machine output, exit codes,
+// colour, completions and the man page.
+
+/// `callister ARGS` with the environment cleared of what picks the saves
+/// directory and colour, then `env` set; run in `dir`, stdin `input`.
+/// Without `HOME` (unless `env` sets it), a command that would fall back to
+/// the data directory fails rather than write in the developer's home.
+/// Returns (stdout, stderr, exit code).
+fn run_in(dir: &Path, args: &[&str], env: &[(&str, &Path)], input: &str) -> (String, String, i32) {
+    let mut cmd = assert_cmd::Command::new(cargo_bin("callister"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("CALLISTER_SAVES")
+        .env_remove("HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.write_stdin(input).output().expect("run callister");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn lighthouse_dir() -> String {
+    root().join(LIGHTHOUSE).display().to_string()
+}
+
+#[test]
+fn saves_go_to_the_flag_else_the_variable_else_the_data_directory() {
+    let work = tempfile::tempdir().unwrap();
+    let flag = work.path().join("flag");
+    let var = work.path().join("var");
+    let home = work.path().join("home");
+    let scenes = lighthouse_dir();
+    let saves_of = |args: &[&str], env: &[(&str, &Path)]| {
+        let mut all = vec!["saves", "--scenes", &scenes];
+        all.extend_from_slice(args);
+        let (stdout, stderr, code) = run_in(work.path(), &all, env, "");
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let flag_arg = flag.display().to_string();
+    // `--saves` wins over the variable.
+    let shown = saves_of(
+        &["--saves", &flag_arg],
+        &[("CALLISTER_SAVES", &var), ("HOME", &home)],
+    );
+    assert_eq!(shown, format!("No saves in `{}`.\n", flag.display()));
+    // The variable wins over the data directory.
+    let shown = saves_of(&[], &[("CALLISTER_SAVES", &var), ("HOME", &home)]);
+    assert_eq!(shown, format!("No saves in `{}`.\n", var.display()));
+    // Then the platform's data directory.
+    if cfg!(target_os = "linux") {
+        let shown = saves_of(&[], &[("HOME", &home)]);
+        let expected = home.join(".local/share/callister/saves");
+        assert_eq!(shown, format!("No saves in `{}`.\n", expected.display()));
+        let data = work.path().join("data");
+        let shown = saves_of(&[], &[("HOME", &home), ("XDG_DATA_HOME", &data)]);
+        let expected = data.join("callister/saves");
+        assert_eq!(shown, format!("No saves in `{}`.\n", expected.display()));
+    }
+}
+
+/// Any folder named `saves` used to catch the saves of a game started in
+/// its parent; now only `--saves`, `CALLISTER_SAVES` and the data directory
+/// count (the repository's own `saves/` is named by `.cargo/config.toml`).
+#[test]
+fn a_saves_folder_in_the_current_directory_is_not_used() {
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    let local = work.path().join("saves");
+    std::fs::create_dir_all(&local).unwrap();
+    let (_, stderr, code) = run_in(
+        work.path(),
+        &["--scenes", &lighthouse_dir(), "--seed", "1"],
+        &[("HOME", &home)],
+        "shed\nsave here\nquit\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_dir(&local).unwrap().count(), 0);
+    let data = if cfg!(target_os = "linux") {
+        home.join(".local/share/callister/saves")
+    } else {
+        return;
+    };
+    assert!(data.join("here.ron").is_file());
+    assert!(data.join("autosave.ron").is_file());
+}
+
+#[test]
+fn without_a_home_directory_saves_are_an_error_not_a_guess() {
+    let work = tempfile::tempdir().unwrap();
+    for args in [vec!["saves"], vec!["--seed", "1"], vec!["play"]] {
+        let mut cmd = assert_cmd::Command::new(cargo_bin("callister"));
+        let out = cmd
+            .current_dir(work.path())
+            .args(&args)
+            .env_remove("CALLISTER_SAVES")
+            .env_remove("HOME")
+            .env_remove("XDG_DATA_HOME")
+            .write_stdin("1\n")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("there is no home directory to keep saves in")
+                && stderr.contains("--saves DIR"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: the game started");
+    }
+    // Nothing was written where the game was started.
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn play_options_before_the_command_mean_the_same_as_after() {
+    let work = tempfile::tempdir().unwrap();
+    let scenes = lighthouse_dir();
+    let input = "wade\nrun\nstatus\nquit\n";
+    let play = |args: &[&str], saves: &str| {
+        let saves = work.path().join(saves);
+        let saves = saves.display().to_string();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "SAVES" { saves.as_str() } else { a })
+            .collect();
+        let (stdout, stderr, code) = run_in(work.path(), &args, &[], input);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(
+            work.path().join(&saves).join("autosave.ron").is_file(),
+            "{args:?}: the saves went elsewhere"
+        );
+        stdout
+    };
+    let after = play(
+        &[
+            "play", "--scenes", &scenes, "--seed", "5", "--saves", "SAVES",
+        ],
+        "a",
+    );
+    let before = play(
+        &[
+            "--scenes", &scenes, "--seed", "5", "--saves", "SAVES", "play",
+        ],
+        "b",
+    );
+    let none = play(
+        &["--scenes", &scenes, "--seed", "5", "--saves", "SAVES"],
+        "c",
+    );
+    let mixed = play(
+        &[
+            "--seed", "5", "play", "--scenes", &scenes, "--saves", "SAVES",
+        ],
+        "d",
+    );
+    assert_eq!(before, after);
+    assert_eq!(none, after);
+    assert_eq!(mixed, after);
+    // The seed is honoured: another seed rolls the check differently.
+    let other = (0..20)
+        .map(|seed| {
+            play(
+                &[
+                    "--seed",
+                    &seed.to_string(),
+                    "--scenes",
+                    &scenes,
+                    "--saves",
+                    "SAVES",
+                    "play",
+                ],
+                "e",
+            )
+        })
+        .any(|out| out != after);
+    assert!(other, "no seed changes the game: the seed is not read");
+
+    // `saves` takes `--saves` and `--scenes` before it too.
+    let saves = work.path().join("a").display().to_string();
+    let (stdout, _, code) = run_in(
+        work.path(),
+        &["--saves", &saves, "--scenes", &scenes, "saves"],
+        &[],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&format!("Saves in `{saves}`")), "{stdout}");
+    assert!(stdout.contains("autosave"), "{stdout}");
+}
+
+#[test]
+fn options_before_a_command_that_does_not_take_them_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--seed", "5", "check"],
+            "`--seed` is an option of `play`; `check` does not take it",
+        ),
+        (
+            &["--saves", "x", "stats"],
+            "`--saves` is an option of `play`; `stats` does not take it",
+        ),
+        (
+            &["--seed", "5", "explore"],
+            "`--seed` before `explore` is a play option; for `explore`'s own, put it after",
+        ),
+        (
+            &["--slot", "a", "saves"],
+            "`--slot` is an option of `play`; `saves` does not take it",
+        ),
+        (
+            &["--seed", "1", "play", "--seed", "2"],
+            "`--seed` is given both before and after `play`",
+        ),
+        (
+            &["--saves", "x", "saves", "--saves", "y"],
+            "`--saves` is given both before and after `saves`",
+        ),
+        (
+            &["--continue", "play", "--slot", "a"],
+            "`--continue` and `--slot` cannot be used together",
+        ),
+    ];
+    for (args, message) in cases {
+        let (stdout, stderr, code) = run_in(work.path(), args, &[], "");
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+    }
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn authoring_tools_outside_the_repository_use_the_shipped_story() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let shipped = "using the shipped story";
+    let (stdout, stderr, code) = run_in(elsewhere.path(), &["check"], &[], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(shipped), "{stderr}");
+    assert!(
+        stdout.starts_with("the shipped story: ") && stdout.ends_with(": no problems found\n"),
+        "{stdout}"
+    );
+    let (stdout, stderr, code) = run_in(elsewhere.path(), &["stats"], &[], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(shipped), "{stderr}");
+    assert!(stdout.starts_with("USS Callister"), "{stdout}");
+    let (stdout, stderr, code) = run_in(elsewhere.path(), &["graph"], &[], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(shipped), "{stderr}");
+    assert!(stdout.starts_with("digraph"), "{stdout}");
+    // Cut off after 50 states: problems found, but the story was read.
+    let (stdout, stderr, code) = run_in(
+        elsewhere.path(),
+        &["explore", "--max-states", "50"],
+        &[],
+        "",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(shipped), "{stderr}");
+    assert!(stdout.contains("cut off at --max-states"), "{stdout}");
+    // In the repository, `./scenes` is read, and nothing is said.
+    let (stdout, stderr, code) = run_in(&root(), &["check"], &[], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains(shipped), "{stderr}");
+    assert!(stdout.starts_with("scenes: "), "{stdout}");
+}
+
+#[test]
+fn machine_output_is_format_json_everywhere() {
+    let work = tempfile::tempdir().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (stdout, stderr, code) = run_in(&root(), args, &[], "");
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+    };
+    let stats = json(&["stats", LIGHTHOUSE, "--format", "json"]);
+    assert_eq!(stats["title"], "The Lighthouse");
+    assert_eq!(stats["total"]["endings"], 2);
+    assert_eq!(stats["chapters"][0]["title"], "The Shore");
+    assert!(stats["consequences"]["open"].is_array(), "{stats}");
+    let explored = json(&["explore", LIGHTHOUSE, "--format", "json"]);
+    assert_eq!(explored["complete"], true);
+    // The old spelling still works, and says the same.
+    let old = json(&["explore", LIGHTHOUSE, "--json"]);
+    assert_eq!(old["states"], explored["states"]);
+    let (_, stderr, code) = run_in(
+        &root(),
+        &["explore", LIGHTHOUSE, "--json", "--format", "human"],
+        &[],
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    // `saves`.
+    let saves = work.path().join("s");
+    let saves_arg = saves.display().to_string();
+    let (_, _, code) = run_in(
+        &root(),
+        &["--scenes", LIGHTHOUSE, "--seed", "1", "--saves", &saves_arg],
+        &[],
+        "shed\nsave mine\n",
+    );
+    assert_eq!(code, 0);
+    std::fs::write(saves.join("broken.ron"), "Save(").unwrap();
+    let listed = json(&["saves", "--saves", &saves_arg, "--format", "json"]);
+    assert_eq!(listed["dir"], saves_arg);
+    let slots: Vec<&str> = listed["saves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slot"].as_str().unwrap())
+        .collect();
+    assert!(
+        slots.contains(&"mine") && slots.contains(&"autosave"),
+        "{listed}"
+    );
+    assert_eq!(listed["saves"][0]["scene"], "shed");
+    assert_eq!(listed["unreadable"][0]["slot"], "broken");
+}
+
+#[test]
+fn exit_codes_are_0_1_and_2() {
+    let work = tempfile::tempdir().unwrap();
+    let saves = work.path().display().to_string();
+    let code = |args: &[&str]| run_in(&root(), args, &[], "").2;
+    // 0: done, nothing wrong.
+    assert_eq!(code(&["check", LIGHTHOUSE]), 0);
+    assert_eq!(code(&["completions", "fish"]), 0);
+    // 1: problems found.
+    assert_eq!(
+        code(&["check", "tests/fixtures/diagnostics/e011_unknown_scene"]),
+        1
+    );
+    assert_eq!(
+        code(&[
+            "check",
+            "tests/fixtures/lint_unused_flag",
+            "--deny",
+            "warnings"
+        ]),
+        1
+    );
+    assert_eq!(
+        code(&["stats", "tests/fixtures/diagnostics/e011_unknown_scene"]),
+        1
+    );
+    // 2: bad usage or input.
+    assert_eq!(code(&["--no-such-option"]), 2);
+    assert_eq!(code(&["check", "--format", "yaml"]), 2);
+    assert_eq!(code(&["completions", "tcsh"]), 2);
+    assert_eq!(code(&["man", "nope"]), 2);
+    assert_eq!(code(&["replay", "no-such.plan.ron"]), 2);
+    assert_eq!(code(&["replay", "Cargo.toml"]), 2);
+    assert_eq!(
+        code(&[
+            "play", "--scenes", LIGHTHOUSE, "--from", "nowhere", "--saves", &saves
+        ]),
+        2
+    );
+    assert_eq!(code(&["explore", LIGHTHOUSE, "--from", "nowhere"]), 2);
+    assert_eq!(
+        code(&[
+            "--scenes", LIGHTHOUSE, "--slot", "missing", "--saves", &saves
+        ]),
+        2
+    );
+    assert_eq!(
+        code(&[
+            "--scenes", LIGHTHOUSE, "--set", "nobody=3", "--saves", &saves
+        ]),
+        2
+    );
+    // `--help` says so.
+    let (help, _, _) = run_in(&root(), &["--help"], &[], "");
+    assert!(
+        help.contains("Exit status: 0 success; 1 problems found"),
+        "{help}"
+    );
+}
+
+#[test]
+fn color_always_and_never_override_the_terminal_and_no_color() {
+    let broken = "tests/fixtures/diagnostics/e011_unknown_scene";
+    let (_, stderr, code) = run_in(&root(), &["check", broken, "--color", "always"], &[], "");
+    assert_eq!(code, 1);
+    assert!(has_sgr(&stderr), "{stderr:?}");
+    let (_, stderr, _) = run_in(&root(), &["--color=always", "check", broken], &[], "");
+    assert!(has_sgr(&stderr), "{stderr:?}");
+    let (_, stderr, _) = run_in(&root(), &["check", broken, "--color", "never"], &[], "");
+    assert!(!has_sgr(&stderr), "{stderr:?}");
+    // The game, piped, in colour when asked.
+    let saves = tempfile::tempdir().unwrap();
+    let saves = saves.path().display().to_string();
+    let args = ["--scenes", LIGHTHOUSE, "--seed", "1", "--saves", &saves];
+    let (stdout, _, _) = run_in(
+        &root(),
+        &[&args[..], &["--color", "always"]].concat(),
+        &[],
+        "look\n",
+    );
+    assert!(has_sgr(&stdout), "{stdout:?}");
+    let (stdout, _, _) = run_in(&root(), &args, &[], "look\n");
+    assert!(!has_sgr(&stdout), "{stdout:?}");
+    // And clap's own help.
+    let (help, _, _) = run_in(&root(), &["--help", "--color", "always"], &[], "");
+    assert!(has_sgr(&help), "{help:?}");
+    let (help, _, _) = run_in(&root(), &["--help"], &[], "");
+    assert!(!has_sgr(&help), "{help:?}");
+}
+
+/// The commands `--help` lists (clap's `help` aside).
+fn commands() -> Vec<String> {
+    let (help, _, _) = run_in(&root(), &["--help"], &[], "");
+    let listed = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a list of commands in --help");
+    let names: Vec<String> = listed
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 9, "{names:?}");
+    names
+}
+
+#[test]
+fn completions_and_the_man_page_hold_every_command() {
+    let commands = commands();
+    let (bash, _, code) = run_in(&root(), &["completions", "bash"], &[], "");
+    assert_eq!(code, 0);
+    assert!(bash.contains("complete -F _callister"), "{bash}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (script, _, code) = run_in(&root(), &["completions", shell], &[], "");
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("explore"), "{shell}: {script}");
+    }
+    let (man, _, code) = run_in(&root(), &["man"], &[], "");
+    assert_eq!(code, 0);
+    assert!(man.contains(".TH callister 1"), "{man}");
+    assert!(man.contains("Exit status: 0 success"), "{man}");
+    for command in &commands {
+        assert!(
+            bash.contains(&format!("callister,{command})")),
+            "bash lacks {command}"
+        );
+        assert!(
+            man.contains(&format!("callister\\-{command}(1)")),
+            "the man page lacks {command}"
+        );
+        let (page, _, code) = run_in(&root(), &["man", command], &[], "");
+        assert_eq!(code, 0, "{command}");
+        assert!(
+            page.contains(&format!(".TH callister-{command} 1")),
+            "{page}"
+        );
+    }
+    // The hidden `synth` is in neither.
+    assert!(!commands.contains(&"synth".to_string()));
+    assert!(!man.contains("synth"));
+}
+
+#[test]
+fn the_saves_table_shows_local_time() {
+    use callister::play::save::{SaveDir, SaveFile};
+    let story = callister::story::compile::load_dir(&root().join(LIGHTHOUSE)).unwrap();
+    let tree = callister::engine::history::Tree::new(callister::engine::State::new(&story, 1));
+    // 2026-11-24 06:12 UTC.
+    let save = SaveFile::capture(&story, &tree, story.start, 1_795_500_720, 0);
+    let saves = tempfile::tempdir().unwrap();
+    let dir = SaveDir {
+        dir: saves.path().to_path_buf(),
+    };
+    dir.write("mine", &save).unwrap();
+    let table = |tz: &str| {
+        let out = assert_cmd::Command::new(cargo_bin("callister"))
+            .current_dir(root())
+            .args(["saves", "--scenes", LIGHTHOUSE, "--saves"])
+            .arg(saves.path())
+            .env("TZ", tz)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let utc = table("UTC0");
+    assert!(utc.contains("saved"), "{utc}");
+    assert!(
+        utc.contains("mine  The Shore     0  2026-11-24 06:12"),
+        "{utc}"
+    );
+    // Nine hours east, as a POSIX TZ says it.
+    let east = table("JST-9");
+    assert!(east.contains("2026-11-24 15:12"), "{east}");
+    // The file keeps Unix seconds, whatever the zone.
+    let text = std::fs::read_to_string(saves.path().join("mine.ron")).unwrap();
+    assert!(text.contains("saved_at: 1795500720"), "{text}");
+}

@@ -1103,7 +1103,7 @@ fn saves_that_cannot_be_loaded_say_why() {
     let tree = Tree::new(State::new(&story, 3));
     let save = SaveFile::capture(&story, &tree, story.start, 0, 0);
     let path = Path::new("slot.ron");
-    let text = save.to_ron();
+    let text = save.to_ron().unwrap();
     assert!(text.contains("version: 1,"), "{text}");
 
     let newer = text.replace("version: 1,", "version: 99,\n    new_field: true,");
@@ -1251,7 +1251,7 @@ const LOOP_CHAPTER: &str = r#"Chapter(title: "One", scenes: [
 fn round_trip(story: &Story, tree: &Tree) -> (Tree, Vec<String>) {
     let path = Path::new("slot.ron");
     let save = SaveFile::capture(story, tree, story.start, 1_800_000_000, 60);
-    let text = save.to_ron();
+    let text = save.to_ron().unwrap();
     let parsed = SaveFile::parse(&text, path).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(parsed, save);
     let (restored, start, report) = parsed
@@ -1309,7 +1309,7 @@ fn choice(story: &Story, scene: &str, key: &str) -> ChoiceId {
 fn check_of<'s>(story: &'s Story, scene: &str, key: &str) -> &'s Check {
     match &story.choice(choice(story, scene, key)).action {
         Action::Check(check) => check,
-        Action::Goto(_) => panic!("`{key}` is not a check"),
+        other => panic!("`{key}` is not a check: {other:?}"),
     }
 }
 

@@ -527,7 +527,7 @@ fn integers_at_their_limits_saturate_and_round_trip() {
     assert!(out.contains("THE END"), "{out}");
 
     let save = SaveFile::capture(&story, &session.tree, story.start, 0, 0);
-    let parsed = SaveFile::parse(&save.to_ron(), Path::new("s")).unwrap();
+    let parsed = SaveFile::parse(&save.to_ron().unwrap(), Path::new("s")).unwrap();
     assert_eq!(parsed, save);
     let (tree, _, notes) = parsed.restore(&story, Path::new("s")).unwrap();
     assert!(notes.notes.is_empty(), "{:?}", notes.notes);

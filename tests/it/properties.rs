@@ -51,7 +51,9 @@ fn lighthouse_save() -> String {
     for line in ["shed", "back", "wade", "undo 2", "leave"] {
         session.input(line, &mut NoHost);
     }
-    SaveFile::capture(story, &session.tree, story.start, 1_700_000_000, 42).to_ron()
+    SaveFile::capture(story, &session.tree, story.start, 1_700_000_000, 42)
+        .to_ron()
+        .unwrap()
 }
 
 fn new_session(story: &Story, seed: u64) -> Session {
@@ -134,7 +136,7 @@ fn check_compile(data: &[u8], walk: &[u8]) {
     }
     // Saved and read back: the same file, the same game.
     let save = SaveFile::capture(&story, &session.tree, story.start, 1_700_000_000, 5);
-    let parsed = SaveFile::parse(&save.to_ron(), Path::new("s.ron")).unwrap();
+    let parsed = SaveFile::parse(&save.to_ron().unwrap(), Path::new("s.ron")).unwrap();
     assert_eq!(parsed, save);
     let (tree, _, report) = parsed.restore(&story, Path::new("s.ron")).unwrap();
     assert!(report.notes.is_empty(), "{:?}", report.notes);
@@ -155,7 +157,10 @@ fn check_save(data: &[u8]) {
         Err(SaveError::Corrupt(..) | SaveError::Newer(..)) => return,
         Err(e) => panic!("parsing gave neither a save nor `Corrupt`: {e:?}"),
     };
-    assert_eq!(SaveFile::parse(&save.to_ron(), path).unwrap(), save);
+    assert_eq!(
+        SaveFile::parse(&save.to_ron().unwrap(), path).unwrap(),
+        save
+    );
     let story = lighthouse();
     if let Ok((tree, _, _)) = save.restore(story, path) {
         play_on(story, tree);
@@ -181,7 +186,7 @@ fn check_plan(data: &[u8]) {
     let Ok(plan) = Plan::parse(text) else {
         return;
     };
-    assert_eq!(Plan::parse(&plan.to_ron()).as_ref(), Ok(&plan));
+    assert_eq!(Plan::parse(&plan.to_ron().unwrap()).as_ref(), Ok(&plan));
     if let Ok(replay) = plan.replay(lighthouse().clone()) {
         assert_in_bounds(lighthouse(), &replay.state);
     }

@@ -69,7 +69,7 @@ fn round_trip_restores_the_tree_and_the_state() {
         .unwrap();
     session.take(choice, RollMode::Random, &mut NoHost, &mut String::new());
     let save = save_of(&session);
-    let text = save.to_ron();
+    let text = save.to_ron().unwrap();
     let parsed = SaveFile::parse(&text, Path::new("x")).unwrap();
     assert_eq!(parsed, save);
     let (tree, _, report) = parsed.restore(&story, Path::new("x")).unwrap();
@@ -83,7 +83,7 @@ fn round_trip_restores_the_tree_and_the_state() {
 fn corrupt_saves_are_refused_and_left_untouched() {
     let story = load_dir(&lighthouse()).unwrap();
     let session = play(story, &["shed", "back"]);
-    let text = save_of(&session).to_ron();
+    let text = save_of(&session).to_ron().unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Truncated at many offsets.
     for cut in (0..text.len()).step_by(7) {
@@ -448,8 +448,12 @@ fn control_characters_in_a_save_are_shown_not_sent() {
     let mut other = save_of(&session);
     other.story = hostile.into();
     let saves = tempfile::tempdir().unwrap();
-    write(saves.path(), "gone.ron", gone.to_ron().as_bytes());
-    write(saves.path(), "other.ron", other.to_ron().as_bytes());
+    write(saves.path(), "gone.ron", gone.to_ron().unwrap().as_bytes());
+    write(
+        saves.path(),
+        "other.ron",
+        other.to_ron().unwrap().as_bytes(),
+    );
     for slot in ["gone", "other"] {
         let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("callister"))
             .args(["--scenes", "examples/lighthouse", "--saves"])

@@ -19,7 +19,8 @@ pub fn write_plans(
         let ending = &story.endings[e];
         let mut plan = explore::plan_for(story, steps, from, Some(&ending.id));
         plan.set = set.to_vec();
-        std::fs::write(dir.join(format!("{}.plan.ron", ending.id)), plan.to_ron())?;
+        let text = plan.to_ron().map_err(std::io::Error::other)?;
+        std::fs::write(dir.join(format!("{}.plan.ron", ending.id)), text)?;
     }
     Ok(())
 }

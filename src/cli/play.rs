@@ -1,0 +1,171 @@
+//! `callister play` (and no command at all): the game at the prompt, with
+//! its saves; and `callister saves`, the saves table from the shell.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::cli::{Exit, OutputFormat, PlayArgs, SavesArgs, load, start_state, stdout_color};
+use crate::play::host::{self, GameHost};
+use crate::play::repl;
+use crate::play::save::{self, AUTOSAVE, SaveDir};
+use crate::play::session::{Look, Session};
+use crate::story::Story;
+
+pub(super) fn play(args: PlayArgs) -> Exit {
+    let story = match load(args.scenes.as_deref()) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let saves = match SaveDir::resolve(args.saves.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let state = match start_state(&story, seed, args.from.as_deref(), &args.set) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let color = stdout_color();
+    let look = Look {
+        color,
+        width: width(),
+    };
+    let start_id = story.scene(state.scene).id.clone();
+    let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);
+    let mut session = Session::new(story, state, look);
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    // Which save to resume, if any.
+    let slot = if let Some(slot) = &args.slot {
+        Some(slot.clone())
+    } else if args.resume {
+        match host
+            .saves
+            .list()
+            .0
+            .into_iter()
+            .find(|s| s.story == session.story.title)
+        {
+            Some(latest) => Some(latest.slot),
+            None => {
+                eprintln!("No save of this story to continue; starting a new game.");
+                None
+            }
+        }
+    } else if args.from.is_none()
+        && args.set.is_empty()
+        && std::io::stdin().is_terminal()
+        && offer_continue(&host, &session.story)
+    {
+        Some(AUTOSAVE.to_string())
+    } else {
+        None
+    };
+    if let Some(slot) = slot {
+        match host.load(&mut session, &slot) {
+            Ok(notes) => {
+                for n in notes {
+                    println!("{n}");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Usage;
+            }
+        }
+    }
+    let history = host.saves.dir.join("history.txt");
+    let _ = std::fs::create_dir_all(&host.saves.dir);
+    // The prompt ends with 0 when the player leaves, and otherwise only
+    // when its input cannot be read.
+    match repl::run(&mut session, &mut host, Some(history)) {
+        0 => Exit::Success,
+        _ => Exit::Usage,
+    }
+}
+
+pub(super) fn saves(args: &SavesArgs) -> Exit {
+    let story = match load(args.scenes.as_deref()) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let dir = match SaveDir::resolve(args.saves.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let (good, bad) = dir.list();
+    if args.format == OutputFormat::Json {
+        let value = serde_json::json!({
+            "dir": dir.dir.display().to_string(),
+            "saves": good.iter().map(|s| serde_json::json!({
+                "slot": s.slot,
+                "story": s.story,
+                "scene": s.scene,
+                "turn": s.turn,
+                "saved_at": s.saved_at,
+            })).collect::<Vec<_>>(),
+            "unreadable": bad.iter().map(|(slot, e)| serde_json::json!({
+                "slot": slot,
+                "error": e.to_string(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{value}");
+    } else if good.is_empty() && bad.is_empty() {
+        println!("No saves in `{}`.", dir.dir.display());
+    } else {
+        println!("Saves in `{}`:", dir.dir.display());
+        print!("{}", host::render_saves_table(&story, &good, &bad));
+    }
+    Exit::Success
+}
+
+/// The width to wrap prose at: the terminal's, else `COLUMNS`, else 80,
+/// kept readable.
+fn width() -> usize {
+    let columns = terminal_size::terminal_size()
+        .map(|(w, _)| w.0 as usize)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(80);
+    columns.clamp(20, 88) - 2
+}
+
+/// Asks whether to continue from the autosave, when there is one.
+fn offer_continue(host: &GameHost, story: &Story) -> bool {
+    let Ok(save) = host.saves.read(AUTOSAVE) else {
+        return false;
+    };
+    if save.story != story.title {
+        return false;
+    }
+    let scene = story
+        .scene_by_id(&save.snapshot.scene)
+        .map_or(save.snapshot.scene.clone(), |s| {
+            story.scene(s).title.clone()
+        });
+    print!(
+        "An autosave exists: “{scene}”, turn {}, saved {}. Continue it? [Y/n] ",
+        save.snapshot.turn,
+        save::format_time(save.saved_at)
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    !answer.trim().to_lowercase().starts_with('n')
+}
+
+/// A seed from the process's hasher keys, which the OS randomises.
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
+}
