@@ -144,6 +144,11 @@ fn unknown_names_in_condition_in_are_errors() {
         ("alive nat", "unknown crew member `nat`"),
         ("visited nowhere", "unknown scene `nowhere`"),
         ("visits(nowhere) > 0", "unknown scene `nowhere`"),
+        ("dead nat", "unknown crew member `nat`"),
+        // Several unknown names: the first, left to right, is the error.
+        ("fuel > 1 and (litt or fule > 2)", "unknown flag `litt`"),
+        ("visits(nowhere) > fule", "unknown scene `nowhere`"),
+        ("not (fule < visits(nowhere))", "unknown variable `fule`"),
     ] {
         assert_eq!(compile::condition_in(&story, cond).unwrap_err(), message);
     }
