@@ -1,8 +1,10 @@
 //! The pure engine: the game state and what a choice does (`state`), the
-//! tree of paths tried (`history`), and presets for authors (`preset`).
+//! tree of paths tried (`history`), replaying a log of choices (`replay`),
+//! and presets for authors (`preset`).
 
 pub mod history;
 pub mod preset;
+pub mod replay;
 pub mod state;
 
 pub use state::*;

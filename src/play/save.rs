@@ -15,8 +15,9 @@ use rand::rngs::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::history::{Step, Tree};
-use crate::engine::{RollMode, State};
-use crate::story::{CrewId, FlagId, ItemId, SceneId, Story, VarId};
+use crate::engine::replay::{Entry, Player, Stop};
+use crate::engine::{self, ChooseError, RollMode, State};
+use crate::story::{ChoiceId, CrewId, FlagId, ItemId, SceneId, Story, VarId};
 
 /// The save format this build writes; it reads this and every older one.
 pub const FORMAT_VERSION: u32 = 1;
@@ -366,46 +367,72 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for IgnoringRest<T> {
 }
 
 /// Replays logged steps from the tree's current node. Stops at the first step
-/// that no longer fits the story, saying why.
+/// that no longer fits the story, saying why; the steps before it stay in
+/// the tree. The rule for which choice a step takes is `engine::replay`'s.
 pub fn replay(story: &Story, tree: &mut Tree, log: &[Step]) -> Result<(), String> {
-    for (i, step) in log.iter().enumerate() {
-        let n = i + 1;
-        let mut state = tree.state().clone();
-        let here = &story.scene(state.scene).id;
-        if *here != step.scene {
-            return Err(format!(
-                "step {n} was taken in `{}`, but the game is in `{here}`",
-                step.scene
-            ));
-        }
-        // As at the prompt: the first open choice with the key.
-        let open = state
-            .choices(story)
-            .find(|&c| story.choice(c).key == step.key);
-        let Some(choice) = open.or_else(|| story.choice_by_key(state.scene, &step.key)) else {
-            return Err(format!(
-                "step {n}: scene `{here}` has no choice `{}` any more",
-                step.key
-            ));
-        };
-        let mode = match step.success {
+    let entries = log.iter().map(|step| Entry {
+        scene: Some(&step.scene),
+        key: &step.key,
+        mode: match step.success {
             Some(s) if step.roll.is_some() => RollMode::Recorded(s),
             Some(s) => RollMode::Force(s),
             None => RollMode::Random,
-        };
-        match state.advance(story, choice, mode) {
-            Ok(roll) => {
-                let step = Step {
-                    roll: roll.as_ref().and_then(|r| r.roll),
-                    success: roll.as_ref().map(|r| r.success),
-                    ..step.clone()
-                };
-                tree.push(step, state);
-            }
-            Err(e) => return Err(format!("step {n}: choice `{}` in `{here}`: {e}", step.key)),
+        },
+    });
+    engine::replay::replay(&mut IntoTree { story, tree }, entries).map_err(|(i, stop)| {
+        let n = i + 1;
+        let key = &log[i].key;
+        match stop {
+            Stop::Elsewhere { logged, here } => format!(
+                "step {n} was taken in `{logged}`, but the game is in `{}`",
+                story.scene(here).id
+            ),
+            Stop::Missing { here } => format!(
+                "step {n}: scene `{}` has no choice `{key}` any more",
+                story.scene(here).id
+            ),
+            Stop::Closed { here } => format!(
+                "step {n}: choice `{key}` in `{}`: {}",
+                story.scene(here).id,
+                ChooseError::NotAvailable
+            ),
+            Stop::Refused { here, error } => format!(
+                "step {n}: choice `{key}` in `{}`: {error}",
+                story.scene(here).id
+            ),
         }
+    })
+}
+
+/// A log replayed into the tree of paths: each step a node, its roll as the
+/// engine made it.
+struct IntoTree<'a> {
+    story: &'a Story,
+    tree: &'a mut Tree,
+}
+
+impl Player for IntoTree<'_> {
+    fn story(&self) -> &Story {
+        self.story
     }
-    Ok(())
+
+    fn state(&self) -> &State {
+        self.tree.state()
+    }
+
+    fn take(&mut self, choice: ChoiceId, mode: RollMode) -> Result<(), ChooseError> {
+        let mut state = self.tree.state().clone();
+        let scene = self.story.scene(state.scene).id.clone();
+        let roll = state.advance(self.story, choice, mode)?;
+        let step = Step {
+            scene,
+            key: self.story.choice(choice).key.clone(),
+            roll: roll.as_ref().and_then(|r| r.roll),
+            success: roll.as_ref().map(|r| r.success),
+        };
+        self.tree.push(step, state);
+        Ok(())
+    }
 }
 
 impl Snapshot {

@@ -1072,87 +1072,22 @@ impl Compiler<'_> {
         }
     }
 
+    /// Resolves a parsed condition of a field: each unknown name is
+    /// reported where it is written, and its leaf becomes `False`.
     fn condition(
         &mut self,
         region: Region,
         base: Option<(FileId, usize)>,
         expr: Expr<'_>,
     ) -> Condition {
-        use crate::story::condition::Operand as O;
-        match expr {
-            Expr::True => Condition::True,
-            Expr::False => Condition::False,
-            Expr::Flag(n) => {
-                let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Flag, n.text, span)
-                    .map_or(Condition::False, |i| Condition::Flag(FlagId(i)))
-            }
-            Expr::Has(n) => {
-                let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Item, n.text, span)
-                    .map_or(Condition::False, |i| Condition::Has(ItemId(i)))
-            }
-            Expr::Alive(n) => {
-                let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Crew, n.text, span)
-                    .map_or(Condition::False, |i| Condition::Alive(CrewId(i)))
-            }
-            Expr::Dead(n) => {
-                let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Crew, n.text, span)
-                    .map_or(Condition::False, |i| {
-                        Condition::Not(Box::new(Condition::Alive(CrewId(i))))
-                    })
-            }
-            Expr::Visited(n) => {
-                let span = self.name_span(region, base, &n);
-                self.resolve(Kind::Scene, n.text, span)
-                    .map_or(Condition::False, |i| {
-                        Condition::Cmp(Operand::Visits(SceneId(i)), CmpOp::Ge, Operand::Const(1))
-                    })
-            }
-            Expr::Cmp(a, op, b) => {
-                let operand = |o: O, this: &mut Self| -> Option<Operand> {
-                    match o {
-                        O::Number(n) => Some(Operand::Const(n)),
-                        O::Var(n) => {
-                            let span = this.name_span(region, base, &n);
-                            this.resolve(Kind::Variable, n.text, span)
-                                .map(|i| Operand::Var(VarId(i)))
-                        }
-                        O::Visits(n) => {
-                            let span = this.name_span(region, base, &n);
-                            this.resolve(Kind::Scene, n.text, span)
-                                .map(|i| Operand::Visits(SceneId(i)))
-                        }
-                    }
-                };
-                let a = operand(a, self);
-                let b = operand(b, self);
-                match (a, b) {
-                    (Some(a), Some(b)) => Condition::Cmp(a, op, b),
-                    _ => Condition::False,
-                }
-            }
-            Expr::Not(e) => Condition::Not(Box::new(self.condition(region, base, *e))),
-            Expr::And(v) => Condition::All(self.conditions(region, base, v)),
-            Expr::Or(v) => Condition::Any(self.conditions(region, base, v)),
-        }
-    }
-
-    /// Resolves a list of conditions into a vector of its own: collecting in
-    /// place would keep the larger allocation of the expressions.
-    fn conditions(
-        &mut self,
-        region: Region,
-        base: Option<(FileId, usize)>,
-        exprs: Vec<Expr<'_>>,
-    ) -> Vec<Condition> {
-        let mut out = Vec::with_capacity(exprs.len());
-        for e in exprs {
-            out.push(self.condition(region, base, e));
-        }
-        out
+        lower(
+            expr,
+            &mut InSource {
+                compiler: self,
+                region,
+                base,
+            },
+        )
     }
 
     fn effects(&mut self, region: Region, effects: &[RawEffect]) -> Vec<Effect> {
@@ -1449,73 +1384,147 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Compiles a condition against a compiled story (plans' expectations).
+/// Compiles a condition against a compiled story (plans' expectations):
+/// the first unknown name is the error.
 pub fn condition_in(story: &Story, src: &str) -> Result<Condition, String> {
     let expr = condition::parse(src).map_err(|e| e.message)?;
-    resolve_in(story, expr)
+    let mut names = InStory {
+        story,
+        unknown: None,
+    };
+    let c = lower(expr, &mut names);
+    match names.unknown {
+        Some(e) => Err(e),
+        None => Ok(c),
+    }
 }
 
-fn resolve_in(story: &Story, expr: Expr<'_>) -> Result<Condition, String> {
+/// Where `lower` looks names up: each gives the id, or `None` for a name
+/// it does not know (having said so in its own way).
+trait Names {
+    fn var(&mut self, name: &Name<'_>) -> Option<VarId>;
+    fn flag(&mut self, name: &Name<'_>) -> Option<FlagId>;
+    fn item(&mut self, name: &Name<'_>) -> Option<ItemId>;
+    fn crew(&mut self, name: &Name<'_>) -> Option<CrewId>;
+    fn scene(&mut self, name: &Name<'_>) -> Option<SceneId>;
+}
+
+/// The one lowering of a parsed condition into the model, for the
+/// compiler and for conditions given against a compiled story. Every name
+/// is looked up, left to right; an unknown one makes its leaf `False` (a
+/// comparison with an unknown side too).
+fn lower(expr: Expr<'_>, names: &mut dyn Names) -> Condition {
     use crate::story::condition::Operand as O;
-    let unknown = |kind: &str, n: &Name<'_>| format!("unknown {kind} `{}`", n.text);
-    let operand = |o: O| -> Result<Operand, String> {
-        Ok(match o {
-            O::Number(n) => Operand::Const(n),
-            O::Var(n) => Operand::Var(
-                story
-                    .var_by_id(n.text)
-                    .ok_or_else(|| unknown("variable", &n))?,
-            ),
-            O::Visits(n) => Operand::Visits(
-                story
-                    .scene_by_id(n.text)
-                    .ok_or_else(|| unknown("scene", &n))?,
-            ),
-        })
+    let operand = |o: O<'_>, names: &mut dyn Names| -> Option<Operand> {
+        match o {
+            O::Number(n) => Some(Operand::Const(n)),
+            O::Var(n) => names.var(&n).map(Operand::Var),
+            O::Visits(n) => names.scene(&n).map(Operand::Visits),
+        }
     };
-    Ok(match expr {
+    match expr {
         Expr::True => Condition::True,
         Expr::False => Condition::False,
-        Expr::Flag(n) => Condition::Flag(
-            story
-                .flag_by_id(n.text)
-                .ok_or_else(|| unknown("flag", &n))?,
-        ),
-        Expr::Has(n) => Condition::Has(
-            story
-                .item_by_id(n.text)
-                .ok_or_else(|| unknown("item", &n))?,
-        ),
-        Expr::Alive(n) => Condition::Alive(
-            story
-                .crew_by_id(n.text)
-                .ok_or_else(|| unknown("crew member", &n))?,
-        ),
-        Expr::Dead(n) => Condition::Not(Box::new(Condition::Alive(
-            story
-                .crew_by_id(n.text)
-                .ok_or_else(|| unknown("crew member", &n))?,
-        ))),
-        Expr::Visited(n) => Condition::Cmp(
-            Operand::Visits(
-                story
-                    .scene_by_id(n.text)
-                    .ok_or_else(|| unknown("scene", &n))?,
-            ),
-            CmpOp::Ge,
-            Operand::Const(1),
-        ),
-        Expr::Cmp(a, op, b) => Condition::Cmp(operand(a)?, op, operand(b)?),
-        Expr::Not(e) => Condition::Not(Box::new(resolve_in(story, *e)?)),
-        Expr::And(v) => Condition::All(
-            v.into_iter()
-                .map(|e| resolve_in(story, e))
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Or(v) => Condition::Any(
-            v.into_iter()
-                .map(|e| resolve_in(story, e))
-                .collect::<Result<_, _>>()?,
-        ),
-    })
+        Expr::Flag(n) => names.flag(&n).map_or(Condition::False, Condition::Flag),
+        Expr::Has(n) => names.item(&n).map_or(Condition::False, Condition::Has),
+        Expr::Alive(n) => names.crew(&n).map_or(Condition::False, Condition::Alive),
+        Expr::Dead(n) => names.crew(&n).map_or(Condition::False, |c| {
+            Condition::Not(Box::new(Condition::Alive(c)))
+        }),
+        Expr::Visited(n) => names.scene(&n).map_or(Condition::False, |s| {
+            Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1))
+        }),
+        Expr::Cmp(a, op, b) => {
+            let a = operand(a, names);
+            let b = operand(b, names);
+            match (a, b) {
+                (Some(a), Some(b)) => Condition::Cmp(a, op, b),
+                (None, _) | (_, None) => Condition::False,
+            }
+        }
+        Expr::Not(e) => Condition::Not(Box::new(lower(*e, names))),
+        Expr::And(v) => Condition::All(lower_all(v, names)),
+        Expr::Or(v) => Condition::Any(lower_all(v, names)),
+    }
+}
+
+/// Lowers a list of conditions into a vector of its own: collecting in
+/// place would keep the larger allocation of the expressions.
+fn lower_all(exprs: Vec<Expr<'_>>, names: &mut dyn Names) -> Vec<Condition> {
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        out.push(lower(e, names));
+    }
+    out
+}
+
+/// Names in a field of a source file: an unknown one is a diagnostic at
+/// the name, with a did-you-mean.
+struct InSource<'a, 'c> {
+    compiler: &'a mut Compiler<'c>,
+    region: Region,
+    base: Option<(FileId, usize)>,
+}
+
+impl InSource<'_, '_> {
+    fn resolve(&mut self, kind: Kind, name: &Name<'_>) -> Option<u32> {
+        let span = self.compiler.name_span(self.region, self.base, name);
+        self.compiler.resolve(kind, name.text, span)
+    }
+}
+
+impl Names for InSource<'_, '_> {
+    fn var(&mut self, name: &Name<'_>) -> Option<VarId> {
+        self.resolve(Kind::Variable, name).map(VarId)
+    }
+    fn flag(&mut self, name: &Name<'_>) -> Option<FlagId> {
+        self.resolve(Kind::Flag, name).map(FlagId)
+    }
+    fn item(&mut self, name: &Name<'_>) -> Option<ItemId> {
+        self.resolve(Kind::Item, name).map(ItemId)
+    }
+    fn crew(&mut self, name: &Name<'_>) -> Option<CrewId> {
+        self.resolve(Kind::Crew, name).map(CrewId)
+    }
+    fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        self.resolve(Kind::Scene, name).map(SceneId)
+    }
+}
+
+/// Names in a compiled story: the first unknown one is kept as the error.
+struct InStory<'s> {
+    story: &'s Story,
+    unknown: Option<String>,
+}
+
+impl InStory<'_> {
+    fn found<T>(&mut self, id: Option<T>, kind: &str, name: &Name<'_>) -> Option<T> {
+        if id.is_none() && self.unknown.is_none() {
+            self.unknown = Some(format!("unknown {kind} `{}`", name.text));
+        }
+        id
+    }
+}
+
+impl Names for InStory<'_> {
+    fn var(&mut self, name: &Name<'_>) -> Option<VarId> {
+        let id = self.story.var_by_id(name.text);
+        self.found(id, "variable", name)
+    }
+    fn flag(&mut self, name: &Name<'_>) -> Option<FlagId> {
+        let id = self.story.flag_by_id(name.text);
+        self.found(id, "flag", name)
+    }
+    fn item(&mut self, name: &Name<'_>) -> Option<ItemId> {
+        let id = self.story.item_by_id(name.text);
+        self.found(id, "item", name)
+    }
+    fn crew(&mut self, name: &Name<'_>) -> Option<CrewId> {
+        let id = self.story.crew_by_id(name.text);
+        self.found(id, "crew member", name)
+    }
+    fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        let id = self.story.scene_by_id(name.text);
+        self.found(id, "scene", name)
+    }
 }

@@ -2,6 +2,12 @@
 //!
 //! A `SceneId` (or any other id here) that exists is a proof that the thing
 //! exists: `compile` only builds a `Story` when every reference resolved.
+//!
+//! What the story reads and writes is said here once, next to the types:
+//! `reads` on conditions, texts, adjustments and checks, `writes` on
+//! effects, and one visitor (`Story::sites`) over every place in a story
+//! where something is read, written or shown. Every analysis (the lints,
+//! the statistics, the explorer) asks them instead of walking the story.
 
 use serde::{Deserialize, Serialize};
 
@@ -326,10 +332,397 @@ impl Story {
 
     /// Every target a choice can lead to (one, or two for a check).
     pub fn targets(&self, choice: ChoiceId) -> impl Iterator<Item = SceneId> + '_ {
-        let (a, b) = match &self.choice(choice).action {
-            Action::Goto(s) => (*s, None),
-            Action::Check(c) => (c.success.goto, Some(c.failure.goto)),
+        self.outcomes(choice).map(|o| o.target)
+    }
+
+    /// What taking a choice can do: one outcome, or two for a check
+    /// (success first), each with the effects in the order the engine
+    /// applies them and the scene it enters.
+    pub fn outcomes<'s>(&'s self, choice: ChoiceId) -> impl Iterator<Item = Outcome<'s>> + 's {
+        let c = self.choice(choice);
+        let outcome = |branch: Option<bool>, effects: &'s [Effect], target: SceneId| Outcome {
+            branch,
+            effects: [
+                c.effects.as_slice(),
+                effects,
+                self.scene(target).on_enter.as_slice(),
+            ],
+            target,
+        };
+        let (a, b) = match &c.action {
+            Action::Goto(t) => (outcome(None, &[], *t), None),
+            Action::Check(check) => (
+                outcome(Some(true), &check.success.effects, check.success.goto),
+                Some(outcome(
+                    Some(false),
+                    &check.failure.effects,
+                    check.failure.goto,
+                )),
+            ),
         };
         std::iter::once(a).chain(b)
+    }
+
+    /// Calls `f` on every site of the story, scene by scene: see
+    /// `scene_sites` for the order.
+    pub fn sites<'s>(&'s self, f: &mut dyn FnMut(Place, Site<'s>)) {
+        for i in 0..self.scenes.len() {
+            self.scene_sites(SceneId(i as u32), f);
+        }
+    }
+
+    /// Calls `f` on every site of one scene and of its choices, in the order
+    /// a player meets them: the scene's text, its `on_enter` effects, its
+    /// ending; then for each choice, its `once`, its `when`, its text, its
+    /// effects, and where it leads, or for a check the check, then each
+    /// branch's text, effects and where it leads (success first).
+    pub fn scene_sites<'s>(&'s self, id: SceneId, f: &mut dyn FnMut(Place, Site<'s>)) {
+        let scene = self.scene(id);
+        let at = Place {
+            scene: id,
+            choice: None,
+            branch: None,
+            span: scene.span,
+        };
+        f(at, Site::Text(&scene.text));
+        for e in &scene.on_enter {
+            f(at, Site::Effect(e));
+        }
+        if let Some(e) = scene.ending {
+            f(at, Site::Ending(e));
+        }
+        for &c in &scene.choices {
+            let choice = self.choice(c);
+            let at = Place {
+                choice: Some(c),
+                span: choice.span,
+                ..at
+            };
+            if choice.once {
+                f(at, Site::Once(c));
+            }
+            if let Some(w) = &choice.when {
+                f(at, Site::When(w));
+            }
+            f(at, Site::Text(&choice.text));
+            for e in &choice.effects {
+                f(at, Site::Effect(e));
+            }
+            match &choice.action {
+                Action::Goto(t) => f(at, Site::Goto(*t)),
+                Action::Check(check) => {
+                    f(at, Site::Check(check));
+                    for (success, branch) in [(true, &check.success), (false, &check.failure)] {
+                        let at = Place {
+                            branch: Some(success),
+                            ..at
+                        };
+                        if let Some(t) = &branch.text {
+                            f(at, Site::Text(t));
+                        }
+                        for e in &branch.effects {
+                            f(at, Site::Effect(e));
+                        }
+                        f(at, Site::Goto(branch.goto));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One way a choice can go: the effects applied on the way, in order (the
+/// choice's, its branch's, and the `on_enter` of the scene it enters), and
+/// that scene.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'s> {
+    /// For a check: whether this is its success.
+    pub branch: Option<bool>,
+    effects: [&'s [Effect]; 3],
+    pub target: SceneId,
+}
+
+impl<'s> Outcome<'s> {
+    /// The effects on the way, in the order the engine applies them.
+    pub fn effects(&self) -> impl Iterator<Item = &'s Effect> + 's {
+        self.effects.into_iter().flatten()
+    }
+}
+
+/// Where a site is: its scene, its choice if any, the branch of the
+/// choice's check if any, and the span a diagnostic about it points at
+/// (the choice's key, else the scene).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub scene: SceneId,
+    pub choice: Option<ChoiceId>,
+    pub branch: Option<bool>,
+    pub span: Span,
+}
+
+/// A place in a story where state is read, written or shown.
+#[derive(Debug, Clone, Copy)]
+pub enum Site<'s> {
+    /// Prose: a scene's text, a choice's, a check branch's.
+    Text(&'s Text),
+    /// A choice's condition.
+    When(&'s Condition),
+    /// A `once` choice: it stays open until it is taken.
+    Once(ChoiceId),
+    /// A check's chance and its adjustments (its branches are sites of
+    /// their own).
+    Check(&'s Check),
+    /// An effect: of a scene's `on_enter`, a choice, a branch. A `Say` is
+    /// prose.
+    Effect(&'s Effect),
+    /// Where a choice or a branch leads: entering counts a visit.
+    Goto(SceneId),
+    /// The ending a scene is.
+    Ending(EndingId),
+}
+
+impl Site<'_> {
+    /// Calls `f` on everything the site reads, in order.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        match self {
+            Site::Text(t) => t.reads(f),
+            Site::When(c) => c.reads(f),
+            Site::Once(c) => f(Read::Test(Part::Once(*c))),
+            Site::Check(c) => c.reads(f),
+            Site::Effect(e) => e.reads(f),
+            Site::Goto(_) | Site::Ending(_) => {}
+        }
+    }
+
+    /// What the site writes, if anything.
+    pub fn writes(&self) -> Option<Write> {
+        match self {
+            Site::Once(c) => Some(Write {
+                part: Part::Once(*c),
+                change: Change::On,
+            }),
+            Site::Effect(e) => e.writes(),
+            Site::Goto(s) => Some(Write {
+                part: Part::Visits(*s),
+                change: Change::Add(1),
+            }),
+            Site::Text(_) | Site::When(_) | Site::Check(_) | Site::Ending(_) => None,
+        }
+    }
+
+    /// Whether the site is prose: what it reads changes what the player is
+    /// told, never what they can do.
+    pub fn is_prose(&self) -> bool {
+        match self {
+            Site::Text(_) => true,
+            Site::Effect(e) => e.said().is_some(),
+            Site::When(_) | Site::Once(_) | Site::Check(_) | Site::Goto(_) | Site::Ending(_) => {
+                false
+            }
+        }
+    }
+}
+
+/// A part of the state: what a condition can read and an effect can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    Var(VarId),
+    Flag(FlagId),
+    Item(ItemId),
+    /// Whether a crew member is alive.
+    Crew(CrewId),
+    /// How many times a scene was entered.
+    Visits(SceneId),
+    /// Whether a `once` choice was taken.
+    Once(ChoiceId),
+}
+
+/// How a part of the state is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Tested for truth: a flag set, an item held, a crew member alive, a
+    /// `once` choice taken.
+    Test(Part),
+    /// Compared with a constant, the part on the left: `part op k`.
+    Bound(Part, CmpOp, i64),
+    /// Compared with another part, this one on the left: `part op other`.
+    /// A comparison of two parts is two reads, one from each side.
+    Against(Part, CmpOp, Part),
+    /// Added to a check's chance, `k` points per unit (`Per`).
+    Scaled(VarId, i64),
+    /// Shown in text (`{var}`).
+    Shown(VarId),
+}
+
+impl Read {
+    /// The part read.
+    pub fn part(self) -> Part {
+        match self {
+            Read::Test(p) | Read::Bound(p, ..) | Read::Against(p, ..) => p,
+            Read::Scaled(v, _) | Read::Shown(v) => Part::Var(v),
+        }
+    }
+}
+
+/// What an effect (or entering a scene, or taking a `once` choice) does to
+/// a part of the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Write {
+    pub part: Part,
+    pub change: Change,
+}
+
+/// How a write changes its part. Every write to a variable is monotone and
+/// 1-Lipschitz in its old value (`clamp(v + n)`, or a constant): the
+/// explorer's threshold windows rest on that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Adds `n`, clamped to the variable's bounds (a visit adds 1).
+    Add(i64),
+    /// Sets a variable to `n`, clamped to its bounds.
+    To(i64),
+    /// Sets a flag, gives an item, marks a `once` choice taken.
+    On,
+    /// Clears a flag, takes an item, kills a crew member.
+    Off,
+}
+
+impl Operand {
+    /// The part of the state the operand reads; `None` for a constant.
+    pub fn part(self) -> Option<Part> {
+        match self {
+            Operand::Const(_) => None,
+            Operand::Var(v) => Some(Part::Var(v)),
+            Operand::Visits(s) => Some(Part::Visits(s)),
+        }
+    }
+}
+
+impl Condition {
+    /// Calls `f` on every read of the condition, leaves left to right.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        match self {
+            Condition::True | Condition::False => {}
+            Condition::Flag(x) => f(Read::Test(Part::Flag(*x))),
+            Condition::Has(x) => f(Read::Test(Part::Item(*x))),
+            Condition::Alive(x) => f(Read::Test(Part::Crew(*x))),
+            Condition::Cmp(a, op, b) => match (Side::of(*a), Side::of(*b)) {
+                (Side::Const(_), Side::Const(_)) => {}
+                (Side::Part(x), Side::Const(k)) => f(Read::Bound(x, *op, k)),
+                (Side::Const(k), Side::Part(y)) => f(Read::Bound(y, op.flipped(), k)),
+                (Side::Part(x), Side::Part(y)) => {
+                    f(Read::Against(x, *op, y));
+                    f(Read::Against(y, op.flipped(), x));
+                }
+            },
+            Condition::Not(c) => c.reads(f),
+            Condition::All(cs) | Condition::Any(cs) => {
+                for c in cs {
+                    c.reads(f);
+                }
+            }
+        }
+    }
+}
+
+/// One side of a comparison: a constant, or a part of the state.
+enum Side {
+    Const(i64),
+    Part(Part),
+}
+
+impl Side {
+    fn of(o: Operand) -> Side {
+        match o {
+            Operand::Const(k) => Side::Const(k),
+            Operand::Var(v) => Side::Part(Part::Var(v)),
+            Operand::Visits(s) => Side::Part(Part::Visits(s)),
+        }
+    }
+}
+
+impl Text {
+    /// Calls `f` on every read of the text: the variables it shows and the
+    /// conditions of its `{if}`s, in order.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        for s in &self.segments {
+            s.reads(f);
+        }
+    }
+}
+
+impl Segment {
+    /// Calls `f` on every read of the segment, nested ones included.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        match self {
+            Segment::Literal(_) => {}
+            Segment::Var(v) => f(Read::Shown(*v)),
+            Segment::If(b) => {
+                let (c, then, otherwise) = &**b;
+                c.reads(f);
+                for s in then.iter().chain(otherwise) {
+                    s.reads(f);
+                }
+            }
+        }
+    }
+}
+
+impl Adjust {
+    /// Calls `f` on every read of the adjustment.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        match self {
+            Adjust::Per(v, k) => f(Read::Scaled(*v, *k)),
+            Adjust::When(c, _) => c.reads(f),
+        }
+    }
+}
+
+impl Check {
+    /// Calls `f` on every read of the check's adjustments, in order (its
+    /// branches are sites of their own).
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        for a in &self.adjust {
+            a.reads(f);
+        }
+    }
+}
+
+impl Effect {
+    /// Calls `f` on every read of the effect: only a `Say` reads, what its
+    /// text shows.
+    pub fn reads(&self, f: &mut dyn FnMut(Read)) {
+        if let Some(t) = self.said() {
+            t.reads(f);
+        }
+    }
+
+    /// What the effect writes; `None` for a `Say`.
+    pub fn writes(&self) -> Option<Write> {
+        let (part, change) = match self {
+            Effect::SetFlag(x) => (Part::Flag(*x), Change::On),
+            Effect::ClearFlag(x) => (Part::Flag(*x), Change::Off),
+            Effect::Add(x, n) => (Part::Var(*x), Change::Add(*n)),
+            Effect::SetVar(x, n) => (Part::Var(*x), Change::To(*n)),
+            Effect::Give(x) => (Part::Item(*x), Change::On),
+            Effect::Take(x) => (Part::Item(*x), Change::Off),
+            Effect::Kill(x) => (Part::Crew(*x), Change::Off),
+            Effect::Say(_) => return None,
+        };
+        Some(Write { part, change })
+    }
+
+    /// The text of a `Say`.
+    pub fn said(&self) -> Option<&Text> {
+        match self {
+            Effect::Say(t) => Some(t),
+            Effect::SetFlag(_)
+            | Effect::ClearFlag(_)
+            | Effect::Add(..)
+            | Effect::SetVar(..)
+            | Effect::Give(_)
+            | Effect::Take(_)
+            | Effect::Kill(_) => None,
+        }
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! Compilation already refuses everything that makes a story unplayable
 //! (errors); these are the warnings an author wants before shipping.
+//! What the story reads and writes comes from the model's visitor
+//! (`Story::sites`); no match here has a catch-all arm over a story enum.
+#![deny(clippy::wildcard_enum_match_arm)]
 
-use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
 
 use crate::story::diagnostic::Diagnostic;
-use crate::story::source::Span;
-use crate::story::{Action, Adjust, CmpOp, Condition, Effect, Operand, Segment, Story, Text};
+use crate::story::{ChoiceId, CmpOp, Part, Read, Story};
 
 /// Every warning for a compiled story, in source order.
 pub fn lint(story: &Story) -> Vec<Diagnostic> {
@@ -70,9 +73,6 @@ fn unreachable(story: &Story, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A visitor of the conditions met while scanning for reads.
-type Visit<'a> = dyn FnMut(&Condition, &mut Vec<Use>, &mut Vec<Use>) + 'a;
-
 /// What reads and writes each variable and flag.
 #[derive(Default, Clone, Copy)]
 struct Use {
@@ -83,54 +83,22 @@ struct Use {
 fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
     let mut vars = vec![Use::default(); story.variables.len()];
     let mut flags = vec![Use::default(); story.flags.len()];
-    let mut visit = |c: &Condition, vars: &mut Vec<Use>, flags: &mut Vec<Use>| {
-        walk_condition(c, &mut |leaf| match leaf {
-            Condition::Flag(f) => flags[f.index()].read = true,
-            Condition::Cmp(a, _, b) => {
-                for o in [a, b] {
-                    if let Operand::Var(v) = o {
-                        vars[v.index()].read = true;
-                    }
-                }
-            }
-            _ => {}
+    // Every read counts, prose too: a variable shown in text is read by
+    // the player.
+    story.sites(&mut |_, site| {
+        site.reads(&mut |r| match r.part() {
+            Part::Var(v) => vars[v.index()].read = true,
+            Part::Flag(f) => flags[f.index()].read = true,
+            Part::Item(_) | Part::Crew(_) | Part::Visits(_) | Part::Once(_) => {}
         });
-    };
-    let effects = |es: &[Effect], vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit| {
-        for e in es {
-            match e {
-                Effect::SetFlag(f) | Effect::ClearFlag(f) => flags[f.index()].written = true,
-                Effect::Add(v, _) | Effect::SetVar(v, _) => vars[v.index()].written = true,
-                Effect::Say(t) => text_conditions(t, vars, flags, visit),
-                _ => {}
+        if let Some(w) = site.writes() {
+            match w.part {
+                Part::Var(v) => vars[v.index()].written = true,
+                Part::Flag(f) => flags[f.index()].written = true,
+                Part::Item(_) | Part::Crew(_) | Part::Visits(_) | Part::Once(_) => {}
             }
         }
-    };
-    for scene in &story.scenes {
-        text_conditions(&scene.text, &mut vars, &mut flags, &mut visit);
-        effects(&scene.on_enter, &mut vars, &mut flags, &mut visit);
-    }
-    for choice in &story.choices {
-        text_conditions(&choice.text, &mut vars, &mut flags, &mut visit);
-        if let Some(w) = &choice.when {
-            visit(w, &mut vars, &mut flags);
-        }
-        effects(&choice.effects, &mut vars, &mut flags, &mut visit);
-        if let Action::Check(check) = &choice.action {
-            for a in &check.adjust {
-                match a {
-                    Adjust::Per(v, _) => vars[v.index()].read = true,
-                    Adjust::When(c, _) => visit(c, &mut vars, &mut flags),
-                }
-            }
-            for b in [&check.success, &check.failure] {
-                if let Some(t) = &b.text {
-                    text_conditions(t, &mut vars, &mut flags, &mut visit);
-                }
-                effects(&b.effects, &mut vars, &mut flags, &mut visit);
-            }
-        }
-    }
+    });
     // Variables shown in `status` are read by the player.
     for (i, v) in story.variables.iter().enumerate() {
         let u = vars[i];
@@ -178,64 +146,14 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn text_conditions(t: &Text, vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit) {
-    fn walk(segments: &[Segment], vars: &mut Vec<Use>, flags: &mut Vec<Use>, visit: &mut Visit) {
-        for s in segments {
-            match s {
-                Segment::Var(v) => vars[v.index()].read = true,
-                Segment::If(b) => {
-                    let (c, a, b) = &**b;
-                    visit(c, vars, flags);
-                    walk(a, vars, flags, visit);
-                    walk(b, vars, flags, visit);
-                }
-                Segment::Literal(_) => {}
-            }
-        }
-    }
-    walk(&t.segments, vars, flags, visit);
-}
-
-/// Calls `f` on every node of a condition.
-pub fn walk_condition(c: &Condition, f: &mut dyn FnMut(&Condition)) {
-    f(c);
-    match c {
-        Condition::Not(inner) => walk_condition(inner, f),
-        Condition::All(cs) | Condition::Any(cs) => {
-            for c in cs {
-                walk_condition(c, f);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Conditions anywhere in a text.
-pub fn text_each_condition(t: &Text, f: &mut dyn FnMut(&Condition)) {
-    fn walk(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
-        for s in segments {
-            if let Segment::If(b) = s {
-                let (c, a, b) = &**b;
-                f(c);
-                walk(a, f);
-                walk(b, f);
-            }
-        }
-    }
-    walk(&t.segments, f);
-}
-
-/// Comparisons of a variable with a constant outside its bounds.
+/// Comparisons of a variable with a constant outside its bounds, wherever
+/// they are: a choice's `when`, a check's adjustment, or any text (a
+/// scene's, a choice's, a branch's, a `Say`).
 fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
-    let report = |c: &Condition, span: Span, out: &mut Vec<Diagnostic>| {
-        walk_condition(c, &mut |leaf| {
-            let Condition::Cmp(a, op, b) = leaf else {
+    story.sites(&mut |at, site| {
+        site.reads(&mut |r| {
+            let Read::Bound(Part::Var(var), op, n) = r else {
                 return;
-            };
-            let (var, op, n) = match (a, b) {
-                (Operand::Var(v), Operand::Const(n)) => (*v, *op, *n),
-                (Operand::Const(n), Operand::Var(v)) => (*v, op.flipped(), *n),
-                _ => return,
             };
             let decl = &story.variables[var.index()];
             let (always, never) = verdict(decl.min, decl.max, op, n);
@@ -251,29 +169,13 @@ fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
                         format!("`{} {} {n}` {what}", decl.id, op.symbol()),
                     )
                     .at(
-                        span,
+                        at.span,
                         format!("`{}` is bounded to {}..={}", decl.id, decl.min, decl.max),
                     ),
                 );
             }
         });
-    };
-    for scene in &story.scenes {
-        text_each_condition(&scene.text, &mut |c| report(c, scene.span, out));
-    }
-    for choice in &story.choices {
-        if let Some(w) = &choice.when {
-            report(w, choice.span, out);
-        }
-        text_each_condition(&choice.text, &mut |c| report(c, choice.span, out));
-        if let Action::Check(check) = &choice.action {
-            for a in &check.adjust {
-                if let Adjust::When(c, _) = a {
-                    report(c, choice.span, out);
-                }
-            }
-        }
-    }
+    });
 }
 
 /// Whether `x op n` always or never holds for every x in min..=max.
@@ -288,15 +190,19 @@ fn verdict(min: i64, max: i64, op: CmpOp, n: i64) -> (bool, bool) {
     }
 }
 
+/// Choices of one scene that share a key: one pass over each scene's
+/// choices with a table of the keys met, so linear in the choices.
 fn duplicate_keys(story: &Story, out: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, ChoiceId> = HashMap::new();
     for scene in &story.scenes {
-        for (i, &a) in scene.choices.iter().enumerate() {
-            let key = &story.choice(a).key;
-            if let Some(&first) = scene.choices[..i]
-                .iter()
-                .find(|&&b| story.choice(b).key == *key)
-            {
-                out.push(
+        first.clear();
+        for &a in &scene.choices {
+            let key = story.choice(a).key.as_str();
+            match first.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(a);
+                }
+                Entry::Occupied(slot) => out.push(
                     Diagnostic::warning(
                         "W006",
                         format!("scene `{}` has two choices keyed `{key}`", scene.id),
@@ -305,8 +211,8 @@ fn duplicate_keys(story: &Story, out: &mut Vec<Diagnostic>) {
                         story.choice(a).span,
                         "typing the key picks the first open one",
                     )
-                    .related(story.choice(first).span, "first used here"),
-                );
+                    .related(story.choice(*slot.get()).span, "first used here"),
+                ),
             }
         }
     }

@@ -13,9 +13,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{RollMode, State};
+use crate::engine::replay::{self, Entry, Player, Stop};
+use crate::engine::{ChooseError, RollMode, State};
 use crate::play::session::{Look, NoHost, Session};
-use crate::story::Story;
+use crate::story::{ChoiceId, Story};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Plan")]
@@ -96,38 +97,45 @@ impl Plan {
         let mut host = NoHost;
         let mut transcript = session.intro(&host);
         let mut failures = Vec::new();
-        for (i, entry) in self.choices.iter().enumerate() {
-            let (key, mode) = match entry.rsplit_once(':') {
-                Some((k, "pass")) => (k, RollMode::Force(true)),
-                Some((k, "fail")) => (k, RollMode::Force(false)),
-                _ => (entry.as_str(), RollMode::Random),
-            };
-            let _ = writeln!(transcript, "> {entry}");
+        let entries = self.choices.iter().map(|entry| {
+            let (key, mode) = step(entry);
+            Entry {
+                scene: None,
+                key,
+                mode,
+            }
+        });
+        let mut player = IntoSession {
+            session: &mut session,
+            host: &mut host,
+            transcript: &mut transcript,
+            entries: &self.choices,
+        };
+        if let Err((i, stop)) = replay::replay(&mut player, entries) {
+            let (key, _) = step(&self.choices[i]);
+            let story = &session.story;
             let state = session.state();
-            let choice = state
-                .choices(&session.story)
-                .find(|&c| session.story.choice(c).key == key);
-            let Some(choice) = choice else {
-                let scene = session.story.scene(state.scene);
-                let open: Vec<&str> = state
-                    .choices(&session.story)
-                    .map(|c| session.story.choice(c).key.as_str())
-                    .collect();
-                failures.push(format!(
-                    "step {}: `{key}` is not an open choice in `{}` (open: {})",
-                    i + 1,
-                    scene.id,
-                    if open.is_empty() {
-                        "none".to_string()
-                    } else {
-                        open.join(", ")
-                    }
-                ));
-                break;
+            let why = match stop {
+                // A plan's steps name no scene (never `Elsewhere`): a
+                // plan stops where its key is not open.
+                Stop::Closed { .. } | Stop::Missing { .. } | Stop::Elsewhere { .. } => {
+                    let open: Vec<&str> = state
+                        .choices(story)
+                        .map(|c| story.choice(c).key.as_str())
+                        .collect();
+                    format!(
+                        "`{key}` is not an open choice in `{}` (open: {})",
+                        story.scene(state.scene).id,
+                        if open.is_empty() {
+                            "none".to_string()
+                        } else {
+                            open.join(", ")
+                        }
+                    )
+                }
+                Stop::Refused { error, .. } => format!("`{key}`: {error}"),
             };
-            let mut out = String::new();
-            session.take(choice, mode, &mut host, &mut out);
-            transcript.push_str(&out);
+            failures.push(format!("step {}: {why}", i + 1));
         }
         let state = session.state().clone();
         let story = &session.story;
@@ -167,6 +175,48 @@ impl Plan {
             failures,
             state,
         })
+    }
+}
+
+/// A plan's entry: its key, and for `key:pass` or `key:fail` the forced
+/// outcome of its check.
+fn step(entry: &str) -> (&str, RollMode) {
+    match entry.rsplit_once(':') {
+        Some((k, "pass")) => (k, RollMode::Force(true)),
+        Some((k, "fail")) => (k, RollMode::Force(false)),
+        Some(_) | None => (entry, RollMode::Random),
+    }
+}
+
+/// A plan played through a session, as a piped player would: each entry
+/// echoed after `> `, then what the session prints.
+struct IntoSession<'a> {
+    session: &'a mut Session,
+    host: &'a mut NoHost,
+    transcript: &'a mut String,
+    entries: &'a [String],
+}
+
+impl Player for IntoSession<'_> {
+    fn story(&self) -> &Story {
+        &self.session.story
+    }
+
+    fn state(&self) -> &State {
+        self.session.state()
+    }
+
+    fn before(&mut self, index: usize) {
+        let _ = writeln!(self.transcript, "> {}", self.entries[index]);
+    }
+
+    /// The session reports what it cannot do in its own text; an open
+    /// choice it always takes.
+    fn take(&mut self, choice: ChoiceId, mode: RollMode) -> Result<(), ChooseError> {
+        let mut out = String::new();
+        self.session.take(choice, mode, self.host, &mut out);
+        self.transcript.push_str(&out);
+        Ok(())
     }
 }
 

@@ -1,11 +1,14 @@
 //! `callister stats`: the size of a story, overall and by chapter.
+//!
+//! What the story reads and writes comes from the model's visitor
+//! (`Story::sites`); no match here has a catch-all arm over a story enum.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use std::fmt::Write as _;
 
 use std::collections::HashSet;
 
-use crate::story::{Action, Adjust, ChoiceId, Condition, Effect, Operand, Segment, Story, Text};
-use crate::tools::check::{text_each_condition, walk_condition};
+use crate::story::{ChoiceId, Part, Read, Segment, Site, Story, Text};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts {
@@ -27,20 +30,20 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
     for scene in &story.scenes {
         let c = &mut chapters[scene.chapter.index()].1;
         c.scenes += 1;
-        c.endings += usize::from(scene.ending.is_some());
-        c.words += words(&scene.text) + effect_words(&scene.on_enter);
-        for &id in &scene.choices {
-            let choice = story.choice(id);
-            c.choices += 1;
-            c.words += words(&choice.text) + effect_words(&choice.effects);
-            if let Action::Check(check) = &choice.action {
-                c.checks += 1;
-                for b in [&check.success, &check.failure] {
-                    c.words += b.text.as_ref().map_or(0, words) + effect_words(&b.effects);
-                }
-            }
-        }
+        c.choices += scene.choices.len();
     }
+    // Words in every text a player can be shown: the scene's, each
+    // choice's, each branch's, and every `Say`.
+    story.sites(&mut |at, site| {
+        let c = &mut chapters[story.scene(at.scene).chapter.index()].1;
+        match site {
+            Site::Text(t) => c.words += words(t),
+            Site::Effect(e) => c.words += e.said().map_or(0, words),
+            Site::Check(_) => c.checks += 1,
+            Site::Ending(_) => c.endings += 1,
+            Site::When(_) | Site::Once(_) | Site::Goto(_) => {}
+        }
+    });
     let rank = chapter_ranks(story);
     let mut order: Vec<usize> = (0..chapters.len()).collect();
     order.sort_by_key(|&i| rank[i]);
@@ -60,16 +63,6 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
     (total, chapters)
 }
 
-/// A part of the state a choice can change and a condition can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Part {
-    Var(usize),
-    Flag(usize),
-    Item(usize),
-    Crew(usize),
-    Visited(usize),
-}
-
 /// Choices whose effects a later chapter reads.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Consequences {
@@ -80,77 +73,35 @@ pub struct Consequences {
     pub told: Vec<ChoiceId>,
 }
 
-fn reads(c: &Condition, out: &mut HashSet<Part>) {
-    walk_condition(c, &mut |leaf| match leaf {
-        Condition::Flag(f) => {
-            out.insert(Part::Flag(f.index()));
-        }
-        Condition::Has(i) => {
-            out.insert(Part::Item(i.index()));
-        }
-        Condition::Alive(c) => {
-            out.insert(Part::Crew(c.index()));
-        }
-        Condition::Cmp(a, _, b) => {
-            for o in [a, b] {
-                match o {
-                    Operand::Var(v) => out.insert(Part::Var(v.index())),
-                    Operand::Visits(s) => out.insert(Part::Visited(s.index())),
-                    Operand::Const(_) => false,
-                };
-            }
-        }
-        _ => {}
-    });
-}
-
 /// For each choice, what a later chapter (in the order met) reads of what
 /// it changes: its effects, the effects of its check's branches, and the
 /// scenes it leads to (`visited x`).
 pub fn consequences(story: &Story) -> Consequences {
     let rank = chapter_ranks(story);
-    // What each chapter's choices read, and what its texts read.
+    // What each chapter's choices read (their conditions and checks), and
+    // what its texts read (the conditions of their `{if}`s).
     let n = story.chapters.len();
     let mut acts: Vec<HashSet<Part>> = vec![HashSet::new(); n];
     let mut says: Vec<HashSet<Part>> = vec![HashSet::new(); n];
-    let text_reads =
-        |t: &Text, out: &mut HashSet<Part>| text_each_condition(t, &mut |c| reads(c, out));
-    let effect_texts = |es: &[Effect], out: &mut HashSet<Part>| {
-        for e in es {
-            if let Effect::Say(t) = e {
-                text_reads(t, out);
+    story.sites(&mut |at, site| {
+        let ch = rank[story.scene(at.scene).chapter.index()];
+        let into = if site.is_prose() {
+            &mut says[ch]
+        } else {
+            &mut acts[ch]
+        };
+        site.reads(&mut |r| match r {
+            Read::Test(p) | Read::Bound(p, ..) | Read::Against(p, ..) => {
+                into.insert(p);
             }
-        }
-    };
-    for scene in &story.scenes {
-        let ch = rank[scene.chapter.index()];
-        text_reads(&scene.text, &mut says[ch]);
-        effect_texts(&scene.on_enter, &mut says[ch]);
-        for &id in &scene.choices {
-            let choice = story.choice(id);
-            text_reads(&choice.text, &mut says[ch]);
-            effect_texts(&choice.effects, &mut says[ch]);
-            if let Some(w) = &choice.when {
-                reads(w, &mut acts[ch]);
+            Read::Scaled(v, _) => {
+                into.insert(Part::Var(v));
             }
-            if let Action::Check(check) = &choice.action {
-                for a in &check.adjust {
-                    match a {
-                        Adjust::Per(v, _) => {
-                            acts[ch].insert(Part::Var(v.index()));
-                        }
-                        Adjust::When(c, _) => reads(c, &mut acts[ch]),
-                    }
-                }
-                for b in [&check.success, &check.failure] {
-                    if let Some(t) = &b.text {
-                        text_reads(t, &mut says[ch]);
-                    }
-                    effect_texts(&b.effects, &mut says[ch]);
-                }
-            }
-        }
-    }
+            // A value shown in prose is not counted: `told` is about the
+            // conditions of a later chapter's text.
+            Read::Shown(_) => {}
+        });
+    });
     // Suffix unions: what any chapter after k reads.
     let mut later_acts: Vec<HashSet<Part>> = vec![HashSet::new(); n + 1];
     let mut later_says: Vec<HashSet<Part>> = vec![HashSet::new(); n + 1];
@@ -158,34 +109,24 @@ pub fn consequences(story: &Story) -> Consequences {
         later_acts[k] = later_acts[k + 1].union(&acts[k]).copied().collect();
         later_says[k] = later_says[k + 1].union(&says[k]).copied().collect();
     }
-    let mut out = Consequences::default();
-    for (i, choice) in story.choices.iter().enumerate() {
-        let ch = rank[story.scene(choice.scene).chapter.index()];
-        let mut writes: Vec<Part> = Vec::new();
-        let effects = |es: &[Effect], writes: &mut Vec<Part>| {
-            for e in es {
-                writes.push(match e {
-                    Effect::SetFlag(f) | Effect::ClearFlag(f) => Part::Flag(f.index()),
-                    Effect::Add(v, _) | Effect::SetVar(v, _) => Part::Var(v.index()),
-                    Effect::Give(i) | Effect::Take(i) => Part::Item(i.index()),
-                    Effect::Kill(c) => Part::Crew(c.index()),
-                    Effect::Say(_) => continue,
-                });
-            }
+    // What each choice writes, at its own sites: its effects, its
+    // branches' effects, the scenes it enters.
+    let mut opens = vec![false; story.choices.len()];
+    let mut tells = vec![false; story.choices.len()];
+    story.sites(&mut |at, site| {
+        let (Some(c), Some(w)) = (at.choice, site.writes()) else {
+            return;
         };
-        effects(&choice.effects, &mut writes);
-        for t in story.targets(ChoiceId(i as u32)) {
-            writes.push(Part::Visited(t.index()));
-        }
-        if let Action::Check(check) = &choice.action {
-            for b in [&check.success, &check.failure] {
-                effects(&b.effects, &mut writes);
-            }
-        }
+        let ch = rank[story.scene(at.scene).chapter.index()];
+        opens[c.index()] |= later_acts[ch + 1].contains(&w.part);
+        tells[c.index()] |= later_says[ch + 1].contains(&w.part);
+    });
+    let mut out = Consequences::default();
+    for (i, (open, told)) in opens.into_iter().zip(tells).enumerate() {
         let id = ChoiceId(i as u32);
-        if writes.iter().any(|p| later_acts[ch + 1].contains(p)) {
+        if open {
             out.open.push(id);
-        } else if writes.iter().any(|p| later_says[ch + 1].contains(p)) {
+        } else if told {
             out.told.push(id);
         }
     }
@@ -225,16 +166,6 @@ pub fn words(text: &Text) -> usize {
             .sum()
     }
     walk(&text.segments)
-}
-
-fn effect_words(effects: &[Effect]) -> usize {
-    effects
-        .iter()
-        .map(|e| match e {
-            Effect::Say(t) => words(t),
-            _ => 0,
-        })
-        .sum()
 }
 
 /// The table printed by `callister stats`.

@@ -12,6 +12,7 @@ use callister::play::save::{self, SaveDir, SaveError, SaveFile};
 use callister::story::compile::{self, InputFile};
 use callister::story::diagnostic;
 use callister::story::{Action, Check, ChoiceId, Story};
+use callister::tools::plan::Plan;
 use proptest::prelude::*;
 
 // Conditions.
@@ -144,6 +145,11 @@ fn unknown_names_in_condition_in_are_errors() {
         ("alive nat", "unknown crew member `nat`"),
         ("visited nowhere", "unknown scene `nowhere`"),
         ("visits(nowhere) > 0", "unknown scene `nowhere`"),
+        ("dead nat", "unknown crew member `nat`"),
+        // Several unknown names: the first, left to right, is the error.
+        ("fuel > 1 and (litt or fule > 2)", "unknown flag `litt`"),
+        ("visits(nowhere) > fule", "unknown scene `nowhere`"),
+        ("not (fule < visits(nowhere))", "unknown variable `fule`"),
     ] {
         assert_eq!(compile::condition_in(&story, cond).unwrap_err(), message);
     }
@@ -1266,6 +1272,144 @@ fn leaf_logs(tree: &Tree) -> Vec<Vec<Step>> {
     let mut logs: Vec<Vec<Step>> = tree.leaves().into_iter().map(|l| tree.log_to(l)).collect();
     logs.sort_by_key(|log| format!("{log:?}"));
     logs
+}
+
+// Replaying a log: a save's and a plan's share one rule.
+
+/// Two choices keyed `go`, the first open only when `lit` is set; a third,
+/// `light`, closed once `lit` is set; and a check.
+const REPLAY_STORY: &str = r#"Story(title: "Replay", start: "hall", flags: ["lit"])"#;
+const REPLAY_CHAPTER: &str = r#"Chapter(title: "One", scenes: [
+    (id: "hall", title: "Hall", text: "x", choices: [
+        (key: "go", text: "Go lit", when: "lit", goto: "lit_room"),
+        (key: "go", text: "Go dark", goto: "dark_room"),
+        (key: "light", text: "Light", when: "not lit", effects: [SetFlag("lit")], goto: "hall"),
+        (key: "try", text: "Try", check: (chance: 50, success: (goto: "lit_room"), failure: (goto: "dark_room"))),
+    ]),
+    (id: "lit_room", title: "Lit", text: "x", ending: (id: "lit", title: "Lit", kind: Good)),
+    (id: "dark_room", title: "Dark", text: "x", ending: (id: "dark", title: "Dark", kind: Bad)),
+])"#;
+
+fn logged(scene: &str, key: &str, success: Option<bool>) -> Step {
+    Step {
+        scene: scene.into(),
+        key: key.into(),
+        roll: None,
+        success,
+    }
+}
+
+/// Replays a log into a fresh tree: where it ended, or why it stopped, and
+/// how many steps stayed.
+fn replay_save(story: &Story, log: &[Step]) -> (Result<String, String>, usize) {
+    let mut tree = Tree::new(State::new(story, 5));
+    let result = save::replay(story, &mut tree, log);
+    let scene = story.scene(tree.state().scene).id.clone();
+    (result.map(|()| scene), tree.depth())
+}
+
+/// Replays the same keys as a plan: where it ended, or its failures.
+fn replay_plan(story: &Story, keys: &[&str]) -> Result<(String, String), Vec<String>> {
+    let plan = Plan {
+        seed: 5,
+        choices: keys.iter().map(|k| k.to_string()).collect(),
+        ..Default::default()
+    };
+    let replay = plan.replay(story.clone()).expect("the plan starts");
+    if replay.failures.is_empty() {
+        Ok((
+            story.scene(replay.state.scene).id.clone(),
+            replay.transcript,
+        ))
+    } else {
+        Err(replay.failures)
+    }
+}
+
+/// The rule is the prompt's: the first open choice with the key. A save and
+/// a plan with the same keys take the same choices.
+#[test]
+fn saves_and_plans_take_the_first_open_choice_with_a_key() {
+    let story = build(REPLAY_STORY, REPLAY_CHAPTER);
+    let dark = [logged("hall", "go", None)];
+    assert_eq!(replay_save(&story, &dark), (Ok("dark_room".into()), 1));
+    assert_eq!(
+        replay_plan(&story, &["go"]).map(|(s, _)| s),
+        Ok("dark_room".into())
+    );
+    let lit = [logged("hall", "light", None), logged("hall", "go", None)];
+    assert_eq!(replay_save(&story, &lit), (Ok("lit_room".into()), 2));
+    assert_eq!(
+        replay_plan(&story, &["light", "go"]).map(|(s, _)| s),
+        Ok("lit_room".into())
+    );
+    // A forced outcome is the same outcome in both.
+    let fail = [logged("hall", "try", Some(false))];
+    assert_eq!(replay_save(&story, &fail), (Ok("dark_room".into()), 1));
+    assert_eq!(
+        replay_plan(&story, &["try:fail"]).map(|(s, _)| s),
+        Ok("dark_room".into())
+    );
+}
+
+/// A save stops at the first step that does not fit, keeps the steps before
+/// it, and says which and why in its own words.
+#[test]
+fn a_save_replay_stops_at_the_first_step_that_does_not_fit() {
+    let story = build(REPLAY_STORY, REPLAY_CHAPTER);
+    let cases: [(&[Step], &str, usize); 3] = [
+        (
+            &[logged("hall", "light", None), logged("hall", "light", None)],
+            "step 2: choice `light` in `hall`: that choice is not available here",
+            1,
+        ),
+        (
+            &[logged("hall", "light", None), logged("hall", "jump", None)],
+            "step 2: scene `hall` has no choice `jump` any more",
+            1,
+        ),
+        (
+            &[logged("hall", "light", None), logged("cellar", "go", None)],
+            "step 2 was taken in `cellar`, but the game is in `hall`",
+            1,
+        ),
+    ];
+    for (log, why, kept) in cases {
+        assert_eq!(replay_save(&story, log), (Err(why.to_string()), kept));
+    }
+}
+
+/// A plan stops at the first key that is not open, with the keys that are,
+/// and its transcript ends on that entry.
+#[test]
+fn a_plan_replay_stops_at_the_first_key_that_is_not_open() {
+    let story = build(REPLAY_STORY, REPLAY_CHAPTER);
+    for (keys, why) in [
+        (
+            &["light", "light"][..],
+            "step 2: `light` is not an open choice in `hall` (open: go, go, try)",
+        ),
+        (
+            &["light", "jump"][..],
+            "step 2: `jump` is not an open choice in `hall` (open: go, go, try)",
+        ),
+        (
+            &["go", "go"][..],
+            "step 2: `go` is not an open choice in `dark_room` (open: none)",
+        ),
+    ] {
+        assert_eq!(replay_plan(&story, keys), Err(vec![why.to_string()]));
+    }
+    let plan = Plan {
+        choices: vec!["light".into(), "jump".into(), "go".into()],
+        ..Default::default()
+    };
+    let replay = plan.replay(story.clone()).expect("the plan starts");
+    assert!(
+        replay.transcript.ends_with("> jump\n"),
+        "{}",
+        replay.transcript
+    );
 }
 
 // Helpers.

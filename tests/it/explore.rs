@@ -11,9 +11,8 @@ use std::collections::{HashSet, VecDeque};
 
 use callister::engine::{RollMode, State};
 use callister::story::compile::{self, InputFile};
-use callister::story::{Action, Condition, Operand, SceneId, Story};
-use callister::tools::check::walk_condition;
-use callister::tools::explore::{self, for_each_condition};
+use callister::story::{Action, Read, SceneId, Story};
+use callister::tools::explore;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Coverage {
@@ -25,14 +24,10 @@ struct Coverage {
 
 fn naive(story: &Story) -> (Coverage, usize) {
     let mut cap = 1u32;
-    for_each_condition(story, &mut |c: &Condition| {
-        walk_condition(c, &mut |leaf| {
-            if let Condition::Cmp(a, _, b) = leaf {
-                for o in [a, b] {
-                    if let Operand::Const(n) = o {
-                        cap = cap.max(u32::try_from((*n).clamp(0, 1000)).unwrap_or(0) + 1);
-                    }
-                }
+    story.sites(&mut |_, site| {
+        site.reads(&mut |r| {
+            if let Read::Bound(_, _, n) = r {
+                cap = cap.max(u32::try_from(n.clamp(0, 1000)).unwrap_or(0) + 1);
             }
         });
     });

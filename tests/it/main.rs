@@ -7,6 +7,7 @@ mod engine;
 mod explore;
 mod faults;
 mod graph;
+mod lints;
 mod playthroughs;
 mod properties;
 mod reload;

@@ -1,5 +1,6 @@
 //! What an exploration found, for people (text) and for programs (JSON),
 //! and the plans it writes.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use std::path::Path;
 

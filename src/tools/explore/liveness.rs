@@ -1,0 +1,183 @@
+//! Liveness over the scene graph: per scene, the parts of the state that
+//! a condition reachable from it can still read; the rest can be reset.
+#![deny(clippy::wildcard_enum_match_arm)]
+
+use crate::story::{Part, SceneId, Story};
+
+/// Bit layout of a component set: variables, flags, items, crew, `once`
+/// choices, scenes whose visits are read.
+pub(super) struct Liveness {
+    pub(super) vars: usize,
+    pub(super) flags: usize,
+    pub(super) items: usize,
+    pub(super) crew: usize,
+    /// Index of each `once` choice among components (after crew).
+    pub(super) once: Vec<Option<usize>>,
+    /// Index of each visit-tracked scene among components.
+    pub(super) visits: Vec<Option<usize>>,
+    pub(super) words: usize,
+    pub(super) bits: Vec<u64>,
+}
+
+/// Past this many bits, the liveness table is not built.
+const LIVENESS_BUDGET_BITS: usize = 256 * 1024 * 1024;
+
+impl Liveness {
+    /// The component a part of the state is, if it is tracked.
+    fn component(&self, part: Part) -> Option<usize> {
+        let (vars, flags, items) = (self.vars, self.flags, self.items);
+        match part {
+            Part::Var(v) => Some(v.index()),
+            Part::Flag(f) => Some(vars + f.index()),
+            Part::Item(i) => Some(vars + flags + i.index()),
+            Part::Crew(c) => Some(vars + flags + items + c.index()),
+            Part::Visits(s) => self.visits[s.index()],
+            Part::Once(c) => self.once[c.index()],
+        }
+    }
+
+    pub(super) fn build(story: &Story, caps: &[Option<u32>]) -> Option<Liveness> {
+        let (vars, flags, items, crew) = (
+            story.variables.len(),
+            story.flags.len(),
+            story.items.len(),
+            story.crew.len(),
+        );
+        let mut next = vars + flags + items + crew;
+        let once: Vec<Option<usize>> = story
+            .choices
+            .iter()
+            .map(|c| {
+                c.once.then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let visits: Vec<Option<usize>> = caps
+            .iter()
+            .map(|c| {
+                c.map(|_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let words = next.div_ceil(64).max(1);
+        if words.saturating_mul(64).saturating_mul(story.scenes.len()) > LIVENESS_BUDGET_BITS {
+            return None;
+        }
+        let mut l = Liveness {
+            vars,
+            flags,
+            items,
+            crew,
+            once,
+            visits,
+            words,
+            bits: vec![0; words * story.scenes.len()],
+        };
+        // What each scene's own choices read: their conditions, checks
+        // and `once` (prose is not behaviour).
+        let mut marks: Vec<usize> = Vec::new();
+        story.sites(&mut |at, site| {
+            if site.is_prose() {
+                return;
+            }
+            marks.clear();
+            site.reads(&mut |r| marks.extend(l.component(r.part())));
+            let si = at.scene.index();
+            let row = &mut l.bits[si * words..(si + 1) * words];
+            for &i in &marks {
+                row[i / 64] |= 1 << (i % 64);
+            }
+        });
+        // Live at a scene: read there, or live at any scene it leads to.
+        // Scenes of one strongly connected component share their set; the
+        // components come out of Tarjan's algorithm successors first, so
+        // one pass in that order is the fixpoint: linear in the graph.
+        let succ: Vec<Vec<usize>> = story
+            .scenes
+            .iter()
+            .map(|scene| {
+                scene
+                    .choices
+                    .iter()
+                    .flat_map(|&c| story.targets(c))
+                    .map(SceneId::index)
+                    .collect()
+            })
+            .collect();
+        let mut row = vec![0u64; words];
+        for component in strongly_connected(&succ) {
+            row.fill(0);
+            for &s in &component {
+                for (w, r) in row.iter_mut().enumerate() {
+                    *r |= l.bits[s * words + w];
+                }
+                for &t in &succ[s] {
+                    for (w, r) in row.iter_mut().enumerate() {
+                        *r |= l.bits[t * words + w];
+                    }
+                }
+            }
+            for &s in &component {
+                l.bits[s * words..(s + 1) * words].copy_from_slice(&row);
+            }
+        }
+        Some(l)
+    }
+}
+
+/// The strongly connected components of a graph, each after every
+/// component it can reach (Tarjan's algorithm, without recursion).
+fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const NONE: usize = usize::MAX;
+    let n = succ.len();
+    let (mut index, mut low) = (vec![NONE; n], vec![0; n]);
+    let mut on_stack = vec![false; n];
+    let (mut stack, mut out) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    // Each frame: a node and how many of its successors are done.
+    let mut frames: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != NONE {
+            continue;
+        }
+        frames.push((root, 0));
+        while let Some(&mut (v, ref mut i)) = frames.last_mut() {
+            if *i == 0 && index[v] == NONE {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = succ[v].get(*i) {
+                *i += 1;
+                if index[w] == NONE {
+                    frames.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some(&(parent, _)) = frames.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                out.push(component);
+            }
+        }
+    }
+    out
+}
