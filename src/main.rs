@@ -172,6 +172,10 @@ struct PlayArgs {
     /// Load this save slot.
     #[arg(long, value_name = "NAME")]
     slot: Option<String>,
+    /// Plain output for screen readers: no colour, box drawing or inline
+    /// hints, and no line broken by the game (automatic under TERM=dumb).
+    #[arg(long)]
+    plain: bool,
 }
 
 fn main() -> ExitCode {
@@ -510,6 +514,7 @@ fn play(args: PlayArgs) -> ExitCode {
     let look = Look {
         color,
         width: width(),
+        plain: args.plain,
     };
     let saves = SaveDir::resolve(args.saves.as_deref());
     let start_id = story.scene(start).id.clone();

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{RollMode, State};
-use crate::play::session::{Look, NoHost, Session};
+use crate::play::session::{Look, NoHost, Session, settle};
 use crate::story::Story;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -92,7 +92,8 @@ impl Plan {
         }
         let mut session = Session::new(story, state, Look::default());
         let mut host = NoHost;
-        let mut transcript = session.intro(&host);
+        let intro = session.intro();
+        let (mut transcript, _) = settle(&mut session, &mut host, intro);
         let mut failures = Vec::new();
         for (i, entry) in self.choices.iter().enumerate() {
             let (key, mode) = match entry.rsplit_once(':') {
@@ -123,8 +124,8 @@ impl Plan {
                 ));
                 break;
             };
-            let mut out = String::new();
-            session.take(choice, mode, &mut host, &mut out);
+            let reply = session.take(choice, mode);
+            let (out, _) = settle(&mut session, &mut host, reply);
             transcript.push_str(&out);
         }
         let state = session.state().clone();

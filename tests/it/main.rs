@@ -8,6 +8,7 @@ mod explore;
 mod faults;
 mod graph;
 mod playthroughs;
+mod prompt;
 mod properties;
 mod reload;
 mod saves;
