@@ -102,16 +102,30 @@ impl Term {
         echo + "\n" + &self.prompt()
     }
 
-    /// Sends keys and lets the editor draw them.
+    /// Sends keys and draws what the editor shows for them: everything
+    /// until it has been quiet for a moment.
     fn keys(&mut self, keys: &str) {
         self.send(keys);
-        std::thread::sleep(Duration::from_millis(400));
         let mut buf = [0u8; 65536];
-        while let Ok(n) = self.pty.try_read(&mut buf) {
-            if n == 0 {
-                break;
+        let mut quiet = 0;
+        let mut drawn = false;
+        // At most ten seconds; done after 300 ms without output, once
+        // something was drawn.
+        for _ in 0..200 {
+            match self.pty.try_read(&mut buf) {
+                Ok(n) if n > 0 => {
+                    self.screen.process(&buf[..n]);
+                    drawn = true;
+                    quiet = 0;
+                }
+                _ => {
+                    quiet += 1;
+                    if drawn && quiet >= 6 {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
             }
-            self.screen.process(&buf[..n]);
         }
     }
 
