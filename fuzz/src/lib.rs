@@ -141,10 +141,12 @@ pub fn exercise_story(story: &Story, data: &[u8]) {
     let look = Look {
         color: dice.below(2) == 0,
         width: dice.below(120),
+        plain: dice.below(4) == 0,
     };
     let state = callister::engine::State::new(story, dice.roll());
     let mut session = Session::new(story.clone(), state, look);
-    let _ = session.intro(&NoHost);
+    let intro = session.intro();
+    let _ = callister::play::session::settle(&mut session, &mut NoHost, intro);
     for _ in 0..24 {
         let open = session.state().choices(story).count();
         let line = match dice.below(10) {
@@ -208,7 +210,7 @@ pub fn exercise_tree(story: &'static Story, tree: Tree) {
         session.replace_tree(tree);
         assert_in_bounds(story, session);
         let mut out = String::new();
-        session.show_scene(&mut out, &NoHost);
+        session.show_scene(&mut out);
         for line in ["history", "branches", "status", "undo", "1"] {
             let _ = session.input(line, &mut NoHost);
             assert_in_bounds(story, session);

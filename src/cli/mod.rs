@@ -167,6 +167,10 @@ struct PlayArgs {
     /// Load this save slot.
     #[arg(long, value_name = "NAME")]
     slot: Option<String>,
+    /// Plain output for screen readers: no colour, box drawing or inline
+    /// hints (automatic under TERM=dumb).
+    #[arg(long)]
+    plain: bool,
 }
 
 #[derive(Args)]
@@ -405,6 +409,7 @@ fn merge(before: PlayArgs, after: PlayArgs) -> Result<PlayArgs, clap::Error> {
         set,
         resume: before.resume || after.resume,
         slot: once("--slot", name, before.slot, after.slot)?,
+        plain: before.plain || after.plain,
     })
 }
 
@@ -434,6 +439,7 @@ fn refuse_before(before: &PlayArgs, allowed: &[&str], command: &str) -> Result<(
         ("--set", !before.set.is_empty()),
         ("--continue", before.resume),
         ("--slot", before.slot.is_some()),
+        ("--plain", before.plain),
     ];
     let Some((option, _)) = given
         .iter()

@@ -34,6 +34,7 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let look = Look {
         color,
         width: width(),
+        plain: args.plain,
     };
     let start_id = story.scene(state.scene).id.clone();
     let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);

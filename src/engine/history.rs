@@ -4,6 +4,9 @@
 //! is a lookup, not a replay. The RNG travels in the state: taking the same
 //! choice again from the same node gives the same roll, and lands on the
 //! same child rather than a copy.
+//!
+//! Moving back (undo, rewind, restart) remembers where you came from, so
+//! `redo` can follow the same path down again.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +40,10 @@ pub struct Node {
 pub struct Tree {
     pub nodes: Vec<Node>,
     pub current: usize,
+    /// The deepest node that moving back left, for `redo`: it counts only
+    /// while it lies below the current node. Not saved: a loaded game has
+    /// nothing to redo.
+    came_from: Option<usize>,
 }
 
 impl Tree {
@@ -50,6 +57,7 @@ impl Tree {
                 depth: 0,
             }],
             current: 0,
+            came_from: None,
         }
     }
 
@@ -90,17 +98,68 @@ impl Tree {
 
     /// Steps back `n` choices (stopping at the start); returns how many.
     pub fn undo(&mut self, n: usize) -> usize {
+        let mut node = self.current;
         let mut done = 0;
         while done < n {
-            match self.nodes[self.current].parent {
+            match self.nodes[node].parent {
                 Some(p) => {
-                    self.current = p;
+                    node = p;
                     done += 1;
                 }
                 None => break,
             }
         }
+        self.go_to(node);
         done
+    }
+
+    /// Steps forward `n` choices along the path that undo, rewind or restart
+    /// left (stopping at its end); returns how many.
+    pub fn redo(&mut self, n: usize) -> usize {
+        let Some(target) = self.came_from.filter(|&t| self.is_below(t, self.current)) else {
+            return 0;
+        };
+        let path = self.path_to(target);
+        let here = self.nodes[self.current].depth;
+        let steps = n.min(path.len() - 1 - here);
+        self.current = path[here + steps];
+        steps
+    }
+
+    /// How many steps `redo` can take from here.
+    pub fn redoable(&self) -> usize {
+        self.came_from
+            .filter(|&t| self.is_below(t, self.current))
+            .map_or(0, |t| self.nodes[t].depth - self.nodes[self.current].depth)
+    }
+
+    /// Moves to any node. Moving back up the path remembers the node left
+    /// (or the deeper one remembered before, when it lies below that), so
+    /// that `redo` can come back down.
+    pub fn go_to(&mut self, node: usize) {
+        let left = self.current;
+        if self.is_below(left, node) {
+            let keep = self
+                .came_from
+                .is_some_and(|c| c == left || self.is_below(c, left));
+            if !keep {
+                self.came_from = Some(left);
+            }
+        }
+        self.current = node;
+    }
+
+    /// Whether `node` lies strictly below `above` in the tree.
+    pub fn is_below(&self, node: usize, above: usize) -> bool {
+        let target = self.nodes[above].depth;
+        let mut n = node;
+        while self.nodes[n].depth > target {
+            match self.nodes[n].parent {
+                Some(p) => n = p,
+                None => return false,
+            }
+        }
+        n == above && node != above
     }
 
     /// The nodes from the root to the current node.
@@ -136,7 +195,7 @@ impl Tree {
         let path = self.path();
         match n.checked_sub(1).and_then(|i| path.get(i)) {
             Some(&node) if n < path.len() => {
-                self.current = node;
+                self.go_to(node);
                 true
             }
             _ => false,
@@ -162,7 +221,7 @@ impl Tree {
         let leaves = self.leaves();
         leaves
             .iter()
-            .position(|&l| self.path_to(l).contains(&node))
+            .position(|&l| l == node || self.is_below(l, node))
             .unwrap_or(0)
     }
 }

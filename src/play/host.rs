@@ -1,18 +1,18 @@
-//! The host of an interactive game: autosaves, save slots, the endings
-//! ledger, transcripts and `reload`. The session asks; this touches the disk.
+//! The host of an interactive game: it carries out what the session asks
+//! (autosaves, save slots, the endings ledger, transcripts, `reload`) and
+//! answers. This is where the disk is touched; the text the player reads is
+//! written by the session.
 
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anstyle::{AnsiColor, Style};
-
-use crate::play::command::Command;
 use crate::play::ledger::Profile;
-use crate::play::save::{self, AUTOSAVE, QUICKSAVE, SaveDir, SaveError, SaveFile};
-use crate::play::session::{Flow, Host, Session};
-use crate::story::{ChoiceId, Story};
+use crate::play::save::{self, AUTOSAVE, SaveDir, SaveError, SaveFile};
+pub use crate::play::session::render_saves_table;
+use crate::play::session::{Answer, Host, Recorded, Reloaded, Request, Restored, Session};
+use crate::story::Story;
 
 pub struct GameHost {
     pub saves: SaveDir,
@@ -28,18 +28,17 @@ pub struct GameHost {
     /// The story directory, for `reload`; `None` for the embedded story.
     pub story_dir: Option<PathBuf>,
     pub autosave: bool,
-    pub color: bool,
-    /// Set once a save error was reported, so autosave does not repeat it
-    /// after every choice.
-    autosave_failed: bool,
 }
 
 impl GameHost {
+    /// The host, and a warning for the player when the ledger is off.
+    /// `_color` is unused (the session paints everything the player reads);
+    /// it stays until the command line stops passing it.
     pub fn new(
         saves: SaveDir,
         start: String,
         story_dir: Option<PathBuf>,
-        color: bool,
+        _color: bool,
     ) -> (GameHost, Option<String>) {
         let (profile, warning) = match Profile::load(&saves) {
             Ok(p) => (Some(p), None),
@@ -58,36 +57,8 @@ impl GameHost {
                 transcript: None,
                 story_dir,
                 autosave: true,
-                color,
-                autosave_failed: false,
             },
             warning,
-        )
-    }
-
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color {
-            format!("{}{}{}", style.render(), text, style.render_reset())
-        } else {
-            text.to_string()
-        }
-    }
-
-    fn played(&self) -> u64 {
-        self.played_before + self.started.elapsed().as_secs()
-    }
-
-    fn capture(&self, session: &Session) -> SaveFile {
-        let start = session
-            .story
-            .scene_by_id(&self.start)
-            .unwrap_or(session.story.start);
-        SaveFile::capture(
-            &session.story,
-            &session.tree,
-            start,
-            save::now(),
-            self.played(),
         )
     }
 
@@ -96,27 +67,136 @@ impl GameHost {
         self.saves.write(slot, &file)
     }
 
-    /// Loads a slot into the session, returning notes for the player.
+    /// Loads a slot into the session before play starts (`--continue`,
+    /// `--slot`), returning notes for the player. At the prompt, `load` is a
+    /// request, answered through the session's one entry point.
     pub fn load(&mut self, session: &mut Session, slot: &str) -> Result<Vec<String>, SaveError> {
-        let file = self.saves.read(slot)?;
-        let path = self.saves.path(slot);
-        let (tree, start, report) = file.restore(&session.story, &path)?;
-        self.start = session.story.scene(start).id.clone();
-        self.played_before = file.played_secs;
-        self.started = Instant::now();
-        session.replace_tree(tree);
+        let restored = self.read_slot(&session.story, slot)?;
+        session.replace_tree(restored.tree);
         // The notes name what the save held, and a save can come from
         // anywhere: its control characters are shown, not sent.
-        Ok(report
+        Ok(restored
             .notes
             .iter()
             .map(|n| crate::story::diagnostic::visible(n).into_owned())
             .collect())
     }
+}
 
-    fn ending_count(&self, story: &Story) -> (usize, usize) {
-        let found = self
-            .profile
+impl Host for GameHost {
+    fn carry_out(&mut self, session: &Session, request: Request) -> Answer {
+        let story = &session.story;
+        match request {
+            Request::Ledger => Answer::Ledger(self.profile.as_ref().map(|p| {
+                p.ledger(story)
+                    .map_or_else(BTreeSet::new, |l| l.choices.clone())
+            })),
+            Request::Record {
+                choice,
+                ending,
+                turn,
+            } => {
+                let Some(profile) = self.profile.as_mut() else {
+                    return Answer::Unavailable(request);
+                };
+                profile.record_choice(story, choice);
+                let first = ending.filter(|&e| {
+                    profile.record_ending(story, &story.ending(e).id, turn, save::now())
+                });
+                Answer::Recorded(profile.store(&self.saves).map(|()| Recorded {
+                    new_ending: first,
+                    found: self.ending_count(story),
+                }))
+            }
+            Request::Autosave if self.autosave => {
+                Answer::Autosaved(self.save(session, AUTOSAVE).map(|_| ()))
+            }
+            Request::Autosave => Answer::Unavailable(request),
+            Request::Save(slot) => Answer::Saved {
+                result: self.save(session, &slot),
+                slot,
+            },
+            Request::Load(slot) => {
+                let slot = match slot {
+                    Some(s) => s,
+                    None => match self
+                        .saves
+                        .list()
+                        .0
+                        .into_iter()
+                        .find(|s| s.story == story.title)
+                    {
+                        Some(latest) => latest.slot,
+                        None => return Answer::NothingToLoad,
+                    },
+                };
+                Answer::Loaded {
+                    result: self.read_slot(story, &slot),
+                    slot,
+                }
+            }
+            Request::ListSaves => {
+                let (good, bad) = self.saves.list();
+                Answer::Saves {
+                    dir: self.saves.dir.clone(),
+                    good,
+                    bad,
+                }
+            }
+            Request::Delete(slot) => Answer::Deleted {
+                result: self.saves.delete(&slot),
+                slot,
+            },
+            Request::Endings => Answer::Endings(
+                self.profile
+                    .as_ref()
+                    .map(|p| p.ledger(story).cloned().unwrap_or_default()),
+            ),
+            Request::TranscriptOn(file) => Answer::TranscriptOn(self.transcript_on(file)),
+            Request::TranscriptOff => {
+                Answer::TranscriptOff(self.transcript.take().map(|(path, _)| path))
+            }
+            Request::Reload => Answer::Reloaded(self.reload(session)),
+        }
+    }
+
+    fn transcribe(&mut self, text: &str) {
+        if let Some((path, file)) = &mut self.transcript {
+            let plain = anstream::adapter::strip_str(text).to_string();
+            if let Err(e) = file.write_all(plain.as_bytes()) {
+                let path = path.clone();
+                self.transcript = None;
+                eprintln!("transcript stopped: cannot write `{}`: {e}", path.display());
+            }
+        }
+    }
+}
+
+impl GameHost {
+    fn played(&self) -> u64 {
+        self.played_before + self.started.elapsed().as_secs()
+    }
+
+    fn capture(&self, session: &Session) -> SaveFile {
+        capture(session, &self.start, self.played())
+    }
+
+    /// Reads a slot and rebuilds its game on `story`.
+    fn read_slot(&mut self, story: &Story, slot: &str) -> Result<Restored, SaveError> {
+        let file = self.saves.read(slot)?;
+        let path = self.saves.path(slot);
+        let (tree, start, report) = file.restore(story, &path)?;
+        self.start = story.scene(start).id.clone();
+        self.played_before = file.played_secs;
+        self.started = Instant::now();
+        Ok(Restored {
+            tree,
+            notes: report.notes,
+        })
+    }
+
+    fn ending_count(&self, story: &Story) -> usize {
+        self.profile
             .as_ref()
             .and_then(|p| p.ledger(story))
             .map_or(0, |l| {
@@ -125,118 +205,36 @@ impl GameHost {
                     .iter()
                     .filter(|e| l.endings.contains_key(&e.id))
                     .count()
-            });
-        (found, story.endings.len())
+            })
     }
 
-    fn endings(&self, story: &Story, out: &mut String) {
-        let Some(profile) = &self.profile else {
-            let _ = writeln!(
-                out,
-                "The endings ledger is off for this session (the profile file is unreadable)."
-            );
-            return;
-        };
-        let (found, total) = self.ending_count(story);
-        let _ = writeln!(
-            out,
-            "{}",
-            self.paint(
-                Style::new().bold(),
-                &format!("Endings found: {found}/{total}")
-            )
-        );
-        let ledger = profile.ledger(story);
-        for e in &story.endings {
-            match ledger.and_then(|l| l.endings.get(&e.id)) {
-                Some(r) => {
-                    let _ = writeln!(
-                        out,
-                        "  {} ({}) — first reached {} in {} turns; reached {} time{}, fewest turns {}",
-                        self.paint(Style::new().bold(), &e.title),
-                        e.kind.label(),
-                        save::format_time(r.first),
-                        r.turns,
-                        r.times,
-                        if r.times == 1 { "" } else { "s" },
-                        r.fewest_turns
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "  {}",
-                        self.paint(Style::new().dimmed(), "??? (not yet found)")
-                    );
-                }
-            }
-        }
-    }
-
-    fn saves_table(&self, story: &Story, out: &mut String) {
-        let (good, bad) = self.saves.list();
-        if good.is_empty() && bad.is_empty() {
-            let _ = writeln!(out, "No saves yet in `{}`.", self.saves.dir.display());
-            return;
-        }
-        out.push_str(&render_saves_table(story, &good, &bad));
-    }
-
-    fn reload(&mut self, session: &mut Session, out: &mut String) {
+    fn reload(&mut self, session: &Session) -> Reloaded {
         let Some(dir) = self.story_dir.clone() else {
-            let _ = writeln!(
-                out,
-                "`reload` re-reads a story directory: start with `--scenes DIR` to use it. The shipped story is built in."
-            );
-            return;
+            return Reloaded::Embedded;
         };
-        match crate::story::compile::load_dir(&dir) {
-            Err(failure) => {
-                out.push_str(&crate::story::diagnostic::render_all(
-                    &failure.diagnostics,
-                    &failure.sources,
-                    self.color,
-                ));
-                let _ = writeln!(
-                    out,
-                    "The story has errors; still playing the version loaded before."
-                );
-            }
-            Ok(story) => {
-                let file = self.capture(session);
-                match file.restore(&story, &dir) {
-                    Ok((tree, start, report)) => {
-                        self.start = story.scene(start).id.clone();
-                        let scenes = story.scenes.len();
-                        session.replace(story, tree);
-                        let _ = writeln!(
-                            out,
-                            "{}",
-                            self.paint(
-                                AnsiColor::Green.on_default(),
-                                &format!("Reloaded `{}`: {scenes} scenes.", dir.display())
-                            )
-                        );
-                        for note in report.notes {
-                            let _ = writeln!(out, "{}", crate::story::diagnostic::visible(&note));
-                        }
-                        out.push('\n');
-                        let mut scene = String::new();
-                        session.show_scene(&mut scene, self);
-                        out.push_str(&scene);
-                    }
-                    Err(e) => {
-                        let _ = writeln!(
-                            out,
-                            "Cannot carry the game into the new version: {e}. Still playing the old one."
-                        );
-                    }
+        let story = match crate::story::compile::load_dir(&dir) {
+            Ok(story) => story,
+            Err(failure) => return Reloaded::Broken(failure),
+        };
+        let file = self.capture(session);
+        match file.restore(&story, &dir) {
+            Ok((tree, start, report)) => {
+                self.start = story.scene(start).id.clone();
+                Reloaded::Carried {
+                    story: Box::new(story),
+                    tree,
+                    dir,
+                    notes: report.notes,
                 }
             }
+            Err(e) => Reloaded::Refused(e),
         }
     }
 
-    fn transcript_on(&mut self, file: Option<&str>, out: &mut String) {
+    fn transcript_on(
+        &mut self,
+        file: Option<String>,
+    ) -> Result<PathBuf, (PathBuf, std::io::Error)> {
         let path = match file {
             Some(f) => PathBuf::from(f),
             None => {
@@ -253,253 +251,19 @@ impl GameHost {
             .open(&path)
         {
             Ok(f) => {
-                let _ = writeln!(
-                    out,
-                    "Transcript on: everything shown and typed now goes to `{}`.",
-                    path.display()
-                );
-                self.transcript = Some((path, f));
+                self.transcript = Some((path.clone(), f));
+                Ok(path)
             }
-            Err(e) => {
-                let _ = writeln!(
-                    out,
-                    "Cannot open `{}` for the transcript: {e}.",
-                    path.display()
-                );
-            }
+            Err(e) => Err((path, e)),
         }
     }
 }
 
-impl Host for GameHost {
-    fn after_step(&mut self, session: &Session, out: &mut String) {
-        let story = &session.story;
-        let state = session.state();
-        // The ledger: the choice just taken, and an ending if reached.
-        let node = &session.tree.nodes[session.tree.current];
-        let parent = node.parent.map(|p| &session.tree.nodes[p].state);
-        if let (Some(profile), Some(step), Some(before)) =
-            (self.profile.as_mut(), &node.step, parent)
-            && let Some(choice) = story.choice_by_key(before.scene, &step.key)
-        {
-            profile.record_choice(story, choice);
-            let mut new_ending = None;
-            if let Some(e) = state.ending(story) {
-                let ending = story.ending(e);
-                if profile.record_ending(story, &ending.id, state.turn, save::now()) {
-                    new_ending = Some(ending.title.clone());
-                }
-            }
-            if let Err(e) = profile.store(&self.saves) {
-                if !self.autosave_failed {
-                    let _ = writeln!(
-                        out,
-                        "(Could not update the endings ledger: {e}. The game goes on.)"
-                    );
-                }
-            } else if let Some(title) = new_ending {
-                let (found, total) = self.ending_count(story);
-                let line = format!("New ending found: {title} ({found}/{total}).");
-                let _ = writeln!(
-                    out,
-                    "{}\n",
-                    self.paint(AnsiColor::Magenta.on_default().bold(), &line)
-                );
-            }
-        }
-        self.autosave(session, out);
-    }
-
-    fn after_move(&mut self, session: &Session, out: &mut String) {
-        self.autosave(session, out);
-    }
-
-    fn command(
-        &mut self,
-        session: &mut Session,
-        command: &Command,
-        out: &mut String,
-    ) -> Option<Flow> {
-        self.command_impl(session, command, out)
-    }
-
-    fn is_new(&self, story: &Story, choice: ChoiceId) -> bool {
-        self.profile
-            .as_ref()
-            .is_some_and(|p| !p.taken(story, choice))
-    }
-
-    fn transcribe(&mut self, text: &str) {
-        self.transcribe_impl(text);
-    }
-}
-
-impl GameHost {
-    fn autosave(&mut self, session: &Session, out: &mut String) {
-        if self.autosave {
-            match self.save(session, AUTOSAVE) {
-                Ok(_) => self.autosave_failed = false,
-                Err(e) => {
-                    if !self.autosave_failed {
-                        let _ = writeln!(
-                            out,
-                            "{}",
-                            self.paint(
-                                AnsiColor::Yellow.on_default(),
-                                &format!(
-                                    "(Autosave failed: {e}. The game goes on; `save` to try again.)"
-                                )
-                            )
-                        );
-                    }
-                    self.autosave_failed = true;
-                }
-            }
-        }
-    }
-
-    fn command_impl(
-        &mut self,
-        session: &mut Session,
-        command: &Command,
-        out: &mut String,
-    ) -> Option<Flow> {
-        match command {
-            Command::Save(slot) => {
-                let slot = slot.as_deref().unwrap_or(QUICKSAVE);
-                match self.save(session, slot) {
-                    Ok(path) => {
-                        let _ = writeln!(out, "Saved to slot `{slot}` ({}).", path.display());
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "Not saved: {e}. The game goes on.");
-                    }
-                }
-            }
-            Command::Load(slot) => {
-                let slot = match slot {
-                    Some(s) => s.clone(),
-                    None => match self
-                        .saves
-                        .list()
-                        .0
-                        .into_iter()
-                        .find(|s| s.story == session.story.title)
-                    {
-                        Some(latest) => latest.slot,
-                        None => {
-                            let _ = writeln!(out, "There are no saves of this story to load.");
-                            return Some(Flow::Continue);
-                        }
-                    },
-                };
-                match self.load(session, &slot) {
-                    Ok(notes) => {
-                        let _ = writeln!(out, "Loaded slot `{slot}`.");
-                        for n in notes {
-                            let _ = writeln!(out, "{n}");
-                        }
-                        out.push('\n');
-                        let mut scene = String::new();
-                        session.show_scene(&mut scene, self);
-                        out.push_str(&scene);
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "Not loaded: {e}. Nothing changed.");
-                    }
-                }
-            }
-            Command::Saves => self.saves_table(&session.story, out),
-            Command::Delete(None) => {
-                let _ = writeln!(out, "Usage: delete SLOT. Type `saves` to see them.");
-            }
-            Command::Delete(Some(slot)) => match self.saves.delete(slot) {
-                Ok(()) => {
-                    let _ = writeln!(out, "Deleted slot `{slot}`.");
-                }
-                Err(e) => {
-                    let _ = writeln!(out, "Not deleted: {e}.");
-                }
-            },
-            Command::Endings => self.endings(&session.story, out),
-            Command::TranscriptOn(file) => self.transcript_on(file.as_deref(), out),
-            Command::TranscriptOff => match self.transcript.take() {
-                Some((path, _)) => {
-                    let _ = writeln!(out, "Transcript off; it is in `{}`.", path.display());
-                }
-                None => {
-                    let _ = writeln!(out, "No transcript is open.");
-                }
-            },
-            Command::Reload => self.reload(session, out),
-            _ => return None,
-        }
-        Some(Flow::Continue)
-    }
-
-    fn transcribe_impl(&mut self, text: &str) {
-        if let Some((path, file)) = &mut self.transcript {
-            let plain = anstream::adapter::strip_str(text).to_string();
-            if let Err(e) = file.write_all(plain.as_bytes()) {
-                let path = path.clone();
-                self.transcript = None;
-                eprintln!("transcript stopped: cannot write `{}`: {e}", path.display());
-            }
-        }
-    }
-}
-
-/// The `saves` table, shared by the prompt and `callister saves`.
-pub fn render_saves_table(
-    story: &Story,
-    good: &[save::SaveInfo],
-    bad: &[(String, SaveError)],
-) -> String {
-    let mut out = String::new();
-    let rows: Vec<[String; 4]> = good
-        .iter()
-        .map(|s| {
-            let scene = if s.story == story.title {
-                story.scene_by_id(&s.scene).map_or_else(
-                    || format!("{} (scene gone)", s.scene),
-                    |id| story.scene(id).title.clone(),
-                )
-            } else {
-                format!("(another story: {})", s.story)
-            };
-            [
-                s.slot.clone(),
-                scene,
-                s.turn.to_string(),
-                save::format_time(s.saved_at),
-            ]
-        })
-        .collect();
-    let header = ["slot", "scene", "turn", "saved"];
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; 4]| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        )
-    };
-    out.push_str(&line(header));
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
-    }
-    for (slot, e) in bad {
-        let _ = writeln!(out, "{slot}: unreadable: {e}");
-    }
-    out
+/// A save of the session's game, as the host writes it.
+fn capture(session: &Session, start: &str, played: u64) -> SaveFile {
+    let start = session
+        .story
+        .scene_by_id(start)
+        .unwrap_or(session.story.start);
+    SaveFile::capture(&session.story, &session.tree, start, save::now(), played)
 }

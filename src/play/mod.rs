@@ -1,10 +1,11 @@
-//! Playing: a session at the prompt (`session`, `command`), the terminal
-//! (`repl`, with the `cli` feature), the interactive host with its saves and ledger (`host`,
-//! `save`, `ledger`).
+//! Playing: a session at the prompt (`session`, `command`, `look`), the
+//! terminal (`repl`, with the `cli` feature), the interactive host with its
+//! saves and ledger (`host`, `save`, `ledger`).
 
 pub mod command;
 pub mod host;
 pub mod ledger;
+pub mod look;
 #[cfg(feature = "cli")]
 pub mod repl;
 pub mod save;

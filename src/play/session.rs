@@ -1,77 +1,209 @@
 //! A play session: one story, one tree of paths, and the commands a player
-//! types. It turns a line of input into text to show; it does not touch the
-//! terminal, so the prompt, replay and the tests share it.
+//! types. A line of input goes in; a [`Reply`] comes out: the text to show,
+//! and the disk work it needs as [`Request`]s. The session does no I/O: a
+//! [`Host`] carries each request out and the result comes back through one
+//! entry point, [`Session::answer`]. All the game's text is written here, so
+//! the prompt, replay and the tests show the same thing.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use anstyle::{AnsiColor, Style};
 
 use crate::engine::history::{Step, Tree};
 use crate::engine::{RollMode, State, View};
-use crate::play::command::{self, Command};
-use crate::story::{ChapterId, ChoiceId, EndingKind, Story};
+use crate::play::command::{self, COMMANDS, Command, Shape, Topic};
+use crate::play::ledger::{self, Ledger};
+pub use crate::play::look::Look;
+use crate::play::save::{self, SaveError, SaveInfo};
+use crate::story::compile::Failure;
+use crate::story::diagnostic::visible;
+use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, Story};
 
 /// What the driver should do after a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flow {
+    #[default]
     Continue,
     Quit,
 }
 
-/// Presentation settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Look {
-    pub color: bool,
-    /// Columns to wrap prose at.
-    pub width: usize,
+/// What the session gives back for a line or an answer.
+#[derive(Debug, Default)]
+pub struct Reply {
+    /// What to show, wrapped at `look.width`.
+    pub text: String,
+    /// Disk work to do, in order; each result goes to [`Session::answer`].
+    pub requests: Vec<Request>,
+    pub flow: Flow,
 }
 
-impl Default for Look {
-    fn default() -> Self {
-        // The width the prompt uses on an 80-column terminal.
-        Look {
-            color: false,
-            width: 78,
-        }
-    }
+/// Work the session needs a host to do: everything that touches the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The choices the endings ledger has seen taken, for the "new" marks:
+    /// asked by the intro before it shows the first scene, and after
+    /// `reload`.
+    Ledger,
+    /// A step that made a new node of the tree: the choice, and the ending
+    /// if it reached one, go into the ledger. Moving back and forth in the
+    /// tree, or taking the same choice to the same outcome again, asks
+    /// nothing, so an ending reached again by `undo` and `redo` is not
+    /// counted again.
+    Record {
+        choice: ChoiceId,
+        ending: Option<EndingId>,
+        turn: u32,
+    },
+    /// The game moved: the autosave follows it.
+    Autosave,
+    Save(String),
+    /// A slot, or the newest save of this story.
+    Load(Option<String>),
+    ListSaves,
+    Delete(String),
+    Endings,
+    TranscriptOn(Option<String>),
+    TranscriptOff,
+    Reload,
 }
 
-/// Hooks a session calls so that saving, the endings ledger and transcripts
-/// (which touch the disk) stay outside it. The default does nothing.
+/// What came of a request.
+#[derive(Debug)]
+pub enum Answer {
+    /// This host does not do that (replay, tests).
+    Unavailable(Request),
+    /// The ledger's choices (`scene/key`); `None` when the ledger is off.
+    Ledger(Option<BTreeSet<String>>),
+    Recorded(Result<Recorded, SaveError>),
+    Autosaved(Result<(), SaveError>),
+    Saved {
+        slot: String,
+        result: Result<PathBuf, SaveError>,
+    },
+    Loaded {
+        slot: String,
+        result: Result<Restored, SaveError>,
+    },
+    /// `load` without a slot, and no save of this story.
+    NothingToLoad,
+    Saves {
+        dir: PathBuf,
+        good: Vec<SaveInfo>,
+        bad: Vec<(String, SaveError)>,
+    },
+    Deleted {
+        slot: String,
+        result: Result<(), SaveError>,
+    },
+    /// This story's ledger; `None` when the ledger is off.
+    Endings(Option<Ledger>),
+    TranscriptOn(Result<PathBuf, (PathBuf, std::io::Error)>),
+    /// The transcript closed, or `None` when none was open.
+    TranscriptOff(Option<PathBuf>),
+    Reloaded(Reloaded),
+}
+
+/// The ledger after a step was recorded.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The ending, when this was the first time it was reached.
+    pub new_ending: Option<EndingId>,
+    /// How many of the story's endings have been found.
+    pub found: usize,
+}
+
+/// A game read from a save.
+#[derive(Debug)]
+pub struct Restored {
+    pub tree: Tree,
+    /// What loading it changed or dropped, as sentences.
+    pub notes: Vec<String>,
+}
+
+/// What came of `reload`.
+#[derive(Debug)]
+pub enum Reloaded {
+    /// The story is built into the binary: there is nothing to re-read.
+    Embedded,
+    /// The story on disk has errors; the version loaded before plays on.
+    Broken(Failure),
+    /// The game, carried into the story as it is now on disk.
+    Carried {
+        story: Box<Story>,
+        tree: Tree,
+        dir: PathBuf,
+        notes: Vec<String>,
+    },
+    /// The game cannot be carried into the new version.
+    Refused(SaveError),
+}
+
+/// What carries out a session's requests: the terminal game's
+/// (`host::GameHost`), or [`NoHost`].
 pub trait Host {
-    /// After every step: autosave, record the choice in the profile.
-    fn after_step(&mut self, _session: &Session, _out: &mut String) {}
-    /// A command the session does not handle itself (save, load, ...).
-    /// Returns `None` when the host does not know it either.
-    fn command(
-        &mut self,
-        _session: &mut Session,
-        _command: &Command,
-        _out: &mut String,
-    ) -> Option<Flow> {
-        None
-    }
-    /// Whether a choice was never taken in any playthrough (marked "new").
-    fn is_new(&self, _story: &Story, _choice: ChoiceId) -> bool {
-        false
-    }
-    /// After moving in the tree without a step (undo, rewind, branch,
-    /// restart): the autosave follows the player.
-    fn after_move(&mut self, _session: &Session, _out: &mut String) {}
+    /// Does what the session asked. The session is only read: what changes
+    /// it is the answer, through [`Session::answer`].
+    fn carry_out(&mut self, session: &Session, request: Request) -> Answer;
     /// Everything shown and typed, for an open transcript.
     fn transcribe(&mut self, _text: &str) {}
 }
 
-/// A host that keeps nothing: replay and tests.
+/// A host that keeps nothing and does nothing: replay and tests.
 pub struct NoHost;
-impl Host for NoHost {}
+
+impl Host for NoHost {
+    fn carry_out(&mut self, _session: &Session, request: Request) -> Answer {
+        Answer::Unavailable(request)
+    }
+}
+
+/// Carries out a reply's requests with `host`, handing each answer back to
+/// the session (and doing what the answers ask in turn), until nothing is
+/// asked. Returns all the text, in order, and the flow.
+pub fn settle(session: &mut Session, host: &mut dyn Host, reply: Reply) -> (String, Flow) {
+    let Reply {
+        mut text,
+        requests,
+        mut flow,
+    } = reply;
+    let mut queue: std::collections::VecDeque<Request> = requests.into();
+    while let Some(request) = queue.pop_front() {
+        let answer = host.carry_out(session, request);
+        let more = session.answer(answer);
+        text.push_str(&more.text);
+        for (i, r) in more.requests.into_iter().enumerate() {
+            queue.insert(i, r);
+        }
+        if more.flow == Flow::Quit {
+            flow = Flow::Quit;
+        }
+    }
+    (text, flow)
+}
 
 pub struct Session {
     pub story: Story,
     pub tree: Tree,
     pub look: Look,
     last_chapter: Option<ChapterId>,
+    /// A question waiting for its answer on the next line.
+    asking: Option<Question>,
+    /// Choices taken in any playthrough, as `scene/key`, for the "new"
+    /// marks; `None` when there is no ledger.
+    taken: Option<BTreeSet<String>>,
+    /// Set while the intro waits for the ledger.
+    opening: bool,
+    /// Set once an autosave failure was reported, so that it is not
+    /// repeated after every choice.
+    autosave_failed: bool,
+}
+
+/// A question the session asked, answered by the next line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Question {
+    Restart,
 }
 
 impl Session {
@@ -81,6 +213,10 @@ impl Session {
             tree: Tree::new(state),
             look,
             last_chapter: None,
+            asking: None,
+            taken: None,
+            opening: false,
+            autosave_failed: false,
         }
     }
 
@@ -92,337 +228,305 @@ impl Session {
     /// mapped every state onto the new story.
     pub fn replace(&mut self, story: Story, tree: Tree) {
         self.story = story;
-        self.tree = tree;
-        self.last_chapter = None;
+        self.replace_tree(tree);
     }
 
     pub fn replace_tree(&mut self, tree: Tree) {
         self.tree = tree;
         self.last_chapter = None;
+        self.asking = None;
     }
 
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.look.color {
-            format!("{}{}{}", style.render(), text, style.render_reset())
-        } else {
-            text.to_string()
-        }
-    }
-
-    fn wrap(&self, text: &str, indent: &str) -> String {
-        let options = textwrap::Options::new(self.look.width.max(20))
-            .initial_indent(indent)
-            .subsequent_indent(indent);
-        textwrap::fill(text, options)
-    }
-
-    /// The opening: the title, then the current scene.
-    pub fn intro(&mut self, host: &dyn Host) -> String {
-        let mut out = String::new();
-        let title = self.paint(Style::new().bold(), &self.story.title.to_uppercase());
-        let _ = writeln!(out, "{title}");
-        if let Some(author) = &self.story.author {
-            let _ = writeln!(out, "{}", self.paint(Style::new().dimmed(), author));
-        }
-        let _ = writeln!(
-            out,
-            "{}",
-            self.paint(
-                Style::new().dimmed(),
-                "Type a number or a key to choose, `help` for commands."
-            )
-        );
-        out.push('\n');
-        self.show_scene(&mut out, host);
-        out
-    }
-
-    /// The current scene, as `look` shows it.
-    pub fn show_scene(&mut self, out: &mut String, host: &dyn Host) {
-        let view = self.state().view(&self.story);
-        let chapter = self.story.scene(view.scene).chapter;
-        if self.last_chapter != Some(chapter) {
-            self.last_chapter = Some(chapter);
-            let rule = format!("── {} ──", view.chapter);
-            let _ = writeln!(
-                out,
-                "{}\n",
-                self.paint(AnsiColor::Cyan.on_default().bold(), &rule)
-            );
-        }
-        self.render_view(&view, out, host);
-    }
-
-    fn render_view(&self, view: &View, out: &mut String, host: &dyn Host) {
-        let _ = writeln!(
-            out,
-            "{}",
-            self.paint(Style::new().bold().underline(), &view.title)
-        );
-        let bar = self.status_bar();
-        if !bar.is_empty() && self.story.scene(view.scene).status {
-            let _ = writeln!(out, "{}", self.paint(Style::new().dimmed(), &bar));
-        }
-        out.push('\n');
-        for p in &view.paragraphs {
-            let _ = writeln!(out, "{}\n", self.wrap(p, ""));
-        }
-        if let Some(ending) = view.ending {
-            let ending = self.story.ending(ending);
-            let style = match ending.kind {
-                EndingKind::Good => AnsiColor::Green.on_default().bold(),
-                EndingKind::Bittersweet => AnsiColor::Yellow.on_default().bold(),
-                EndingKind::Bad => AnsiColor::Red.on_default().bold(),
-            };
-            let banner = format!(
-                "*** THE END: {} (a {} ending) ***",
-                ending.title,
-                ending.kind.label()
-            );
-            let _ = writeln!(out, "{}\n", self.paint(style, &banner));
-            let _ = writeln!(
-                out,
-                "{}",
-                self.wrap(
-                    "Type `restart` to play again, `undo` to step back, `endings` to see what you have found, or `quit`.",
-                    ""
-                )
-            );
-            return;
-        }
-        for (i, c) in view.choices.iter().enumerate() {
-            let number = self.paint(Style::new().bold(), &format!("{:>2}.", i + 1));
-            let mut line = c.text.clone();
-            if let Some(chance) = c.chance {
-                let _ = write!(line, " ({chance}%)");
-            }
-            let key = self.paint(Style::new().dimmed(), &format!("[{}]", c.key));
-            let new = if host.is_new(&self.story, c.id) {
-                format!(" {}", self.paint(AnsiColor::Magenta.on_default(), "new"))
-            } else {
-                String::new()
-            };
-            let wrapped = self.wrap(&line, "    ");
-            let _ = writeln!(out, "{number}{} {key}{new}", &wrapped[3..]);
-        }
-        if view.choices.is_empty() {
-            let _ = writeln!(
-                out,
-                "{}",
-                self.paint(
-                    AnsiColor::Red.on_default(),
-                    "(No choice is open here: the story is stuck. Type `undo` to step back.)"
-                )
-            );
+    /// The opening: it asks for the ledger, then the answer shows the title
+    /// and the current scene.
+    pub fn intro(&mut self) -> Reply {
+        self.opening = true;
+        Reply {
+            requests: vec![Request::Ledger],
+            ..Reply::default()
         }
     }
 
-    /// `Credits 60 · Fuel 4 · Hull 80`: the visible variables.
-    pub fn status_bar(&self) -> String {
-        self.story
-            .variables
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| !v.hidden)
-            .map(|(i, v)| format!("{} {}", v.name, self.state().vars[i]))
-            .collect::<Vec<_>>()
-            .join(" · ")
-    }
-
-    /// Candidates for tab completion: numbers and keys of the visible
-    /// choices, then the command words.
-    pub fn completions(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    /// The keys of the open choices, for completion.
+    pub fn choice_keys(&self) -> Vec<String> {
         let state = self.state();
-        for (i, c) in state.choices(&self.story).enumerate() {
-            out.push((i + 1).to_string());
-            out.push(self.story.choice(c).key.clone());
-        }
-        out.extend(command::COMMANDS.iter().map(|s| (*s).to_string()));
-        out
+        state
+            .choices(&self.story)
+            .map(|c| self.story.choice(c).key.clone())
+            .collect()
     }
 
     /// Handles one line of input.
-    pub fn input(&mut self, line: &str, host: &mut dyn Host) -> (String, Flow) {
+    pub fn read(&mut self, line: &str) -> Reply {
         let mut out = String::new();
+        if let Some(question) = self.asking.take() {
+            return self.reply_to(question, line);
+        }
         if line.len() > command::MAX_LINE {
             let _ = writeln!(
                 out,
                 "That line is {} bytes long; nothing here is longer than a few words. Nothing changed.",
                 line.len()
             );
-            return (out, Flow::Continue);
+            return self.reply(out, Vec::new());
         }
         if line.contains('\0') {
             let _ = writeln!(out, "That line holds a NUL byte; ignored. Nothing changed.");
-            return (out, Flow::Continue);
+            return self.reply(out, Vec::new());
         }
         let cmd = command::parse(line);
-        let flow = self.run(&cmd, line, host, &mut out);
-        (out, flow)
-    }
-
-    fn run(&mut self, cmd: &Command, line: &str, host: &mut dyn Host, out: &mut String) -> Flow {
-        let before = (self.tree.current, self.tree.nodes.len(), self.state().seed);
-        let flow = self.dispatch(cmd, line, host, out);
+        let before = (self.tree.current, self.tree.nodes.len());
+        let mut requests = Vec::new();
+        let flow = self.dispatch(&cmd, line, &mut out, &mut requests);
         let moved = matches!(
             cmd,
-            Command::Undo(_) | Command::Rewind(_) | Command::Branch(_) | Command::Restart
+            Command::Undo(_) | Command::Redo(_) | Command::Rewind(_) | Command::Branch(_)
         );
-        if moved && before != (self.tree.current, self.tree.nodes.len(), self.state().seed) {
-            host.after_move(self, out);
+        if moved && before != (self.tree.current, self.tree.nodes.len()) {
+            requests.push(Request::Autosave);
         }
-        flow
+        let mut reply = self.reply(out, requests);
+        reply.flow = flow;
+        reply
     }
 
+    /// Reads a line and has `host` carry out what it asks: the whole round
+    /// trip, for drivers with nothing to do in between.
+    pub fn input(&mut self, line: &str, host: &mut dyn Host) -> (String, Flow) {
+        let reply = self.read(line);
+        settle(self, host, reply)
+    }
+
+    /// The result of a request: the one way the outside changes a session.
+    pub fn answer(&mut self, answer: Answer) -> Reply {
+        let mut out = String::new();
+        let mut requests = Vec::new();
+        match answer {
+            Answer::Unavailable(Request::Ledger) | Answer::Ledger(None) => {
+                self.know(None, &mut out)
+            }
+            Answer::Ledger(Some(taken)) => self.know(Some(taken), &mut out),
+            Answer::Unavailable(Request::Record { .. } | Request::Autosave) => {}
+            Answer::Unavailable(other) => {
+                let _ = writeln!(
+                    out,
+                    "`{}` is not available here. Nothing changed.",
+                    request_name(&other)
+                );
+            }
+            Answer::Recorded(Ok(recorded)) => {
+                if let Some(ending) = recorded.new_ending {
+                    let line = format!(
+                        "New ending found: {} ({}/{}).",
+                        self.story.ending(ending).title,
+                        recorded.found,
+                        self.story.endings.len()
+                    );
+                    let _ = writeln!(
+                        out,
+                        "{}\n",
+                        self.look
+                            .paint(AnsiColor::Magenta.on_default().bold(), &line)
+                    );
+                }
+            }
+            Answer::Recorded(Err(e)) => {
+                if !self.autosave_failed {
+                    let _ = writeln!(
+                        out,
+                        "(Could not update the endings ledger: {e}. The game goes on.)"
+                    );
+                }
+            }
+            Answer::Autosaved(Ok(())) => self.autosave_failed = false,
+            Answer::Autosaved(Err(e)) => {
+                if !self.autosave_failed {
+                    let line =
+                        format!("(Autosave failed: {e}. The game goes on; `save` to try again.)");
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        self.look.paint(AnsiColor::Yellow.on_default(), &line)
+                    );
+                }
+                self.autosave_failed = true;
+            }
+            Answer::Saved { slot, result } => match result {
+                Ok(path) => {
+                    let _ = writeln!(out, "Saved to slot `{slot}` ({}).", path.display());
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "Not saved: {e}. The game goes on.");
+                }
+            },
+            Answer::Loaded { slot, result } => match result {
+                Ok(restored) => {
+                    self.replace_tree(restored.tree);
+                    let _ = writeln!(out, "Loaded slot `{slot}`.");
+                    for n in restored.notes {
+                        let _ = writeln!(out, "{}", visible(&n));
+                    }
+                    out.push('\n');
+                    self.show_scene(&mut out);
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "Not loaded: {e}. Nothing changed.");
+                }
+            },
+            Answer::NothingToLoad => {
+                let _ = writeln!(out, "There are no saves of this story to load.");
+            }
+            Answer::Saves { dir, good, bad } => {
+                if good.is_empty() && bad.is_empty() {
+                    let _ = writeln!(out, "No saves yet in `{}`.", dir.display());
+                } else {
+                    self.saves_table(&good, &bad, &mut out);
+                }
+            }
+            Answer::Deleted { slot, result } => match result {
+                Ok(()) => {
+                    let _ = writeln!(out, "Deleted slot `{slot}`.");
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "Not deleted: {e}.");
+                }
+            },
+            Answer::Endings(ledger) => self.endings(ledger.as_ref(), &mut out),
+            Answer::TranscriptOn(Ok(path)) => {
+                let _ = writeln!(
+                    out,
+                    "Transcript on: everything shown and typed now goes to `{}`.",
+                    path.display()
+                );
+            }
+            Answer::TranscriptOn(Err((path, e))) => {
+                let _ = writeln!(
+                    out,
+                    "Cannot open `{}` for the transcript: {e}.",
+                    path.display()
+                );
+            }
+            Answer::TranscriptOff(Some(path)) => {
+                let _ = writeln!(out, "Transcript off; it is in `{}`.", path.display());
+            }
+            Answer::TranscriptOff(None) => {
+                let _ = writeln!(out, "No transcript is open.");
+            }
+            Answer::Reloaded(reloaded) => self.reloaded(reloaded, &mut out, &mut requests),
+        }
+        self.reply(out, requests)
+    }
+
+    /// The current scene, as `look` shows it.
+    pub fn show_scene(&mut self, out: &mut String) {
+        let view = self.state().view(&self.story);
+        let chapter = self.story.scene(view.scene).chapter;
+        if self.last_chapter != Some(chapter) {
+            self.last_chapter = Some(chapter);
+            if self.look.plain {
+                let _ = writeln!(out, "Chapter: {}.\n", view.chapter);
+            } else {
+                let rule = format!("── {} ──", view.chapter);
+                let _ = writeln!(
+                    out,
+                    "{}\n",
+                    self.look.paint(AnsiColor::Cyan.on_default().bold(), &rule)
+                );
+            }
+        }
+        self.render_view(&view, out);
+    }
+
+    /// Takes a choice: applies it, shows what happened and the next scene.
+    pub fn take(&mut self, choice: ChoiceId, mode: RollMode) -> Reply {
+        let mut out = String::new();
+        let mut requests = Vec::new();
+        self.take_into(choice, mode, &mut out, &mut requests);
+        self.reply(out, requests)
+    }
+
+    /// `Credits 60 · Fuel 4 · Hull 80`: the visible variables (in plain
+    /// output, a sentence: `Credits: 60, Fuel: 4, Hull: 80.`).
+    pub fn status_bar(&self) -> String {
+        let parts: Vec<String> = self
+            .story
+            .variables
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.hidden)
+            .map(|(i, v)| {
+                if self.look.plain {
+                    format!("{}: {}", v.name, self.state().vars[i])
+                } else {
+                    format!("{} {}", v.name, self.state().vars[i])
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else if self.look.plain {
+            format!("{}.", parts.join(", "))
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
+// Commands.
+impl Session {
     fn dispatch(
         &mut self,
         cmd: &Command,
         line: &str,
-        host: &mut dyn Host,
         out: &mut String,
+        requests: &mut Vec<Request>,
     ) -> Flow {
         match cmd {
             Command::Empty => {}
             Command::Number(n) => {
                 let choices: Vec<ChoiceId> = self.state().choices(&self.story).collect();
                 match n.checked_sub(1).and_then(|i| choices.get(i)) {
-                    Some(&c) => self.take(c, RollMode::Random, host, out),
+                    Some(&c) => self.take_into(c, RollMode::Random, out, requests),
                     None => self.unknown(line, out),
                 }
             }
             Command::Word(word) => match self.choice_by_key(word) {
-                Some(c) => self.take(c, RollMode::Random, host, out),
+                Some(c) => self.take_into(c, RollMode::Random, out, requests),
                 None => self.unknown(line, out),
             },
-            Command::Look => self.show_scene_fresh(out, host),
+            Command::Look => self.show_scene_fresh(out),
             Command::Status => self.status(out),
             Command::Inventory => self.inventory(out),
-            Command::Help => self.help(out),
+            Command::Help(topic) => self.help(*topic, out),
             Command::Quit => return Flow::Quit,
-            Command::Restart => {
-                let seed = self.state().seed;
-                let state = State::new(&self.story, seed.wrapping_add(1));
-                self.tree = Tree::new(state);
-                self.last_chapter = None;
-                let _ = writeln!(
-                    out,
-                    "{}\n",
-                    self.paint(Style::new().dimmed(), "You begin again.")
-                );
-                self.show_scene(out, host);
-            }
-            Command::Undo(n) => {
-                let done = self.tree.undo(*n);
-                if done == 0 {
-                    let _ = writeln!(out, "You are at the start; there is nothing to undo.");
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{}\n",
-                        self.paint(
-                            Style::new().dimmed(),
-                            &format!("Undid {done} step{}.", if done == 1 { "" } else { "s" })
-                        )
-                    );
-                    self.show_scene_fresh(out, host);
-                }
-            }
+            Command::Restart => self.ask_restart(out),
+            Command::Undo(n) => self.undo(*n, out),
+            Command::Redo(n) => self.redo(*n, out),
             Command::History => self.history(out),
-            Command::Rewind(None) => {
-                let _ = writeln!(
-                    out,
-                    "Usage: {}. Type `history` to see the steps.",
-                    command::usage("rewind")
-                );
-            }
-            Command::Rewind(Some(n)) => {
-                if self.tree.rewind(*n) {
-                    let _ = writeln!(
-                        out,
-                        "{}\n",
-                        self.paint(
-                            Style::new().dimmed(),
-                            &format!("Rewound to step {n}. Choose differently to start a new branch; the old one is kept.")
-                        )
-                    );
-                    self.show_scene_fresh(out, host);
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "There is no step {n} behind you (steps 1 to {}). Type `history` to see them.",
-                        self.tree.depth()
-                    );
-                }
-            }
+            Command::Rewind(n) => self.rewind(*n, out),
             Command::Branches => self.branches(out),
-            Command::Branch(None) => {
-                let _ = writeln!(
-                    out,
-                    "Usage: {}. Type `branches` to see them.",
-                    command::usage("branch")
-                );
-            }
-            Command::Branch(Some(b)) => {
-                let leaves = self.tree.leaves();
-                match b.checked_sub(1).and_then(|i| leaves.get(i)) {
-                    Some(&leaf) => {
-                        self.tree.current = leaf;
-                        let _ = writeln!(
-                            out,
-                            "{}\n",
-                            self.paint(
-                                Style::new().dimmed(),
-                                &format!("Jumped to the end of branch {b}.")
-                            )
-                        );
-                        self.show_scene_fresh(out, host);
-                    }
-                    None => {
-                        let _ = writeln!(
-                            out,
-                            "There is no branch {b} (branches 1 to {}). Type `branches` to see them.",
-                            leaves.len()
-                        );
-                    }
-                }
-            }
-            Command::Malformed(word) => {
-                let _ = writeln!(out, "Usage: {}. Nothing changed.", command::usage(word));
-            }
-            other => match host.command(self, other, out) {
-                Some(flow) => return flow,
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "`{}` is not available here. Nothing changed.",
-                        line.trim()
-                    );
-                }
-            },
+            Command::Branch(b) => self.branch(*b, out),
+            Command::Save(slot) => requests.push(Request::Save(
+                slot.clone().unwrap_or_else(|| save::QUICKSAVE.to_string()),
+            )),
+            Command::Load(slot) => requests.push(Request::Load(slot.clone())),
+            Command::Saves => requests.push(Request::ListSaves),
+            Command::Delete(slot) => requests.push(Request::Delete(slot.clone())),
+            Command::Endings => requests.push(Request::Endings),
+            Command::TranscriptOn(file) => requests.push(Request::TranscriptOn(file.clone())),
+            Command::TranscriptOff => requests.push(Request::TranscriptOff),
+            Command::Reload => requests.push(Request::Reload),
+            Command::Malformed(topic) => self.usage(*topic, out),
         }
         Flow::Continue
     }
 
-    fn show_scene_fresh(&mut self, out: &mut String, host: &dyn Host) {
-        self.last_chapter = None;
-        self.show_scene(out, host);
-    }
-
-    fn choice_by_key(&self, word: &str) -> Option<ChoiceId> {
-        let state = self.state();
-        state
-            .choices(&self.story)
-            .find(|&c| self.story.choice(c).key.eq_ignore_ascii_case(word))
-    }
-
-    /// Takes a choice: applies it, shows what happened and the next scene.
-    pub fn take(
+    fn take_into(
         &mut self,
         choice: ChoiceId,
         mode: RollMode,
-        host: &mut dyn Host,
         out: &mut String,
+        requests: &mut Vec<Request>,
     ) {
         let mut state = self.state().clone();
         let scene_id = self.story.scene(state.scene).id.clone();
@@ -439,32 +543,39 @@ impl Session {
             roll: outcome.roll.as_ref().and_then(|r| r.roll),
             success: outcome.roll.as_ref().map(|r| r.success),
         };
-        let _ = writeln!(
-            out,
-            "{}\n",
-            self.paint(
-                Style::new().dimmed(),
-                &format!("» {}", self.plain_choice_text(choice))
-            )
-        );
+        let text = self.choice_text(choice);
+        let echo = if self.look.plain {
+            format!("You chose: {}", sentence(&text))
+        } else {
+            let echo = self.look.wrap(&text, "» ", "  ");
+            self.look.paint(Style::new().dimmed(), &echo)
+        };
+        let _ = writeln!(out, "{echo}\n");
         if let Some(roll) = &outcome.roll {
             let verdict = if roll.success { "success" } else { "failure" };
             let line = match roll.roll {
-                Some(r) => format!("[{}% chance: rolled {r}, {verdict}]", roll.chance),
-                None => format!("[{}% chance: {verdict}]", roll.chance),
+                Some(r) => format!("{}% chance: rolled {r}, {verdict}", roll.chance),
+                None => format!("{}% chance: {verdict}", roll.chance),
             };
             let style = if roll.success {
                 AnsiColor::Green.on_default()
             } else {
                 AnsiColor::Red.on_default()
             };
-            let _ = writeln!(out, "{}\n", self.paint(style, &line));
+            let line = if self.look.plain {
+                format!("{line}.")
+            } else {
+                self.look.paint(style, &format!("[{line}]"))
+            };
+            let _ = writeln!(out, "{line}\n");
         }
         for said in &outcome.said {
+            let text = self.look.emphasis(said, true);
             let _ = writeln!(
                 out,
                 "{}\n",
-                self.paint(Style::new().italic(), &self.wrap(said, ""))
+                self.look
+                    .paint(Style::new().italic(), &self.look.wrap(&text, "", ""))
             );
         }
         for dead in &outcome.deaths {
@@ -473,21 +584,145 @@ impl Session {
             let _ = writeln!(
                 out,
                 "{}\n",
-                self.paint(AnsiColor::Red.on_default().bold(), &line)
+                self.look.paint(AnsiColor::Red.on_default().bold(), &line)
             );
         }
+        let nodes = self.tree.nodes.len();
+        let ending = state.ending(&self.story);
+        let turn = state.turn;
         self.tree.push(step, state);
-        self.show_scene(out, host);
-        host.after_step(self, out);
+        if self.tree.nodes.len() > nodes {
+            if let Some(taken) = &mut self.taken {
+                taken.insert(ledger::choice_key(&self.story, choice));
+            }
+            requests.push(Request::Record {
+                choice,
+                ending,
+                turn,
+            });
+        }
+        self.show_scene(out);
+        requests.push(Request::Autosave);
     }
 
-    fn plain_choice_text(&self, choice: ChoiceId) -> String {
-        crate::story::text::paragraphs(
-            &self
-                .state()
-                .render(&self.story, &self.story.choice(choice).text),
-        )
-        .join(" ")
+    fn ask_restart(&mut self, out: &mut String) {
+        if self.tree.current == 0 {
+            let _ = writeln!(out, "You are at the start already. Nothing changed.");
+            return;
+        }
+        let depth = self.tree.depth();
+        let branch = self.tree.branch_of(self.tree.current) + 1;
+        self.asking = Some(Question::Restart);
+        let _ = writeln!(
+            out,
+            "Go back to the start? The {} of this path stay{} in `branches`, as branch {branch}. [y/N]",
+            plural(depth, "step"),
+            if depth == 1 { "s" } else { "" },
+        );
+    }
+
+    fn reply_to(&mut self, question: Question, line: &str) -> Reply {
+        let mut out = String::new();
+        let mut requests = Vec::new();
+        let yes = matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
+        match question {
+            Question::Restart if yes => {
+                let branch = self.tree.branch_of(self.tree.current) + 1;
+                self.tree.go_to(0);
+                let line = format!(
+                    "Back at the start. The path you left is branch {branch}: `branch {branch}` returns to its end, `redo` retraces it."
+                );
+                let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+                self.show_scene_fresh(&mut out);
+                requests.push(Request::Autosave);
+            }
+            Question::Restart => {
+                let _ = writeln!(out, "Not restarted. Nothing changed.");
+            }
+        }
+        self.reply(out, requests)
+    }
+
+    fn undo(&mut self, n: usize, out: &mut String) {
+        let done = self.tree.undo(n);
+        if done == 0 {
+            let _ = writeln!(out, "You are at the start; there is nothing to undo.");
+            return;
+        }
+        let line = if self.tree.current == 0 {
+            format!("Undid {}: you are back at the start.", plural(done, "step"))
+        } else {
+            format!("Undid {}.", plural(done, "step"))
+        };
+        let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+        self.show_scene_fresh(out);
+    }
+
+    fn redo(&mut self, n: usize, out: &mut String) {
+        let done = self.tree.redo(n);
+        if done == 0 {
+            let _ = writeln!(
+                out,
+                "There is nothing to redo here: `redo` follows the path that `undo`, `rewind` or `restart` left. Nothing changed."
+            );
+            return;
+        }
+        let mut line = format!("Redid {}.", plural(done, "step"));
+        if done < n {
+            line.push_str(" That is as far as you had gone.");
+        }
+        let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+        self.show_scene_fresh(out);
+    }
+
+    fn rewind(&mut self, n: usize, out: &mut String) {
+        if self.tree.rewind(n) {
+            let line = format!(
+                "Rewound to step {n}. Choose differently to start a new branch; the old one is kept."
+            );
+            let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+            self.show_scene_fresh(out);
+        } else {
+            let _ = writeln!(
+                out,
+                "There is no step {n} behind you (steps 1 to {}). Type `history` to see them.",
+                self.tree.depth()
+            );
+        }
+    }
+
+    fn branch(&mut self, b: usize, out: &mut String) {
+        let leaves = self.tree.leaves();
+        match b.checked_sub(1).and_then(|i| leaves.get(i)) {
+            Some(&leaf) => {
+                self.tree.go_to(leaf);
+                let line = format!("Jumped to the end of branch {b}.");
+                let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+                self.show_scene_fresh(out);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "There is no branch {b} (branches 1 to {}). Type `branches` to see them.",
+                    leaves.len()
+                );
+            }
+        }
+    }
+
+    fn usage(&self, topic: Topic, out: &mut String) {
+        let spec = topic.spec();
+        let none = if matches!(spec.shape, Shape::Bare(_)) {
+            format!("`{}` takes no argument. ", spec.name)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{none}Usage: `{}`: {}. Nothing changed.",
+            spec.usage(),
+            spec.help
+        );
     }
 
     fn unknown(&self, line: &str, out: &mut String) {
@@ -502,13 +737,11 @@ impl Session {
             .iter()
             .map(|&c| self.story.choice(c).key.as_str())
             .collect();
-        let mut msg = format!("`{shown}{more}` is not a choice or a command.");
+        let mut msg = format!("`{}{more}` is not a choice or a command.", visible(&shown));
         let word = line.trim().to_lowercase();
         if let Some(near) = crate::story::diagnostic::suggest(
             &word,
-            keys.iter()
-                .copied()
-                .chain(command::COMMANDS.iter().copied()),
+            keys.iter().copied().chain(COMMANDS.iter().map(|c| c.name)),
         ) {
             let _ = write!(msg, " Did you mean `{near}`?");
         }
@@ -529,9 +762,226 @@ impl Session {
         let _ = writeln!(out, "{msg} Nothing changed.");
     }
 
+    fn choice_by_key(&self, word: &str) -> Option<ChoiceId> {
+        let state = self.state();
+        state
+            .choices(&self.story)
+            .find(|&c| self.story.choice(c).key.eq_ignore_ascii_case(word))
+    }
+}
+
+// Answers.
+impl Session {
+    /// The ledger's choices arrived; the intro, when it waits for them.
+    fn know(&mut self, taken: Option<BTreeSet<String>>, out: &mut String) {
+        self.taken = taken;
+        if !std::mem::take(&mut self.opening) {
+            return;
+        }
+        let title = if self.look.plain {
+            self.story.title.clone()
+        } else {
+            self.look
+                .paint(Style::new().bold(), &self.story.title.to_uppercase())
+        };
+        let _ = writeln!(out, "{title}");
+        if let Some(author) = &self.story.author {
+            let _ = writeln!(out, "{}", self.look.paint(Style::new().dimmed(), author));
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            self.look.paint(
+                Style::new().dimmed(),
+                "Type a number or a key to choose, `help` for commands."
+            )
+        );
+        out.push('\n');
+        self.show_scene(out);
+    }
+
+    fn reloaded(&mut self, reloaded: Reloaded, out: &mut String, requests: &mut Vec<Request>) {
+        match reloaded {
+            Reloaded::Embedded => {
+                let _ = writeln!(
+                    out,
+                    "`reload` re-reads a story directory: start with `--scenes DIR` to use it. The shipped story is built in."
+                );
+            }
+            Reloaded::Broken(failure) => {
+                out.push_str(&crate::story::diagnostic::render_all(
+                    &failure.diagnostics,
+                    &failure.sources,
+                    self.look.colored(),
+                ));
+                let _ = writeln!(
+                    out,
+                    "The story has errors; still playing the version loaded before."
+                );
+            }
+            Reloaded::Carried {
+                story,
+                tree,
+                dir,
+                notes,
+            } => {
+                let scenes = story.scenes.len();
+                self.replace(*story, tree);
+                let line = format!("Reloaded `{}`: {scenes} scenes.", dir.display());
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    self.look.paint(AnsiColor::Green.on_default(), &line)
+                );
+                for note in notes {
+                    let _ = writeln!(out, "{}", visible(&note));
+                }
+                out.push('\n');
+                self.show_scene(out);
+                // The ledger is kept by the story's title, which an edit may
+                // change.
+                requests.push(Request::Ledger);
+            }
+            Reloaded::Refused(e) => {
+                let _ = writeln!(
+                    out,
+                    "Cannot carry the game into the new version: {e}. Still playing the old one."
+                );
+            }
+        }
+    }
+}
+
+// What the commands show.
+impl Session {
+    fn reply(&self, text: String, requests: Vec<Request>) -> Reply {
+        Reply {
+            text: self.look.fit(&text),
+            requests,
+            flow: Flow::Continue,
+        }
+    }
+
+    fn show_scene_fresh(&mut self, out: &mut String) {
+        self.last_chapter = None;
+        self.show_scene(out);
+    }
+
+    fn render_view(&self, view: &View, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "{}",
+            self.look
+                .paint(Style::new().bold().underline(), &view.title)
+        );
+        let bar = self.status_bar();
+        if !bar.is_empty() && self.story.scene(view.scene).status {
+            let _ = writeln!(out, "{}", self.look.paint(Style::new().dimmed(), &bar));
+        }
+        out.push('\n');
+        for p in &view.paragraphs {
+            let _ = writeln!(
+                out,
+                "{}\n",
+                self.look.wrap(&self.look.emphasis(p, false), "", "")
+            );
+        }
+        if let Some(ending) = view.ending {
+            let ending = self.story.ending(ending);
+            let banner = if self.look.plain {
+                format!(
+                    "The end: {} (a {} ending).",
+                    ending.title,
+                    ending.kind.label()
+                )
+            } else {
+                let style = match ending.kind {
+                    EndingKind::Good => AnsiColor::Green.on_default().bold(),
+                    EndingKind::Bittersweet => AnsiColor::Yellow.on_default().bold(),
+                    EndingKind::Bad => AnsiColor::Red.on_default().bold(),
+                };
+                let banner = format!(
+                    "*** THE END: {} (a {} ending) ***",
+                    ending.title,
+                    ending.kind.label()
+                );
+                self.look.paint(style, &banner)
+            };
+            let _ = writeln!(out, "{banner}\n");
+            let _ = writeln!(
+                out,
+                "{}",
+                self.look.wrap(
+                    "Type `restart` to play again, `undo` to step back, `endings` to see what you have found, or `quit`.",
+                    "",
+                    ""
+                )
+            );
+            return;
+        }
+        for (i, c) in view.choices.iter().enumerate() {
+            let text = self.look.emphasis(&c.text, false);
+            let new = self
+                .taken
+                .as_ref()
+                .is_some_and(|t| !t.contains(&ledger::choice_key(&self.story, c.id)));
+            let line = if self.look.plain {
+                let mut about: Vec<String> = c
+                    .chance
+                    .map(|p| format!("{p}% chance"))
+                    .into_iter()
+                    .collect();
+                about.push(format!("key {}", c.key));
+                if new {
+                    about.push("new".to_string());
+                }
+                format!("{}. {text} ({})", i + 1, about.join(", "))
+            } else {
+                let number = self
+                    .look
+                    .paint(Style::new().bold(), &format!("{:>2}.", i + 1));
+                let chance = c.chance.map(|p| format!(" ({p}%)")).unwrap_or_default();
+                let key = self
+                    .look
+                    .paint(Style::new().dimmed(), &format!("[{}]", c.key));
+                let new = if new {
+                    format!(
+                        " {}",
+                        self.look.paint(AnsiColor::Magenta.on_default(), "new")
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{number} {text}{chance} {key}{new}")
+            };
+            let _ = writeln!(out, "{}", self.look.wrap(&line, "", "    "));
+        }
+        if view.choices.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}",
+                self.look.paint(
+                    AnsiColor::Red.on_default(),
+                    "(No choice is open here: the story is stuck. Type `undo` to step back.)"
+                )
+            );
+        }
+    }
+
+    /// A choice's text as the player saw it, on one line.
+    fn choice_text(&self, choice: ChoiceId) -> String {
+        let text = crate::story::text::paragraphs(
+            &self
+                .state()
+                .render(&self.story, &self.story.choice(choice).text),
+        )
+        .join(" ");
+        self.look.emphasis(&text, false)
+    }
+
     fn status(&self, out: &mut String) {
         let state = self.state();
-        let _ = writeln!(out, "{}", self.paint(Style::new().bold(), "Status"));
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "Status"));
         let visible: Vec<_> = self
             .story
             .variables
@@ -545,20 +995,24 @@ impl Session {
             .max()
             .unwrap_or(0);
         for (i, v) in visible {
-            let _ = writeln!(
-                out,
-                "  {:<width$}  {} (of {})",
-                v.name, state.vars[i], v.max
-            );
+            if self.look.plain {
+                let _ = writeln!(out, "  {}: {} of {}.", v.name, state.vars[i], v.max);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {} (of {})",
+                    v.name, state.vars[i], v.max
+                );
+            }
         }
         if !self.story.crew.is_empty() {
-            let _ = writeln!(out, "{}", self.paint(Style::new().bold(), "Crew"));
+            let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "Crew"));
             for (i, c) in self.story.crew.iter().enumerate() {
                 let alive = !state.dead.get(i);
                 let mark = if alive {
-                    self.paint(AnsiColor::Green.on_default(), "alive")
+                    self.look.paint(AnsiColor::Green.on_default(), "alive")
                 } else {
-                    self.paint(AnsiColor::Red.on_default(), "dead")
+                    self.look.paint(AnsiColor::Red.on_default(), "dead")
                 };
                 let role = c
                     .role
@@ -589,37 +1043,64 @@ impl Session {
         }
     }
 
-    fn help(&self, out: &mut String) {
-        let rows = [
-            ("1, 2, ... or a key", "take a choice"),
-            ("look", "show the scene again"),
-            ("status", "variables, crew and items"),
-            ("inventory", "what you carry"),
-            ("undo [N]", "step back N choices (default 1)"),
-            ("history", "the steps taken on this path"),
-            (
-                "rewind N",
-                "go back to step N; a new choice there starts a branch",
-            ),
-            ("branches", "the tree of paths explored"),
-            ("branch B", "jump to the end of branch B"),
-            ("save [SLOT]", "save the game (default slot `quick`)"),
-            ("load [SLOT]", "load a saved game (default: the latest)"),
-            ("saves", "list saved games"),
-            ("delete SLOT", "delete a saved game"),
-            ("endings", "the endings found across all playthroughs"),
-            (
-                "transcript on [FILE]",
-                "copy everything to a text file; `transcript off` stops",
-            ),
-            ("reload", "re-read the story from disk (authors)"),
-            ("restart", "begin again"),
-            ("quit", "leave (Ctrl-D works too); the game is autosaved"),
-        ];
-        let _ = writeln!(out, "{}", self.paint(Style::new().bold(), "Commands"));
-        for (cmd, what) in rows {
-            let _ = writeln!(out, "  {:<22} {what}", self.paint(Style::new().bold(), cmd));
+    /// `help`: every command from the table; `help NAME`: one of them.
+    fn help(&self, topic: Option<Topic>, out: &mut String) {
+        let also = |spec: &command::Spec| {
+            if spec.aliases.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = spec.aliases.iter().map(|a| format!("`{a}`")).collect();
+                format!(" (also {})", names.join(", "))
+            }
+        };
+        if let Some(topic) = topic {
+            let spec = topic.spec();
+            let _ = writeln!(out, "`{}`{}: {}.", spec.usage(), also(spec), spec.help);
+            return;
         }
+        let mut rows = vec![(
+            "1, 2, ... or a key".to_string(),
+            "take a choice".to_string(),
+        )];
+        rows.extend(
+            COMMANDS
+                .iter()
+                .map(|c| (c.usage(), format!("{}{}", c.help, also(c)))),
+        );
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "Commands"));
+        if self.look.plain {
+            for (usage, what) in rows {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    self.look.wrap(&format!("{usage}: {what}."), "", "  ")
+                );
+            }
+        } else {
+            let column = rows
+                .iter()
+                .map(|(u, _)| u.chars().count())
+                .max()
+                .unwrap_or(0);
+            let column = column.min(self.look.width / 3);
+            let indent = " ".repeat(column + 5);
+            for (usage, what) in rows {
+                let name = self.look.paint(Style::new().bold(), &usage);
+                let width = usage.chars().count();
+                let line = if width > column {
+                    // Too long for the column: the help goes below it.
+                    format!("  {name}\n{}", self.look.wrap(&what, &indent, &indent))
+                } else {
+                    let pad = " ".repeat(column - width);
+                    self.look.wrap(&what, &format!("  {name}   {pad}"), &indent)
+                };
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "`help COMMAND` shows one; Tab completes commands and keys."
+        );
     }
 
     fn history(&self, out: &mut String) {
@@ -628,7 +1109,7 @@ impl Session {
             let _ = writeln!(out, "No steps yet: you are at the start.");
             return;
         }
-        let _ = writeln!(out, "{}", self.paint(Style::new().bold(), "History"));
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "History"));
         for (i, pair) in path.windows(2).enumerate() {
             let (from, to) = (pair[0], pair[1]);
             let state = &self.tree.nodes[from].state;
@@ -639,10 +1120,11 @@ impl Session {
                     .story
                     .choice_by_key(state.scene, &s.key)
                     .map(|c| {
-                        crate::story::text::paragraphs(
+                        let text = crate::story::text::paragraphs(
                             &state.render(&self.story, &self.story.choice(c).text),
                         )
-                        .join(" ")
+                        .join(" ");
+                        self.look.emphasis(&text, false)
                     })
                     .unwrap_or_default();
                 let outcome = match s.success {
@@ -660,16 +1142,17 @@ impl Session {
 
     fn branches(&self, out: &mut String) {
         let leaves = self.tree.leaves();
-        let current_path = self.tree.path();
-        let _ = writeln!(
-            out,
-            "{}",
-            self.paint(
-                Style::new().bold(),
-                &format!("Branches ({}); * marks where you are", leaves.len())
+        let heading = if self.look.plain {
+            format!(
+                "{} in this playthrough. You are on branch {}.",
+                plural(leaves.len(), "branch"),
+                self.tree.branch_of(self.tree.current) + 1
             )
-        );
-        // Draw the tree: each node that is a branch point or a leaf.
+        } else {
+            format!("Branches ({}); * marks where you are", leaves.len())
+        };
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), &heading));
+        let current_path = self.tree.path();
         let mut lines = Vec::new();
         self.draw(0, "", true, &leaves, &current_path, &mut lines);
         for l in lines {
@@ -687,64 +1170,81 @@ impl Session {
         current: &[usize],
         lines: &mut Vec<String>,
     ) {
+        let tree = &self.tree;
         // Follow the straight run from `node` to the next fork or leaf.
         let mut run = vec![node];
         let mut end = node;
-        while self.tree.nodes[end].children.len() == 1 {
-            end = self.tree.nodes[end].children[0];
+        while tree.nodes[end].children.len() == 1 {
+            end = tree.nodes[end].children[0];
             run.push(end);
         }
         let steps = run
             .iter()
-            .filter(|&&n| self.tree.nodes[n].step.is_some())
+            .filter(|&&n| tree.nodes[n].step.is_some())
             .count();
-        let end_state = &self.tree.nodes[end].state;
+        let end_state = &tree.nodes[end].state;
         let title = &self.story.scene(end_state.scene).title;
-        let here = if run.contains(&self.tree.current) {
-            " *"
+        let plain = self.look.plain;
+        // Where you are: at the end of this run, or part way along it.
+        let here = if tree.current == end {
+            if plain { " You are here." } else { " *" }.to_string()
+        } else if run.contains(&tree.current) {
+            let at = &self.story.scene(tree.state().scene).title;
+            match (tree.depth(), plain) {
+                (0, true) => format!(" You are at the start, {at}."),
+                (0, false) => format!(" * at the start: {at}"),
+                (d, true) => format!(" You are on it after step {d}, {at}."),
+                (d, false) => format!(" * after step {d}: {at}"),
+            }
         } else {
-            ""
+            String::new()
         };
         let on_path = current.contains(&end);
-        let ending = end_state
-            .ending(&self.story)
-            .map(|e| format!(" — ending: {}", self.story.ending(e).title))
-            .unwrap_or_default();
+        let ending = end_state.ending(&self.story).map(|e| {
+            let title = &self.story.ending(e).title;
+            if plain {
+                format!(", ending: {title}")
+            } else {
+                format!(" — ending: {title}")
+            }
+        });
+        let ending = ending.unwrap_or_default();
         let label = match leaves.iter().position(|&l| l == end) {
+            Some(b) if plain => format!("Branch {}: ", b + 1),
             Some(b) => format!("branch {}: ", b + 1),
             None => String::new(),
         };
-        let first_key = self.tree.nodes[node]
-            .step
-            .as_ref()
-            .map(|s| format!("{} → ", s.key))
-            .unwrap_or_default();
-        let connector = if node == 0 {
-            String::new()
+        let first_key = tree.nodes[node].step.as_ref().map(|s| s.key.as_str());
+        let steps = plural(steps, "step");
+        let (connector, child_prefix) = if node == 0 {
+            (String::new(), String::new())
+        } else if plain {
+            ("  ".to_string(), format!("{prefix}  "))
         } else if last {
-            "└─ ".to_string()
+            ("└─ ".to_string(), format!("{prefix}   "))
         } else {
-            "├─ ".to_string()
+            ("├─ ".to_string(), format!("{prefix}│  "))
         };
-        let text = format!(
-            "{prefix}{connector}{label}{first_key}{title} ({} step{}){ending}{here}",
-            steps,
-            if steps == 1 { "" } else { "s" }
-        );
+        let text = if plain {
+            let from = first_key.map(|k| format!("{k}, to ")).unwrap_or_default();
+            format!("{label}{from}{title}, {steps}{ending}.{here}")
+        } else {
+            let from = first_key.map(|k| format!("{k} → ")).unwrap_or_default();
+            format!("{label}{from}{title} ({steps}){ending}{here}")
+        };
         let text = if on_path {
-            self.paint(Style::new().bold(), &text)
+            self.look.paint(Style::new().bold(), &text)
         } else {
             text
         };
-        lines.push(text);
-        let children = &self.tree.nodes[end].children;
-        let child_prefix = if node == 0 {
-            String::new()
-        } else if last {
-            format!("{prefix}   ")
+        let first = format!("{prefix}{connector}");
+        let rest = if plain {
+            first.clone()
         } else {
-            format!("{prefix}│  ")
+            format!("{child_prefix}   ")
         };
+        lines.push(self.look.wrap(&text, &first, &rest));
+        let children = &tree.nodes[end].children;
         for (i, &c) in children.iter().enumerate() {
             self.draw(
                 c,
@@ -755,6 +1255,152 @@ impl Session {
                 lines,
             );
         }
+    }
+
+    fn endings(&self, ledger: Option<&Ledger>, out: &mut String) {
+        let Some(ledger) = ledger else {
+            let _ = writeln!(
+                out,
+                "The endings ledger is off for this session (the profile file is unreadable)."
+            );
+            return;
+        };
+        let story = &self.story;
+        let found = story
+            .endings
+            .iter()
+            .filter(|e| ledger.endings.contains_key(&e.id))
+            .count();
+        let heading = format!("Endings found: {found}/{}", story.endings.len());
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), &heading));
+        for e in &story.endings {
+            let line = match ledger.endings.get(&e.id) {
+                Some(r) => format!(
+                    "{} ({}) — first reached {} in {} turns; reached {}, fewest turns {}",
+                    self.look.paint(Style::new().bold(), &e.title),
+                    e.kind.label(),
+                    save::format_time(r.first),
+                    r.turns,
+                    plural(r.times as usize, "time"),
+                    r.fewest_turns
+                ),
+                None if self.look.plain => "Not yet found.".to_string(),
+                None => self
+                    .look
+                    .paint(Style::new().dimmed(), "??? (not yet found)"),
+            };
+            let _ = writeln!(out, "{}", self.look.wrap(&line, "  ", "    "));
+        }
+    }
+
+    /// The saves as a table when it fits the width, else one sentence each.
+    fn saves_table(&self, good: &[SaveInfo], bad: &[(String, SaveError)], out: &mut String) {
+        let table = render_saves_table(&self.story, good, bad);
+        let fits = table
+            .lines()
+            .all(|l| textwrap::core::display_width(l) <= self.look.width);
+        if fits && !self.look.plain {
+            out.push_str(&table);
+            return;
+        }
+        for s in good {
+            let _ = writeln!(
+                out,
+                "{}: {}, turn {}, saved {} UTC.",
+                s.slot,
+                save_scene(&self.story, s),
+                s.turn,
+                save::format_time(s.saved_at)
+            );
+        }
+        for (slot, e) in bad {
+            let _ = writeln!(out, "{slot}: unreadable: {e}");
+        }
+    }
+}
+
+/// The `saves` table, shared by the prompt and `callister saves`.
+pub fn render_saves_table(story: &Story, good: &[SaveInfo], bad: &[(String, SaveError)]) -> String {
+    let mut out = String::new();
+    let rows: Vec<[String; 4]> = good
+        .iter()
+        .map(|s| {
+            [
+                s.slot.clone(),
+                save_scene(story, s),
+                s.turn.to_string(),
+                save::format_time(s.saved_at),
+            ]
+        })
+        .collect();
+    let header = ["slot", "scene", "turn", "saved"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {}\n",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )
+    };
+    out.push_str(&line(header));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
+    }
+    for (slot, e) in bad {
+        let _ = writeln!(out, "{slot}: unreadable: {e}");
+    }
+    out
+}
+
+/// Where a save stands, by the scene's title in this story.
+fn save_scene(story: &Story, s: &SaveInfo) -> String {
+    if s.story == story.title {
+        story.scene_by_id(&s.scene).map_or_else(
+            || format!("{} (scene gone)", s.scene),
+            |id| story.scene(id).title.clone(),
+        )
+    } else {
+        format!("(another story: {})", s.story)
+    }
+}
+
+/// The command a request comes from, for "not available here".
+fn request_name(request: &Request) -> &'static str {
+    match request {
+        Request::Ledger | Request::Record { .. } | Request::Endings => "endings",
+        Request::Autosave | Request::Save(_) => "save",
+        Request::Load(_) => "load",
+        Request::ListSaves => "saves",
+        Request::Delete(_) => "delete",
+        Request::TranscriptOn(_) | Request::TranscriptOff => "transcript",
+        Request::Reload => "reload",
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    match (n, word) {
+        (1, _) => format!("1 {word}"),
+        (_, "branch") => format!("{n} branches"),
+        _ => format!("{n} {word}s"),
+    }
+}
+
+/// Text as a sentence: a full stop unless it ends in punctuation already.
+fn sentence(text: &str) -> String {
+    if text.ends_with(['.', '!', '?', '…', '"', '”']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }
 

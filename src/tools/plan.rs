@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::replay::{self, Entry, Player, Stop};
 use crate::engine::{ChooseError, RollMode, State};
-use crate::play::session::{Look, NoHost, Session};
+use crate::play::session::{Look, NoHost, Session, settle};
 use crate::story::{ChoiceId, Story};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -95,7 +95,8 @@ impl Plan {
         }
         let mut session = Session::new(story, state, Look::default());
         let mut host = NoHost;
-        let mut transcript = session.intro(&host);
+        let intro = session.intro();
+        let (mut transcript, _) = settle(&mut session, &mut host, intro);
         let mut failures = Vec::new();
         let entries = self.choices.iter().map(|entry| {
             let (key, mode) = step(entry);
@@ -213,8 +214,8 @@ impl Player for IntoSession<'_> {
     /// The session reports what it cannot do in its own text; an open
     /// choice it always takes.
     fn take(&mut self, choice: ChoiceId, mode: RollMode) -> Result<(), ChooseError> {
-        let mut out = String::new();
-        self.session.take(choice, mode, self.host, &mut out);
+        let reply = self.session.take(choice, mode);
+        let (out, _) = settle(self.session, self.host, reply);
         self.transcript.push_str(&out);
         Ok(())
     }

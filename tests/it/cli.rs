@@ -112,7 +112,8 @@ fn prompt_save_quit_continue_undo_rewind_branch() {
     p.expect("2. The Boat Shed").unwrap();
     // Undo works after a load: the event log is in the save.
     say(&mut p, "undo 2");
-    p.expect("Undid 2 steps.").unwrap();
+    p.expect("Undid 2 steps: you are back at the start.")
+        .unwrap();
     p.expect("Search the boat shed").unwrap();
     // A different choice here starts a second branch.
     say(&mut p, "leave");

@@ -952,6 +952,54 @@ fn undo_rewind_and_branches() {
     assert_eq!(tree.path(), vec![0, a, b, c]);
 }
 
+/// `redo` follows the path that moving back left, the deepest one when
+/// several moves back came one after another, and only while it lies below.
+#[test]
+fn redo_follows_the_path_that_moving_back_left() {
+    let story = build(CHOICE_STORY, CHOICE_CHAPTER);
+    let mut tree = Tree::new(State::new(&story, 0));
+    let a = play(&story, &mut tree, "search", RollMode::Random).1;
+    let b = play(&story, &mut tree, "unlock", RollMode::Random).1;
+    let c = play(&story, &mut tree, "door", RollMode::Random).1;
+    assert_eq!(
+        (tree.redo(1), tree.redoable()),
+        (0, 0),
+        "nothing undone yet"
+    );
+
+    // Undo, then rewind further: redo comes back down to the deepest.
+    tree.undo(1);
+    assert!(tree.rewind(1));
+    assert_eq!((tree.current, tree.redoable()), (0, 3));
+    assert_eq!(tree.redo(1), 1);
+    assert_eq!(tree.current, a);
+    assert_eq!(tree.redo(9), 2, "as far as the path went");
+    assert_eq!(tree.current, c);
+    assert_eq!(tree.redo(1), 0);
+
+    // A second branch from the start; back up it, and redo follows it.
+    tree.undo(3);
+    let d = play(&story, &mut tree, "unlock", RollMode::Random).1;
+    tree.undo(1);
+    assert_eq!(tree.redo(5), 1);
+    assert_eq!(tree.current, d, "the branch you came from, not the first");
+
+    // Jumping to the first branch and back up it: redo follows that one.
+    tree.go_to(c);
+    tree.go_to(0);
+    assert_eq!(tree.redo(2), 2);
+    assert_eq!(tree.current, b);
+
+    // Taking the same choice again walks down the same path: what is below
+    // is still there to redo.
+    tree.undo(2);
+    play(&story, &mut tree, "search", RollMode::Random);
+    assert_eq!(tree.current, a, "the same choice reuses the node");
+    assert_eq!(tree.redoable(), 2);
+    assert!(tree.is_below(c, a) && !tree.is_below(a, c) && !tree.is_below(a, a));
+    assert!(!tree.is_below(d, a));
+}
+
 #[test]
 fn the_same_choice_from_the_same_node_reuses_the_child_and_the_roll() {
     let story = build(DICE_STORY, DICE_CHAPTER);

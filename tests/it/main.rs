@@ -9,6 +9,7 @@ mod faults;
 mod graph;
 mod lints;
 mod playthroughs;
+mod prompt;
 mod properties;
 mod reload;
 mod saves;

@@ -116,7 +116,8 @@ fn check_compile(data: &[u8], walk: &[u8]) {
     callister::tools::graph::render(&story, callister::tools::graph::Format::Dot, None);
     callister::tools::graph::render(&story, callister::tools::graph::Format::Mermaid, None);
     let mut session = new_session(&story, walk.len() as u64);
-    session.intro(&NoHost);
+    let intro = session.intro();
+    callister::play::session::settle(&mut session, &mut NoHost, intro);
     for &b in walk {
         let open = session.state().choices(&story).count();
         let line = match b % 8 {
@@ -505,7 +506,7 @@ proptest! {
     /// Command words with arguments of every kind.
     #[test]
     fn commands_with_any_arguments(
-        word in prop::sample::select(command::COMMANDS),
+        word in prop::sample::select(command::all_names().collect::<Vec<_>>()),
         args in prop::collection::vec("[0-9]{0,25}|-?[0-9]{1,3}|\\PC{0,12}", 0..3),
     ) {
         check_command(&format!("{word} {}", args.join(" ")));

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 
 use callister::engine::State;
-use callister::play::command::Command;
 use callister::play::host::GameHost;
 use callister::play::save::SaveDir;
-use callister::play::session::{Host, Look, Session};
+use callister::play::session::{Look, Session};
 
 fn setup() -> (tempfile::TempDir, tempfile::TempDir, Session, GameHost) {
     let story_dir = tempfile::tempdir().unwrap();
@@ -42,8 +41,7 @@ fn reload_picks_up_an_edit_and_keeps_the_game() {
         text.replace("Nets, a smell of tar", "Nets, a smell of creosote"),
     )
     .unwrap();
-    let mut out = String::new();
-    host.command(&mut session, &Command::Reload, &mut out);
+    let (out, _) = session.input("reload", &mut host);
     assert!(out.contains("Reloaded"), "{out}");
     assert!(out.contains("a smell of creosote"), "{out}");
     // The history survived: undo goes back to the shore.
@@ -57,8 +55,7 @@ fn reload_with_errors_keeps_playing_the_old_version() {
     let path = dir.path().join("shore.ron");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("goto: \"flats\"", "goto: \"flatz\"")).unwrap();
-    let mut out = String::new();
-    host.command(&mut session, &Command::Reload, &mut out);
+    let (out, _) = session.input("reload", &mut host);
     assert!(out.contains("error[E011]: unknown scene `flatz`"), "{out}");
     assert!(out.contains("did you mean `flats`?"), "{out}");
     assert!(

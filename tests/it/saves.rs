@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use callister::engine::RollMode;
 use callister::play::save::{SaveDir, SaveError, SaveFile, read_save};
-use callister::play::session::{Look, NoHost, Session};
+use callister::play::session::{Look, Session};
 use callister::story::Story;
 use callister::story::compile::load_dir;
 
@@ -35,8 +35,7 @@ fn play(story: Story, keys: &[&str]) -> Session {
             .choices(&session.story)
             .find(|&c| session.story.choice(c).key == *key)
             .unwrap_or_else(|| panic!("no open choice `{key}`"));
-        let mut out = String::new();
-        session.take(choice, RollMode::Random, &mut NoHost, &mut out);
+        let _ = session.take(choice, RollMode::Random);
     }
     session
 }
@@ -67,7 +66,7 @@ fn round_trip_restores_the_tree_and_the_state() {
         .story
         .choice_by_key(session.state().scene, "leave")
         .unwrap();
-    session.take(choice, RollMode::Random, &mut NoHost, &mut String::new());
+    let _ = session.take(choice, RollMode::Random);
     let save = save_of(&session);
     let text = save.to_ron().unwrap();
     let parsed = SaveFile::parse(&text, Path::new("x")).unwrap();

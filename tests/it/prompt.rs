@@ -1,0 +1,682 @@
+//! The prompt as a player meets it: the real binary in a pseudo-terminal,
+//! its output drawn on a screen (vt100) as a terminal would, for completion,
+//! hints, Ctrl-C, pasting, wrapping at the width of the moment, emphasis and
+//! plain mode; through a pipe for the commands that replay alternate
+//! choices; and the command table, which the README is held to.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin;
+use callister::engine::State;
+use callister::play::command::{self, COMMANDS};
+use callister::play::session::{Look, NoHost, Request, Session};
+use expectrl::Expect;
+use expectrl::session::OsSession;
+
+const STORY: &str = "tests/fixtures/prompt";
+
+/// The drawn screen is tall, so that a whole `help` stays on it; the
+/// terminal the game sees has 24 rows.
+const SCREEN_ROWS: u16 = 400;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The game in a pseudo-terminal, and the screen its output draws.
+struct Term {
+    pty: OsSession,
+    screen: vt100::Parser,
+    _saves: tempfile::TempDir,
+}
+
+impl Term {
+    /// Starts the prompt story at seed 1 with `env` (over `TERM=xterm` and
+    /// colour allowed) on a terminal of `columns`, and waits for the prompt.
+    fn start(env: &[(&str, &str)], columns: u16) -> Term {
+        let saves = tempfile::tempdir().unwrap();
+        // The terminal is resized once spawned; the game starts when it sees
+        // the size.
+        let mut cmd = Command::new("sh");
+        cmd.current_dir(root())
+            .arg("-c")
+            .arg(format!(
+                "until [ \"$(stty size)\" = \"24 {columns}\" ]; do sleep 0.05; done; exec \"$0\" \"$@\""
+            ))
+            .arg(cargo_bin("callister"))
+            .args(["--scenes", STORY, "--seed", "1", "--saves"])
+            .arg(saves.path())
+            .env_remove("CALLISTER_SAVES")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("TERM", "xterm");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut pty = expectrl::Session::spawn(cmd).expect("spawn callister in a pty");
+        pty.get_process_mut()
+            .set_window_size(columns, 24)
+            .expect("set the terminal's size");
+        pty.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut term = Term {
+            pty,
+            screen: vt100::Parser::new(SCREEN_ROWS, columns, 0),
+            _saves: saves,
+        };
+        term.prompt();
+        term
+    }
+
+    /// Waits for `needle`, drawing everything up to it; returns what came
+    /// before it, as text.
+    fn expect(&mut self, needle: &str) -> String {
+        let found = self
+            .pty
+            .expect(needle)
+            .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{}", self.shown()));
+        self.screen.process(found.before());
+        self.screen.process(found.as_bytes());
+        String::from_utf8_lossy(found.before()).into_owned()
+    }
+
+    /// Waits for the next prompt, then for the line editor to read (it reads
+    /// in raw mode only once the prompt is drawn).
+    fn prompt(&mut self) -> String {
+        let before = self.expect("> ");
+        std::thread::sleep(Duration::from_millis(150));
+        before
+    }
+
+    fn send(&mut self, text: &str) {
+        self.pty.send(text).unwrap();
+    }
+
+    /// Types a line and waits for the next prompt: what it printed. (The
+    /// editor redraws the prompt as it is typed: the line's end comes first.)
+    fn say(&mut self, line: &str) -> String {
+        self.send(&format!("{line}\r"));
+        let echo = self.expect("\n");
+        echo + "\n" + &self.prompt()
+    }
+
+    /// Sends keys and draws what the editor shows for them: everything
+    /// until it has been quiet for a moment.
+    fn keys(&mut self, keys: &str) {
+        self.send(keys);
+        let mut buf = [0u8; 65536];
+        let mut quiet = 0;
+        let mut drawn = false;
+        // At most ten seconds; done after 300 ms without output, once
+        // something was drawn.
+        for _ in 0..200 {
+            match self.pty.try_read(&mut buf) {
+                Ok(n) if n > 0 => {
+                    self.screen.process(&buf[..n]);
+                    drawn = true;
+                    quiet = 0;
+                }
+                _ => {
+                    quiet += 1;
+                    if drawn && quiet >= 6 {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    fn resize(&mut self, columns: u16) {
+        self.pty
+            .get_process_mut()
+            .set_window_size(columns, 24)
+            .unwrap();
+        self.screen.screen_mut().set_size(SCREEN_ROWS, columns);
+    }
+
+    /// A blank screen, so that what is drawn next is all there is on it.
+    fn clear(&mut self) {
+        let (_, columns) = self.screen.screen().size();
+        self.screen = vt100::Parser::new(SCREEN_ROWS, columns, 0);
+    }
+
+    /// The screen's rows, trailing blanks trimmed.
+    fn rows(&self) -> Vec<String> {
+        let (_, columns) = self.screen.screen().size();
+        self.screen
+            .screen()
+            .rows(0, columns)
+            .map(|r| r.trim_end().to_string())
+            .collect()
+    }
+
+    /// The row the cursor is on: the prompt's.
+    fn prompt_row(&self) -> String {
+        let (row, _) = self.screen.screen().cursor_position();
+        self.rows()[usize::from(row)].clone()
+    }
+
+    fn shown(&self) -> String {
+        self.rows().join("\n")
+    }
+
+    /// Whether the terminal had to fold a row: a line wider than the screen.
+    fn folded(&self) -> Option<String> {
+        let (rows, _) = self.screen.screen().size();
+        (0..rows)
+            .find(|&r| self.screen.screen().row_wrapped(r))
+            .map(|r| self.rows()[usize::from(r)].clone())
+    }
+
+    fn quit(mut self) {
+        self.send("\x04");
+        self.pty.expect(expectrl::Eof).unwrap();
+    }
+}
+
+/// Runs the prompt story with piped stdin; returns stdout.
+fn piped(args: &[&str], input: &str) -> String {
+    let saves = tempfile::tempdir().unwrap();
+    piped_in(args, input, saves.path())
+}
+
+fn piped_in(args: &[&str], input: &str, saves: &Path) -> String {
+    let out = assert_cmd::Command::new(cargo_bin("callister"))
+        .current_dir(root())
+        .args(["--scenes", STORY, "--seed", "1"])
+        .args(args)
+        .arg("--saves")
+        .arg(saves)
+        .env_remove("CALLISTER_SAVES")
+        .env("NO_COLOR", "1")
+        .write_stdin(input)
+        .output()
+        .expect("run callister");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What one line printed, in a piped transcript: from its echo to the next
+/// prompt.
+/// Text with its line breaks and runs of spaces as single spaces: what a
+/// message says, however it is wrapped.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn after<'t>(transcript: &'t str, line: &str) -> &'t str {
+    after_nth(transcript, line, 0)
+}
+
+fn after_nth<'t>(transcript: &'t str, line: &str, n: usize) -> &'t str {
+    let echo = format!("> {line}\n");
+    let (at, _) = transcript
+        .match_indices(&echo)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no `{line}` (#{n}) in:\n{transcript}"));
+    let rest = &transcript[at + echo.len()..];
+    &rest[..rest.find("\n> ").map_or(rest.len(), |i| i + 1)]
+}
+
+// Completion and hints.
+
+/// One Tab inserts what every match shares and lists them all, choices and
+/// commands alike, so `br<Tab>` stays `br` among `bridge`, `brace`,
+/// `branch` and `branches`; and neither `re<Tab>` nor the typo `r`
+/// restarts.
+#[test]
+fn tab_inserts_the_common_prefix_and_lists_keys_and_commands() {
+    let mut t = Term::start(&[("NO_COLOR", "1")], 80);
+    t.keys("br\t");
+    assert_eq!(t.prompt_row(), "> br", "{}", t.shown());
+    let listed = t.shown();
+    for word in ["bridge", "brace", "branches", "branch"] {
+        assert!(listed.contains(word), "`{word}` not listed:\n{listed}");
+    }
+    // Enter takes the line as typed: `br` is no choice.
+    let shown = t.say("");
+    assert!(shown.contains("`br` is not a choice"), "{shown}");
+    // Two more letters: what `branch` and `branches` share.
+    t.keys("bran\t");
+    assert_eq!(t.prompt_row(), "> branch", "{}", t.shown());
+    t.keys("\x03");
+    // A unique match completes.
+    t.keys("bri\t");
+    assert_eq!(t.prompt_row(), "> bridge", "{}", t.shown());
+    t.keys("\x03");
+    // `re`: the key `rest` and the commands `redo`, `rewind`, `restart`.
+    t.keys("re\t");
+    assert_eq!(t.prompt_row(), "> re", "{}", t.shown());
+    let listed = t.shown();
+    for word in ["rest", "redo", "rewind", "restart"] {
+        assert!(listed.contains(word), "`{word}` not listed:\n{listed}");
+    }
+    let shown = t.say("");
+    assert!(shown.contains("`re` is not a choice"), "{shown}");
+    let shown = t.say("r");
+    assert!(shown.contains("`r` is not a choice"), "{shown}");
+    assert!(!shown.contains("Go back to the start"), "{shown}");
+    // Arguments complete too.
+    t.keys("transcript o\t");
+    let listed = t.rows();
+    assert!(
+        listed
+            .iter()
+            .any(|r| r.split_whitespace().eq(["on", "off"])),
+        "{}",
+        t.shown()
+    );
+    t.keys("\x03");
+    t.quit();
+}
+
+/// The grey inline hint is drawn only in colour (it cannot be told from
+/// typed text otherwise), only for what every match shares, and Ctrl-C
+/// clears the line and the hint with it.
+#[test]
+fn hints_only_in_colour_and_ctrl_c_leaves_no_ghost() {
+    let mut t = Term::start(&[], 80);
+    t.keys("bri");
+    assert_eq!(t.prompt_row(), "> bridge", "the hint is drawn");
+    let (row, _) = t.screen.screen().cursor_position();
+    let cell = t.screen.screen().cell(row, 5).unwrap();
+    assert!(cell.dim(), "the hint is dimmed");
+    t.keys("\x03");
+    assert_eq!(
+        t.prompt_row(),
+        ">",
+        "Ctrl-C leaves no ghost:\n{}",
+        t.shown()
+    );
+    // No hint for `br`: `bridge`, `brace`, `branch`… share nothing more.
+    t.keys("br");
+    assert_eq!(t.prompt_row(), "> br");
+    t.keys("\x03");
+    let shown = t.say("look");
+    assert!(shown.contains("The Deck"), "{shown}");
+    t.quit();
+
+    let mut t = Term::start(&[("NO_COLOR", "1")], 80);
+    t.keys("bri");
+    assert_eq!(t.prompt_row(), "> bri", "no hint without colour");
+    t.keys("\x03");
+    assert_eq!(t.prompt_row(), ">");
+    t.quit();
+}
+
+/// Lines pasted at once, as keys or as a bracketed paste, are each taken in
+/// order, as if typed.
+#[test]
+fn pasted_lines_are_taken_in_order() {
+    let mut t = Term::start(&[("NO_COLOR", "1")], 80);
+    t.send("bridge\rback\rstatus\r");
+    let first = t.expect("The Bridge");
+    assert!(!first.contains("Status"), "{first}");
+    t.expect("Go back down to the deck");
+    t.expect("The Deck");
+    t.expect("Status");
+    t.expect("Turn 2");
+    t.prompt();
+    // A terminal's bracketed paste of two lines.
+    t.send("\x1b[200~brace\rback\r\x1b[201~\r");
+    t.expect("The Hold");
+    t.expect("> back");
+    t.expect("The Deck");
+    t.prompt();
+    let history = t.say("history");
+    assert!(
+        history.contains("4. The Hold: Go back up to the deck [back]"),
+        "{history}"
+    );
+    t.quit();
+}
+
+// What the game prints.
+
+/// Every line wraps at the width the terminal has when it is printed: prose,
+/// choices, messages, help, history, branches, the saves table. Resizing
+/// works both ways, and the hyphenated name is never broken at a hyphen.
+#[test]
+fn every_line_wraps_at_the_width_of_the_moment() {
+    let mut t = Term::start(&[("NO_COLOR", "1")], 60);
+    let check = |t: &Term, columns: usize| {
+        if let Some(row) = t.folded() {
+            panic!(
+                "the terminal folded a line at {columns} columns: {row:?}\n{}",
+                t.shown()
+            );
+        }
+        for row in t.rows() {
+            assert!(row.chars().count() <= columns - 2, "{row:?}");
+            for (i, _) in row.match_indices("PROC-") {
+                assert!(row[i..].starts_with("PROC-7734-NULL"), "{row:?}");
+            }
+        }
+    };
+    for line in [
+        "look",
+        "bridge",
+        "help",
+        "back",
+        "xyzzy plugh",
+        "save mine",
+        "saves",
+    ] {
+        t.clear();
+        t.say(line);
+        check(&t, 60);
+    }
+    for columns in [34, 100, 23] {
+        t.resize(columns);
+        for line in [
+            "look",
+            "history",
+            "branches",
+            "help",
+            "saves",
+            "xyzzy plugh",
+        ] {
+            t.clear();
+            t.say(line);
+            check(&t, usize::from(columns).min(88));
+        }
+    }
+    // Wide again after narrow: the lines use the room.
+    t.resize(100);
+    t.say("look");
+    assert!(
+        t.rows().iter().any(|r| r.chars().count() > 70),
+        "{}",
+        t.shown()
+    );
+    t.quit();
+}
+
+/// `*emphasis*` is italic in colour and loses its asterisks without it;
+/// `**` and a lone `*` are left alone.
+#[test]
+fn emphasis_is_italic_in_colour_and_bare_without() {
+    let mut t = Term::start(&[], 100);
+    t.say("look");
+    let screen = t.screen.screen();
+    let rows = t.rows();
+    let (r, line) = rows
+        .iter()
+        .enumerate()
+        .rfind(|(_, l)| l.contains("when something is"))
+        .expect("the emphasised line");
+    let col = line.find("something").unwrap();
+    let italic = |c: usize| screen.cell(r as u16, c as u16).unwrap().italic();
+    assert!(italic(col) && italic(col + 8), "{line}");
+    assert!(!italic(col - 2), "only the word: {line}");
+    assert!(!line.contains("*something*"), "{line}");
+    assert!(t.shown().contains("**capitals**") && t.shown().contains("5 * 3 = 16"));
+    t.quit();
+
+    let out = piped(&[], "look\n");
+    assert!(out.contains("when something is about"), "{out}");
+    assert!(out.contains("eyes shut [rest]"), "{out}");
+    assert!(
+        out.contains("**capitals**") && out.contains("5 * 3 = 16"),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
+
+/// `--plain`, and automatically `TERM=dumb`: no colour, no box drawing or
+/// decorative symbols, the status as a sentence, each choice on its own
+/// line with its key in words.
+#[test]
+fn plain_mode_for_screen_readers() {
+    let input = "brace\nback\nbridge\nbranches\nland\nendings\n";
+    let out = piped(&["--plain"], input);
+    for symbol in ["──", "»", "·", "***", "├", "└", "│", "[bridge]", "???"] {
+        assert!(!out.contains(symbol), "`{symbol}` in plain output:\n{out}");
+    }
+    assert!(out.contains("Chapter: Aboard."), "{out}");
+    assert!(out.contains("Hull: 80, Fuel: 4."), "{out}");
+    assert!(
+        out.contains("\n1. Climb to the bridge (key bridge, new)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n2. Brace in the hold and wait it out (key brace, new)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("You chose: Brace in the hold and wait it out."),
+        "{out}"
+    );
+    assert!(out.contains("The end: Landfall (a good ending)."), "{out}");
+    let branches = after(&out, "branches");
+    assert!(
+        branches.contains("1 branch in this playthrough"),
+        "{branches}"
+    );
+    assert!(branches.contains("You are here."), "{branches}");
+    assert!(after(&out, "endings").contains("Not yet found."), "{out}");
+
+    // A dumb terminal is plain without being asked.
+    let mut t = Term::start(&[("TERM", "dumb")], 80);
+    let shown = t.say("look");
+    assert!(shown.contains("Hull: 80, Fuel: 4."), "{shown}");
+    assert!(
+        !shown.contains('\x1b') && !shown.contains("──"),
+        "{shown:?}"
+    );
+    t.quit();
+}
+
+/// Extra words after a command get that command's usage from the table,
+/// for every command.
+#[test]
+fn extra_words_get_the_commands_usage() {
+    let input: String = COMMANDS
+        .iter()
+        .map(|c| format!("{} one two three\n", c.name))
+        .collect();
+    let out = piped(&[], &input);
+    for c in COMMANDS {
+        let shown = after(&out, &format!("{} one two three", c.name));
+        let usage = format!("Usage: `{}`: {}. Nothing changed.", c.usage(), c.help);
+        assert!(words(shown).contains(&usage), "`{}`: {shown}", c.name);
+    }
+    assert!(!out.contains("Usage: ."), "{out}");
+    assert!(after(&out, "look one two three").starts_with("`look` takes no argument."));
+}
+
+// Replaying alternate choices.
+
+/// `restart` after steps asks first; anything but `y` keeps the game; yes
+/// goes back to the start of the same tree, where the old path is a branch
+/// to return to.
+#[test]
+fn restart_asks_first_and_keeps_the_path_as_a_branch() {
+    let input = "restart\nbridge\nrestart\nrestart\nrestart\nno\nrestart\n\nrestart\nY\nhistory\nbranches\nbrace\nbranches\nbranch 1\n";
+    let out = piped(&[], input);
+    assert!(
+        after(&out, "restart").contains("You are at the start already"),
+        "{out}"
+    );
+    let asked = words(after_nth(&out, "restart", 1));
+    assert!(
+        asked.contains(
+            "Go back to the start? The 1 step of this path stays in `branches`, as branch 1. [y/N]"
+        ),
+        "{asked}"
+    );
+    // `restart` again, `no`, an empty line: none of them is yes.
+    for (line, n) in [("restart", 2), ("no", 0), ("", 0)] {
+        let shown = after_nth(&out, line, n);
+        assert!(
+            shown.contains("Not restarted. Nothing changed."),
+            "`{line}`: {shown}"
+        );
+    }
+    let yes = words(after(&out, "Y"));
+    assert!(
+        yes.contains("Back at the start. The path you left is branch 1"),
+        "{yes}"
+    );
+    assert!(yes.contains("Climb to the bridge"), "{yes}");
+    assert!(after(&out, "history").contains("No steps yet"), "{out}");
+    let tree = after_nth(&out, "branches", 0);
+    assert!(
+        tree.contains("branch 1: The Bridge (1 step) * at the start"),
+        "{tree}"
+    );
+    let tree = after_nth(&out, "branches", 1);
+    assert!(
+        tree.contains("├─ branch 1: bridge → The Bridge (1 step)"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("└─ branch 2: brace → The Hold (1 step) *"),
+        "{tree}"
+    );
+    assert!(
+        after(&out, "branch 1").contains("The viewscreen is full"),
+        "{out}"
+    );
+}
+
+/// `branches` marks where you are at the end of a branch, and part way
+/// along one after `undo` and `rewind`.
+#[test]
+fn branches_marks_your_position_after_undo_and_rewind() {
+    let input = "bridge\nback\nbrace\nbranches\nundo\nbranches\nrewind 1\nbranches\nundo\n";
+    let out = piped(&[], input);
+    assert!(
+        after(&out, "branches").contains("branch 1: The Hold (3 steps) *\n"),
+        "{out}"
+    );
+    let undone = after_nth(&out, "branches", 1);
+    assert!(
+        undone.contains("branch 1: The Hold (3 steps) * after step 2: The Deck"),
+        "{undone}"
+    );
+    let rewound = after_nth(&out, "branches", 2);
+    assert!(
+        rewound.contains("branch 1: The Hold (3 steps) * at the start: The Deck"),
+        "{rewound}"
+    );
+    assert!(after(&out, "undo").contains("Undid 1 step."), "{out}");
+}
+
+/// `redo` after `undo` follows the branch you came from, not the first one.
+#[test]
+fn redo_follows_the_branch_you_came_from() {
+    let input =
+        "bridge\nback\nundo 2\nbrace\nback\nundo 2\nredo\nredo 5\nredo\nbranch 1\nundo 2\nredo 2\n";
+    let out = piped(&[], input);
+    let one = after(&out, "redo");
+    assert!(
+        one.contains("Redid 1 step.") && one.contains("The Hold"),
+        "{one}"
+    );
+    let rest = after(&out, "redo 5");
+    assert!(
+        rest.contains("Redid 1 step. That is as far as you had gone."),
+        "{rest}"
+    );
+    assert!(rest.contains("The Deck"), "{rest}");
+    assert!(
+        after_nth(&out, "redo", 1).contains("There is nothing to redo here"),
+        "{out}"
+    );
+    assert!(after(&out, "redo 2").contains("Redid 2 steps."), "{out}");
+    // Back along branch 1, by the bridge, not by the hold.
+    let history = piped(&[], &format!("{input}history\n"));
+    assert!(
+        after(&history, "history").contains("1. The Deck: Climb to the bridge [bridge]"),
+        "{history}"
+    );
+}
+
+/// `undo 999` says it went back to the start; an ending reached again by
+/// `undo` and `redo`, or by the same choice again, is not counted again.
+#[test]
+fn undo_to_the_start_and_an_ending_counted_once() {
+    let saves = tempfile::tempdir().unwrap();
+    let input = "bridge\nland\nundo\nredo\nundo\nland\nundo 999\nendings\n";
+    let out = piped_in(&[], input, saves.path());
+    assert_eq!(
+        out.matches("New ending found: Landfall (1/2).").count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        after(&out, "undo 999").contains("Undid 2 steps: you are back at the start."),
+        "{out}"
+    );
+    let endings = words(after(&out, "endings"));
+    assert!(endings.contains("reached 1 time,"), "{endings}");
+    // A new playthrough reaching it is another time.
+    let out = piped_in(&[], "bridge\nland\nendings\n", saves.path());
+    assert!(
+        words(after(&out, "endings")).contains("reached 2 times,"),
+        "{out}"
+    );
+    assert!(!out.contains("New ending found"), "{out}");
+}
+
+// The session and its host; the command table.
+
+/// The session asks for disk work by returning requests: a step asks for
+/// the ledger and the autosave, a move for the autosave only, a command
+/// that touches the disk for exactly that, and a look for nothing.
+#[test]
+fn the_session_returns_requests_for_disk_work() {
+    let story = callister::story::compile::load_dir(&root().join(STORY)).unwrap();
+    let state = State::new(&story, 1);
+    let mut session = Session::new(story, state, Look::default());
+    let reply = session.read("save mine");
+    assert_eq!(reply.requests, [Request::Save("mine".into())]);
+    assert!(reply.text.is_empty());
+    let reply = session.read("bridge");
+    assert!(
+        matches!(
+            reply.requests.as_slice(),
+            [Request::Record { .. }, Request::Autosave]
+        ),
+        "{:?}",
+        reply.requests
+    );
+    assert_eq!(session.read("undo").requests, [Request::Autosave]);
+    assert_eq!(session.read("redo").requests, [Request::Autosave]);
+    // The same choice again lands on the same node: nothing to record.
+    session.read("undo");
+    assert_eq!(session.read("bridge").requests, [Request::Autosave]);
+    assert!(session.read("look").requests.is_empty());
+    assert_eq!(
+        session.read("transcript off").requests,
+        [Request::TranscriptOff]
+    );
+    // A host that keeps nothing says so.
+    let (out, _) = session.input("saves", &mut NoHost);
+    assert!(out.contains("`saves` is not available here"), "{out}");
+}
+
+/// The README's command table is the command table: the same commands, in
+/// the same order, with the same usage, aliases and help.
+#[test]
+fn the_readme_lists_every_command_of_the_table() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let expected = command::markdown_table();
+    let header = expected.lines().next().unwrap();
+    let start = readme.find(header).unwrap_or_else(|| {
+        panic!("README.md has no `{header}` table; it should read:\n\n{expected}")
+    });
+    let table: String = readme[start..]
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        table, expected,
+        "README.md's command table differs from src/play/command.rs; it should read:\n\n{expected}"
+    );
+}
