@@ -11,6 +11,7 @@ use std::path::Path;
 
 use ron::extensions::Extensions;
 
+use crate::story::code::Code;
 use crate::story::condition::{self, Expr, Name, ParseError};
 use crate::story::diagnostic::{Diagnostic, suggest_within};
 use crate::story::load::{self, map_parallel};
@@ -119,12 +120,13 @@ fn compile_files(
         }
     }
     let Some((story_file, raw_story)) = story else {
+        // A story file that does not parse is reported as that: not also as missing.
         if !diagnostics
             .iter()
-            .any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003")
+            .any(|d| matches!(d.code, Code::E001 | Code::E002 | Code::E003))
         {
             diagnostics.push(
-                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`")).help(
+                Diagnostic::error(Code::E004, format!("the story has no `{STORY_FILE}`")).help(
                     format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md"),
                 ),
             );
@@ -151,10 +153,7 @@ fn compile_files(
         suggested: NameMap::default(),
         escapes: std::cell::RefCell::default(),
     };
-    let unreadable = cx
-        .diagnostics
-        .iter()
-        .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E037"));
+    let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
     // The compiler only borrowed the sources: they move into the result
     // (a story keeps them for its diagnostics), never copied.
@@ -167,9 +166,7 @@ fn compile_files(
     result.map_err(|mut failure| {
         if unreadable {
             let before = failure.diagnostics.len();
-            failure
-                .diagnostics
-                .retain(|d| !matches!(d.code, "E011" | "E012" | "E013" | "E014" | "E015" | "E016"));
+            failure.diagnostics.retain(|d| !d.code.is_unknown_name());
             if failure.diagnostics.len() < before
                 && let Some(last) = failure.diagnostics.last_mut()
                 && last.help.is_none()
@@ -236,7 +233,7 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
     for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
-                "E038",
+                Code::E038,
                 format!(
                     "a control character (U+{:04X}) in the story's text",
                     u32::from(c)
@@ -252,7 +249,7 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
     if let Some(&(start, end, _)) = found.get(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
-                "E038",
+                Code::E038,
                 format!(
                     "{} more control characters in `{}`",
                     total - CONTROL_SHOWN,
@@ -431,14 +428,14 @@ impl Kind {
         }
     }
 
-    fn unknown_code(self) -> &'static str {
+    fn unknown_code(self) -> Code {
         match self {
-            Kind::Scene => "E011",
-            Kind::Variable => "E012",
-            Kind::Flag => "E013",
-            Kind::Item => "E014",
-            Kind::Crew => "E015",
-            Kind::Ending => "E016",
+            Kind::Scene => Code::E011,
+            Kind::Variable => Code::E012,
+            Kind::Flag => Code::E013,
+            Kind::Item => Code::E014,
+            Kind::Crew => Code::E015,
+            Kind::Ending => Code::E016,
         }
     }
 }
@@ -610,7 +607,7 @@ impl Compiler<'_> {
             if raw.ending.is_none() && !has_choices {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E030",
+                        Code::E030,
                         format!("scene `{}` has no choices and is not an ending", raw.id),
                     )
                     .at(scene_span, "a player would be stuck here")
@@ -619,10 +616,11 @@ impl Compiler<'_> {
             }
             if raw.ending.is_some() && has_choices {
                 self.diagnostics.push(
-                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id)).at(
-                        scene_span,
-                        "the game stops at an ending; its choices could never be taken",
-                    ),
+                    Diagnostic::error(Code::E031, format!("ending scene `{}` has choices", raw.id))
+                        .at(
+                            scene_span,
+                            "the game stops at an ending; its choices could never be taken",
+                        ),
                 );
             }
             scenes.push(Scene {
@@ -642,7 +640,7 @@ impl Compiler<'_> {
             Some(s) => Some(s),
             None if places.is_empty() => {
                 self.diagnostics.push(
-                    Diagnostic::error("E005", "the story has no scenes")
+                    Diagnostic::error(Code::E005, "the story has no scenes")
                         .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
                         .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
                 );
@@ -717,7 +715,7 @@ impl Compiler<'_> {
         if min > max {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E034",
+                    Code::E034,
                     format!("variable `{}` has `min` {min} above `max` {max}", v.id),
                 )
                 .at(span, "declared here"),
@@ -725,7 +723,7 @@ impl Compiler<'_> {
         } else if v.initial < min || v.initial > max {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E034",
+                    Code::E034,
                     format!(
                         "variable `{}` starts at {} outside its bounds {min}..={max}",
                         v.id, v.initial
@@ -797,7 +795,7 @@ impl Compiler<'_> {
         };
         if let Some(first) = previous {
             self.diagnostics.push(
-                Diagnostic::error("E010", format!("duplicate {} `{name}`", kind.word()))
+                Diagnostic::error(Code::E010, format!("duplicate {} `{name}`", kind.word()))
                     .at(span, "defined again here")
                     .related(first, "first defined here"),
             );
@@ -825,7 +823,7 @@ impl Compiler<'_> {
             let shown: String = id.chars().take(40).collect();
             let more = if id.chars().count() > 40 { "…" } else { "" };
             self.diagnostics.push(
-                Diagnostic::error("E035", format!("`{shown}{more}` is not a valid id"))
+                Diagnostic::error(Code::E035, format!("`{shown}{more}` is not a valid id"))
                     .at(span, "")
                     .help("ids are 1 to 200 letters, digits and `_`, not starting with a digit"),
             );
@@ -974,7 +972,7 @@ impl Compiler<'_> {
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
                 self.diagnostics.push(
-                    Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message))
+                    Diagnostic::error(Code::E021, format!("bad markup in {field}: {}", e.message))
                         .at(span, ""),
                 );
                 Text::default()
@@ -1065,7 +1063,8 @@ impl Compiler<'_> {
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
                 self.diagnostics.push(
-                    Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""),
+                    Diagnostic::error(Code::E020, format!("bad condition: {}", e.message))
+                        .at(span, ""),
                 );
                 Condition::False
             }
@@ -1199,7 +1198,7 @@ impl Compiler<'_> {
                             let span = self.inner_span(sub, base, &err);
                             self.diagnostics.push(
                                 Diagnostic::error(
-                                    "E021",
+                                    Code::E021,
                                     format!("bad markup in `Say`: {}", err.message),
                                 )
                                 .at(span, ""),
@@ -1261,7 +1260,7 @@ impl Compiler<'_> {
             (Some(_), Some(_)) => {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E032",
+                        Code::E032,
                         format!("choice `{}` has both `goto` and `check`", c.key),
                     )
                     .at(span, "")
@@ -1272,7 +1271,7 @@ impl Compiler<'_> {
             (None, None) => {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E032",
+                        Code::E032,
                         format!("choice `{}` has neither `goto` nor `check`", c.key),
                     )
                     .at(span, "it leads nowhere"),
@@ -1287,7 +1286,7 @@ impl Compiler<'_> {
                 if !(0..=100).contains(&check.chance) {
                     self.diagnostics.push(
                         Diagnostic::error(
-                            "E036",
+                            Code::E036,
                             format!("chance {} is not a percentage", check.chance),
                         )
                         .at(
@@ -1326,7 +1325,7 @@ impl Compiler<'_> {
                                     let span = self.inner_span(check_region, base, &e);
                                     self.diagnostics.push(
                                         Diagnostic::error(
-                                            "E020",
+                                            Code::E020,
                                             format!("bad condition: {}", e.message),
                                         )
                                         .at(span, ""),
@@ -1388,7 +1387,7 @@ impl Compiler<'_> {
         let Some(raw) = raw else {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E033",
+                    Code::E033,
                     format!("the check of choice `{}` has no `{which}` branch", c.key),
                 )
                 .at(span, "")
@@ -1421,7 +1420,7 @@ impl Compiler<'_> {
             && !key.bytes().all(|b| b.is_ascii_digit());
         if !valid {
             self.diagnostics.push(
-                Diagnostic::error("E035", format!("`{key}` is not a valid choice key"))
+                Diagnostic::error(Code::E035, format!("`{key}` is not a valid choice key"))
                     .at(span, "")
                     .help("keys are 1 to 32 letters, digits, `-` and `_`, and not a number (numbers pick by position)"),
             );

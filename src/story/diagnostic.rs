@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+pub use crate::story::code::Code;
 use crate::story::source::{Sources, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -26,8 +27,10 @@ pub struct Label {
 
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The code's severity (`Code::severity`), kept beside it for the
+    /// drivers that filter on it.
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub primary: Option<Label>,
     pub related: Vec<Label>,
@@ -35,9 +38,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    /// A diagnostic of `code`, with the code's severity.
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
+            severity: code.severity(),
             code,
             message: message.into(),
             primary: None,
@@ -46,11 +50,16 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+    /// `new` for an error code: says at the call that it stops the load.
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        debug_assert_eq!(code.severity(), Severity::Error, "{code} is a warning");
+        Diagnostic::new(code, message)
+    }
+
+    /// `new` for a warning code (a lint).
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        debug_assert_eq!(code.severity(), Severity::Warning, "{code} is an error");
+        Diagnostic::new(code, message)
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
@@ -180,7 +189,7 @@ impl Diagnostic {
         #[derive(Serialize)]
         struct Json<'a> {
             severity: Severity,
-            code: &'a str,
+            code: Code,
             message: &'a str,
             file: Option<String>,
             line: Option<usize>,

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::story::code::Code;
 use crate::story::diagnostic::Diagnostic;
 use crate::story::source::display_name;
 
@@ -27,7 +28,7 @@ pub fn read_story_dir(dir: &Path) -> Result<(Vec<InputFile>, Vec<Diagnostic>), V
     let mut paths = Vec::new();
     if let Err(e) = collect_ron_files(dir, dir, &mut paths, 0) {
         diagnostics.push(Diagnostic::error(
-            "E004",
+            Code::E004,
             format!("cannot read story directory `{}`: {e}", dir.display()),
         ));
         return Err(diagnostics);
@@ -35,7 +36,7 @@ pub fn read_story_dir(dir: &Path) -> Result<(Vec<InputFile>, Vec<Diagnostic>), V
     paths.sort();
     let too_large = |name: &str| {
         Diagnostic::error(
-            "E037",
+            Code::E037,
             format!(
                 "`{name}` is larger than {} MiB",
                 MAX_FILE_BYTES / (1024 * 1024)
@@ -53,7 +54,7 @@ pub fn read_story_dir(dir: &Path) -> Result<(Vec<InputFile>, Vec<Diagnostic>), V
             // files are read.
             Ok(m) if !m.is_file() => {
                 diagnostics.push(Diagnostic::error(
-                    "E037",
+                    Code::E037,
                     format!("`{name}` is not a regular file"),
                 ));
                 continue;
@@ -75,7 +76,7 @@ pub fn read_story_dir(dir: &Path) -> Result<(Vec<InputFile>, Vec<Diagnostic>), V
                     files.push(InputFile { rel, name, text });
                 }
                 Err(e) => diagnostics.push(Diagnostic::error(
-                    "E037",
+                    Code::E037,
                     format!(
                         "`{name}` is not valid UTF-8 (invalid byte at offset {})",
                         e.utf8_error().valid_up_to()
@@ -83,7 +84,7 @@ pub fn read_story_dir(dir: &Path) -> Result<(Vec<InputFile>, Vec<Diagnostic>), V
                 )),
             },
             Err(e) => diagnostics.push(Diagnostic::error(
-                "E037",
+                Code::E037,
                 format!("cannot read `{name}`: {e}"),
             )),
         }

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use callister::story::code::Code;
 use callister::story::{compile, diagnostic};
 use callister::tools::check;
 
@@ -129,7 +130,7 @@ fn located_without_snapshot() {
     // column and help of the first diagnostic.
     struct Case {
         chapter: &'static str,
-        code: &'static str,
+        code: Code,
         message: Option<&'static str>,
         at: (&'static str, usize, usize),
         help: Option<&'static str>,
@@ -140,7 +141,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x"),
 ])"#,
-            code: "E030",
+            code: Code::E030,
             message: Some("scene `hall` has no choices and is not an ending"),
             at: ("a.ron", 2, 11),
             help: Some("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
@@ -155,7 +156,7 @@ fn located_without_snapshot() {
         ending: (id: "bare", title: "Bare", kind: Good),
     ),
 ])"#,
-            code: "E031",
+            code: Code::E031,
             message: Some("ending scene `hall` has choices"),
             at: ("a.ron", 3, 14),
             help: None,
@@ -166,7 +167,7 @@ fn located_without_snapshot() {
     (id: "attic", title: "Attic", text: "x", choices: [(key: "down", text: "Down", goto: "hall")]),
     (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
 ])"#,
-            code: "W001",
+            code: Code::W001,
             message: Some("scene `attic` is unreachable"),
             at: ("a.ron", 3, 11),
             help: Some("add a choice with `goto: \"attic\"`, or remove the scene"),
@@ -177,7 +178,7 @@ fn located_without_snapshot() {
     (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
     (id: "vault", title: "Vault", text: "x", ending: (id: "secret", title: "Secret", kind: Good)),
 ])"#,
-            code: "W002",
+            code: Code::W002,
             message: Some("ending `secret` can never be reached"),
             at: ("a.ron", 4, 11),
             help: Some("add a choice with `goto: \"vault\"`, or remove the scene"),
@@ -189,7 +190,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "He said \"caf\u{e9}\" and {oops}.", ending: (id: "e", title: "E", kind: Good)),
 ])"#,
-            code: "E012",
+            code: Code::E012,
             message: Some("unknown variable `oops`"),
             at: ("a.ron", 2, 67),
             help: Some("declare it in `story.ron` or in the chapter's `variables`"),
@@ -198,7 +199,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", choices: [(key: "go", text: "Go \u{1F600}\x41 {if lit}\"{end}\n{nope}", goto: "hall")]),
 ])"#,
-            code: "E012",
+            code: Code::E012,
             message: Some("unknown variable `nope`"),
             at: ("a.ron", 2, 108),
             help: Some("declare it in `story.ron` or in the chapter's `variables`"),
@@ -208,7 +209,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", on_enter: [SetFlg("lit")], ending: (id: "bare", title: "Bare", kind: Good)),
 ])"#,
-            code: "E002",
+            code: Code::E002,
             message: Some("unknown effect `SetFlg`"),
             at: ("a.ron", 2, 55),
             help: Some("did you mean `SetFlag`?"),
