@@ -87,6 +87,8 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         scenes: Option<PathBuf>,
     },
+    /// Explain a diagnostic code, as `check` prints it (`callister explain E011`).
+    Explain { code: String },
     /// Write a synthetic story for benches and scale tests (see docs/performance.md).
     #[command(hide = true)]
     Synth(SynthArgs),
@@ -204,6 +206,20 @@ fn main() -> ExitCode {
         }) => replay(&plan, scenes.as_deref(), expect.as_deref(), bless),
         Some(Cmd::Saves { saves, scenes }) => saves_cmd(saves.as_deref(), scenes.as_deref()),
         Some(Cmd::Synth(args)) => synth_cmd(&args),
+        Some(Cmd::Explain { code }) => explain(&code),
+    }
+}
+
+fn explain(code: &str) -> ExitCode {
+    match callister::story::code::Code::lookup(code) {
+        Ok(code) => {
+            print!("{}", code.explain());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
     }
 }
 

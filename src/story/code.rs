@@ -550,6 +550,33 @@ impl Code {
             .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
+    /// The code written `text`, or what to tell the author who typed it:
+    /// that there is no such code, and the nearest one.
+    pub fn lookup(text: &str) -> Result<Code, String> {
+        if let Some(code) = Code::parse(text) {
+            return Ok(code);
+        }
+        let typed = text.trim().to_ascii_uppercase();
+        let near = crate::story::diagnostic::suggest(&typed, Code::ALL.iter().map(|c| c.as_str()));
+        let shown = crate::story::diagnostic::visible(text.trim());
+        Err(match near {
+            Some(near) => format!("no diagnostic has the code `{shown}`: did you mean `{near}`?"),
+            None => format!(
+                "no diagnostic has the code `{shown}`: codes are `E001` to `{}` and `W001` to `{}`",
+                Code::ALL
+                    .iter()
+                    .rev()
+                    .find(|c| c.severity() == Severity::Error)
+                    .map_or("", |c| c.as_str()),
+                Code::ALL
+                    .iter()
+                    .rev()
+                    .find(|c| c.severity() == Severity::Warning)
+                    .map_or("", |c| c.as_str()),
+            ),
+        })
+    }
+
     /// What `callister explain CODE` prints: the heading, then the
     /// explanation.
     pub fn explain(self) -> String {

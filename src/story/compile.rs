@@ -900,16 +900,19 @@ impl Compiler<'_> {
             d = d.help(hint);
         } else if let Some(near) = near {
             d = d.help(format!("did you mean `{near}`?"));
-        } else if kind != Kind::Scene && kind != Kind::Ending {
-            d = d.help(format!(
-                "declare it in `story.ron` or in the chapter's `{}s`",
-                match kind {
-                    Kind::Variable => "variable",
-                    Kind::Flag => "flag",
-                    Kind::Item => "item",
-                    _ => "crew",
-                }
-            ));
+        } else {
+            // Where a name of this kind is declared: the crew only in
+            // `story.ron`; scenes and endings by writing them.
+            let declare = match kind {
+                Kind::Variable => Some("declare it in `story.ron` or in the chapter's `variables`"),
+                Kind::Flag => Some("declare it in `story.ron` or in the chapter's `flags`"),
+                Kind::Item => Some("declare it in `story.ron` or in the chapter's `items`"),
+                Kind::Crew => Some("add it to the `crew` of `story.ron`"),
+                Kind::Scene | Kind::Ending => None,
+            };
+            if let Some(declare) = declare {
+                d = d.help(declare);
+            }
         }
         self.diagnostics.push(d);
     }

@@ -333,3 +333,102 @@ fn compile_strs(files: &[(&str, &str)]) -> Result<callister::story::Story, compi
             .collect(),
     )
 }
+
+/// Codes that no story file can produce, so that no fixture shows them;
+/// each with the reason.
+const NO_FIXTURE: &[(Code, &str)] = &[(
+    Code::E016,
+    "nothing in a story file names an ending by its id: a choice goes to the ending's scene",
+)];
+
+/// docs/diagnostics.md is the index generated from the codes, word for
+/// word. `CALLISTER_BLESS=1 cargo test code_index` rewrites it.
+#[test]
+fn code_index_matches_the_docs() {
+    const DOC: &str = "docs/diagnostics.md";
+    let expected = Code::index_markdown();
+    if std::env::var_os("CALLISTER_BLESS").is_some() {
+        std::fs::write(DOC, &expected).expect("docs/diagnostics.md is writable");
+    }
+    let written = std::fs::read_to_string(DOC).unwrap_or_default();
+    assert!(
+        written == expected,
+        "{DOC} is not the index of `Code`: run `CALLISTER_BLESS=1 cargo test code_index` and read the diff"
+    );
+    for code in Code::ALL {
+        assert!(
+            written.contains(&format!("\n## {code}\n")),
+            "{DOC} has no section for {code}"
+        );
+    }
+}
+
+/// Every code has a fixture (and so a snapshot) that shows it, except the
+/// few that no story file can produce, each said by name with its reason;
+/// and every fixture's code is a code.
+#[test]
+fn every_code_has_a_fixture() {
+    let cases = cases();
+    for code in Code::ALL {
+        let prefix = format!("{}_", code.as_str().to_ascii_lowercase());
+        let fixture = cases.iter().any(|(name, _)| name.starts_with(&prefix));
+        let excused = NO_FIXTURE.iter().find(|(c, _)| c == code);
+        match (fixture, excused) {
+            (true, None) | (false, Some(_)) => {}
+            (false, None) => panic!(
+                "{code} has no fixture: add `{FIXTURES}/{prefix}...` (or say in NO_FIXTURE why a story cannot produce it)"
+            ),
+            (true, Some((_, why))) => {
+                panic!("{code} has a fixture, but NO_FIXTURE says a story cannot produce it: {why}")
+            }
+        }
+    }
+    for (name, _) in &cases {
+        let code = expected_code(name);
+        assert!(
+            Code::parse(&code).is_some(),
+            "fixture `{name}` is named after `{code}`, which is not a code"
+        );
+    }
+}
+
+/// Each code's severity is the one its fixture shows: error fixtures fail to
+/// compile with that code as an error, lint fixtures warn with it.
+#[test]
+fn fixtures_show_their_code_at_its_severity() {
+    for (name, dir) in cases() {
+        let code = Code::parse(&expected_code(&name)).expect("a code");
+        let diagnostics = match compile::load_dir(&dir) {
+            Ok(story) => check::lint(&story),
+            Err(failure) => failure.diagnostics,
+        };
+        let found = diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("`{name}` does not report {code}"));
+        assert_eq!(found.severity, code.severity(), "`{name}`");
+    }
+}
+
+/// `callister explain` knows every code, and says so plainly of others.
+#[test]
+fn explain_knows_every_code() {
+    for code in Code::ALL {
+        assert_eq!(Code::lookup(code.as_str()), Ok(*code));
+        assert_eq!(
+            Code::lookup(&code.as_str().to_ascii_lowercase()),
+            Ok(*code)
+        );
+        let text = code.explain();
+        assert!(text.starts_with(&format!("{code} (")), "{text}");
+        assert!(
+            text.contains("```"),
+            "{code}: an explanation shows an example"
+        );
+    }
+    assert_eq!(
+        Code::lookup("E11"),
+        Err("no diagnostic has the code `E11`: did you mean `E011`?".to_string())
+    );
+    assert!(Code::lookup("hello").is_err());
+}
