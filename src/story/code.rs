@@ -531,7 +531,10 @@ impl Code {
     /// A file with this problem could not be read at all, so it declared
     /// nothing: its names would come back as unknown.
     pub fn hides_declarations(self) -> bool {
-        matches!(self, Code::E001 | Code::E002 | Code::E003 | Code::E037)
+        matches!(
+            self,
+            Code::E001 | Code::E002 | Code::E003 | Code::E037 | Code::E041
+        )
     }
 
     /// An unknown name of some kind (E011 to E016).

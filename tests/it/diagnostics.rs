@@ -415,10 +415,7 @@ fn fixtures_show_their_code_at_its_severity() {
 fn explain_knows_every_code() {
     for code in Code::ALL {
         assert_eq!(Code::lookup(code.as_str()), Ok(*code));
-        assert_eq!(
-            Code::lookup(&code.as_str().to_ascii_lowercase()),
-            Ok(*code)
-        );
+        assert_eq!(Code::lookup(&code.as_str().to_ascii_lowercase()), Ok(*code));
         let text = code.explain();
         assert!(text.starts_with(&format!("{code} (")), "{text}");
         assert!(
