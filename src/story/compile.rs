@@ -5,8 +5,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 
 use ron::extensions::Extensions;
@@ -193,14 +191,24 @@ struct Located {
 
 impl Located {
     fn new(source: &Source, ch: &RawChapter) -> Located {
-        let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
+        let scenes_start = source
+            .find_key(0, usize::MAX, "scenes")
+            .map_or(0, |(s, _)| s);
         let mut scenes = Vec::with_capacity(ch.scenes.len());
         let mut at = scenes_start;
         for scene in &ch.scenes {
-            let span = source.find_field(at, usize::MAX, "id", &scene.id);
+            let span = source.find_field_exact(at, usize::MAX, "id", &scene.id);
             let start = span.map_or(at, |(s, _)| s);
             scenes.push((start, span));
             if let Some((_, e)) = span {
+                at = e;
+            }
+            // The id of the scene's ending is an `id` too: the next scene's
+            // is searched after it, so that an ending named like the next
+            // scene is not taken for it.
+            if let Some(ending) = &scene.ending
+                && let Some((_, e)) = source.find_field_exact(at, usize::MAX, "id", &ending.id)
+            {
                 at = e;
             }
         }
@@ -213,7 +221,7 @@ impl Located {
             );
             let mut at = start;
             for c in &scene.choices {
-                let found = source.find_field(at, end, "key", &c.key);
+                let found = source.find_field_exact(at, end, "key", &c.key);
                 if let Some((_, e)) = found {
                     at = e;
                 }
@@ -262,91 +270,10 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
 }
 
 /// The compiler's hash maps. Their keys are short names looked up a few
-/// times each, where SipHash costs more than the rest of the lookup.
-type NameMap<K, V> = HashMap<K, V, Keyed>;
-
-/// A fast keyed hash (a folded multiply per 8 bytes, as in foldhash). The
-/// key is random per map, so a story cannot be written to make its names
-/// collide and its compile quadratic.
-#[derive(Clone, Copy)]
-struct Keyed(u64);
-
-impl Default for Keyed {
-    fn default() -> Self {
-        Keyed(RandomState::new().hash_one(0x9e37_79b9_7f4a_7c15_u64))
-    }
-}
-
-impl BuildHasher for Keyed {
-    type Hasher = KeyedHasher;
-    fn build_hasher(&self) -> KeyedHasher {
-        KeyedHasher {
-            key: self.0,
-            acc: self.0.rotate_left(23),
-        }
-    }
-}
-
-struct KeyedHasher {
-    key: u64,
-    acc: u64,
-}
-
-/// The high and low halves of the full product, folded together.
-fn folded_multiply(a: u64, b: u64) -> u64 {
-    let full = u128::from(a) * u128::from(b);
-    (full as u64) ^ ((full >> 64) as u64)
-}
-
-impl KeyedHasher {
-    fn mix(&mut self, word: u64) {
-        self.acc = folded_multiply(self.acc ^ word, self.key ^ 0xa076_1d64_78bd_642f);
-    }
-}
-
-impl Hasher for KeyedHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let word = |b: &[u8]| {
-            let mut w = [0; 8];
-            w.copy_from_slice(&b[..8]);
-            u64::from_le_bytes(w)
-        };
-        self.acc ^= bytes.len() as u64;
-        let mut rest = bytes;
-        while rest.len() > 8 {
-            self.mix(word(rest));
-            rest = &rest[8..];
-        }
-        // The last 1 to 8 bytes (overlapping the chunk before when there
-        // was one; the length is mixed in above).
-        let last = if bytes.len() >= 8 {
-            word(&bytes[bytes.len() - 8..])
-        } else {
-            rest.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b))
-        };
-        self.acc = folded_multiply(self.acc ^ last, self.key ^ 0xe703_7ed1_a0b4_28db);
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.mix(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.mix(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.mix(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.acc
-    }
-}
+/// times each, where SipHash costs more than the rest of the lookup;
+/// foldhash's seed is random per process, so a story cannot be written to
+/// make its names collide and its compile quadratic.
+type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Names of one kind, with their id and where they were declared.
 struct Table<I> {
@@ -532,7 +459,17 @@ impl Compiler<'_> {
         let mut ending_of: NameMap<usize, EndingId> = NameMap::default();
         for (index, (_, region, _, scene)) in located.iter().enumerate() {
             if let Some(ending) = &scene.ending {
-                let span = self.span_of(*region, "id", &ending.id);
+                // The ending's own `id`, after its `ending:` key (a scene
+                // and its ending often share a name).
+                let after = self
+                    .sources
+                    .get(region.file)
+                    .find_key(region.start, region.end, "ending")
+                    .map_or(*region, |(_, v)| Region {
+                        start: v,
+                        ..*region
+                    });
+                let span = self.span_of(after, "id", &ending.id);
                 self.check_id(&ending.id, span);
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
@@ -694,7 +631,7 @@ impl Compiler<'_> {
 
     fn locate_decl(&self, region: Region, at: &mut usize, id: &str) -> Span {
         let source = self.sources.get(region.file);
-        match source.find_field((*at).max(region.start), region.end, "id", id) {
+        match source.find_field_exact((*at).max(region.start), region.end, "id", id) {
             Some((s, e)) => {
                 *at = e;
                 Span {
@@ -748,7 +685,7 @@ impl Compiler<'_> {
     fn declare_flag(&mut self, region: Region, cursor: &mut Cursor, f: &str) {
         let source = self.sources.get(region.file);
         let flags_start = source
-            .find(region.start, region.end, "flags")
+            .find_key(region.start, region.end, "flags")
             .map_or(region.start, |(s, _)| s);
         let from = cursor.flags.max(flags_start);
         let span = match source.find_quoted(from, region.end, f) {
@@ -922,7 +859,7 @@ impl Compiler<'_> {
         match self
             .sources
             .get(region.file)
-            .find_field(region.start, region.end, field, value)
+            .find_field_exact(region.start, region.end, field, value)
         {
             Some((s, e)) => Span {
                 file: region.file,
@@ -1163,11 +1100,14 @@ impl Compiler<'_> {
         // when the same name appears twice.
         let mut at = region.start;
         for e in effects {
-            let (kind, name) = match e {
-                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_ref()),
-                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_ref()),
-                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_ref()),
-                RawEffect::Kill(c) => (Kind::Crew, c.as_ref()),
+            let (kind, variant, name) = match e {
+                RawEffect::SetFlag(f) => (Kind::Flag, "SetFlag", f.as_ref()),
+                RawEffect::ClearFlag(f) => (Kind::Flag, "ClearFlag", f.as_ref()),
+                RawEffect::Add(v, _) => (Kind::Variable, "Add", v.as_ref()),
+                RawEffect::SetVar(v, _) => (Kind::Variable, "SetVar", v.as_ref()),
+                RawEffect::Give(i) => (Kind::Item, "Give", i.as_ref()),
+                RawEffect::Take(i) => (Kind::Item, "Take", i.as_ref()),
+                RawEffect::Kill(c) => (Kind::Crew, "Kill", c.as_ref()),
                 RawEffect::Say(text) => {
                     let sub = Region {
                         file: region.file,
@@ -1213,20 +1153,28 @@ impl Compiler<'_> {
                     continue;
                 }
             };
+            // The effect's own argument (`Give("lamp")`), not the first
+            // `"lamp"` of the region (a choice's key or text).
             let span = match self
                 .sources
                 .get(region.file)
-                .find_quoted(at, region.end, name)
+                .find_call(at, region.end, variant, name)
             {
                 Some((s, e)) => {
                     at = e;
                     Span {
                         file: region.file,
-                        start: s + 1,
-                        end: e - 1,
+                        start: s,
+                        end: e,
                     }
                 }
-                None => self.region_span(region),
+                None => self.span_of_string(
+                    Region {
+                        start: at,
+                        ..region
+                    },
+                    name,
+                ),
             };
             let Some(id) = self.resolve(kind, name, span) else {
                 continue;
@@ -1301,7 +1249,7 @@ impl Compiler<'_> {
                 let check_start = self
                     .sources
                     .get(region.file)
-                    .find(region.start, region.end, "check")
+                    .find_key(region.start, region.end, "check")
                     .map_or(region.start, |(s, _)| s);
                 let check_region = Region {
                     start: check_start,
@@ -1366,17 +1314,31 @@ impl Compiler<'_> {
 
     fn span_of_number(&self, region: Region, field: &str, n: i64) -> Span {
         let source = self.sources.get(region.file);
-        match source.find(region.start, region.end, field) {
-            Some((_, e)) => match source.find(e, region.end, &n.to_string()) {
-                Some((s, e)) => Span {
-                    file: region.file,
-                    start: s,
-                    end: e,
-                },
-                None => self.region_span(region),
-            },
-            None => self.region_span(region),
+        // The field's value: the number as written (`150`, `+150`, `1_50`).
+        let number = |v: usize| {
+            let len = source.text[v..region.end.min(source.text.len())]
+                .bytes()
+                .take_while(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+                .count();
+            Span {
+                file: region.file,
+                start: v,
+                end: v + len,
+            }
+        };
+        let mut at = region.start;
+        while let Some((_, v)) = source.find_key(at, region.end, field) {
+            let span = number(v);
+            let written: String = source.text[span.start..span.end]
+                .chars()
+                .filter(|&c| c != '_' && c != '+')
+                .collect();
+            if written == n.to_string() {
+                return span;
+            }
+            at = v;
         }
+        self.region_span(region)
     }
 
     fn branch(
@@ -1399,7 +1361,7 @@ impl Compiler<'_> {
             return None;
         };
         let source = self.sources.get(region.file);
-        let sub = match source.find(region.start, region.end, which) {
+        let sub = match source.find_key(region.start, region.end, which) {
             Some((s, _)) => Region { start: s, ..region },
             None => region,
         };
