@@ -16,10 +16,10 @@ use crate::story::load::{self, map_parallel};
 pub use crate::story::load::{InputFile, MAX_FILE_BYTES};
 use crate::story::raw::{
     RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
-    RawStory, RawVariable,
+    RawStory, RawVariable, Strings,
 };
 use crate::story::ron_error::ron_error;
-use crate::story::source::{FileId, Source, Sources, Span};
+use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node};
 use crate::story::{
     Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
@@ -87,6 +87,20 @@ fn compile_files(
         Story(RawStory),
         Chapter(RawChapter, Located),
     }
+    // With each parsed file, the control characters in the strings the
+    // parser produced (E038): how many, and the first.
+    let hostile = |raw: &dyn Strings| {
+        let (mut count, mut first) = (0, None);
+        raw.strings(&mut |s| {
+            if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+                for c in s.chars().filter(|&c| is_terminal_control(c)) {
+                    count += 1;
+                    first.get_or_insert(c);
+                }
+            }
+        });
+        first.map(|c| (count, c))
+    };
     let parsed = map_parallel(
         files,
         |f| f.text.len(),
@@ -96,11 +110,11 @@ fn compile_files(
             let raw = if is_story {
                 options
                     .from_str::<RawStory>(&source.text)
-                    .map(Parsed::Story)
+                    .map(|raw| (hostile(&raw), Parsed::Story(raw)))
             } else {
                 options.from_str::<RawChapter>(&source.text).map(|raw| {
                     let located = Located::new(&source, &raw);
-                    Parsed::Chapter(raw, located)
+                    (hostile(&raw), Parsed::Chapter(raw, located))
                 })
             };
             (source, raw)
@@ -110,11 +124,22 @@ fn compile_files(
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
     for (source, raw) in parsed {
         let id = sources.add(source);
-        control_characters(&sources, id, &mut diagnostics);
         match raw {
-            Ok(Parsed::Story(raw)) => story = Some((id, raw)),
-            Ok(Parsed::Chapter(raw, located)) => chapters.push((id, raw, located)),
-            Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
+            Ok((hostile, parsed)) => {
+                if let Some(hostile) = hostile {
+                    control_characters(&sources, id, Some(hostile), &mut diagnostics);
+                }
+                match parsed {
+                    Parsed::Story(raw) => story = Some((id, raw)),
+                    Parsed::Chapter(raw, located) => chapters.push((id, raw, located)),
+                }
+            }
+            Err(e) => {
+                // A file that does not parse shows nothing, but its author
+                // is told of its control characters all the same.
+                control_characters(&sources, id, None, &mut diagnostics);
+                diagnostics.push(ron_error(&sources, id, &e));
+            }
         }
     }
     let Some((story_file, raw_story)) = story else {
@@ -236,8 +261,46 @@ impl Located {
 const CONTROL_SHOWN: usize = 10;
 
 /// E038 for each control character a file would put on the terminal.
-fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
-    let (found, total) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
+///
+/// Whether there are any is decided by `parsed`: how many the strings the
+/// parser produced hold, and the first (`None` for a file that did not
+/// parse). Where they are is found by scanning the text the way RON reads
+/// it; should the scan find none where the parser found some, one E038 at
+/// the start of the file still says so.
+fn control_characters(
+    sources: &Sources,
+    file: FileId,
+    parsed: Option<(usize, char)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let (found, scanned) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
+    let total = parsed.map_or(scanned, |(count, _)| count.max(scanned));
+    if found.is_empty()
+        && let Some((_, c)) = parsed
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::E038,
+                format!(
+                    "a control character (U+{:04X}) in the story's text",
+                    u32::from(c)
+                ),
+            )
+            .at(
+                Span {
+                    file,
+                    start: 0,
+                    end: 0,
+                },
+                "in a string of this file",
+            )
+            .help(
+                "control characters can recolour the screen, retitle the window or write to \
+                 the clipboard: stories may hold newlines and tabs, and no other",
+            ),
+        );
+        return;
+    }
     for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(

@@ -433,7 +433,7 @@ impl Source {
     /// comments are skipped. The first `keep`, each with its byte range in
     /// the file, and how many there are in all.
     pub fn control_characters(&self, keep: usize) -> (Vec<(usize, usize, char)>, usize) {
-        let hostile = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let hostile = is_terminal_control;
         let text = &self.text;
         let bytes = text.as_bytes();
         let mut out = Vec::new();
@@ -456,9 +456,7 @@ impl Source {
                 continue;
             }
             if !in_string && c == '/' && next == Some(b'*') {
-                i = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+                i = block_comment_end(bytes, i);
                 continue;
             }
             if !in_string && c == 'r' && matches!(next, Some(b'"' | b'#')) {
@@ -516,6 +514,35 @@ impl Source {
         }
         (out, total)
     }
+}
+
+/// Whether a character of a story's string would act on a terminal: every
+/// control character but newlines, carriage returns and tabs (E038).
+pub fn is_terminal_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// Where the block comment opening at `start` (`/*`) ends: after its
+/// closing `*/`, counting the comments nested in it as RON does, or at the
+/// end of the text when it is not closed.
+fn block_comment_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(at) = memchr::memchr2(b'/', b'*', &bytes[i..]).map(|n| i + n) {
+        if bytes[at..].starts_with(b"/*") {
+            depth += 1;
+            i = at + 2;
+        } else if bytes[at..].starts_with(b"*/") {
+            depth -= 1;
+            i = at + 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i = at + 1;
+        }
+    }
+    bytes.len()
 }
 
 /// The first position of byte `a` or byte `b` in `h`.

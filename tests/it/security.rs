@@ -238,3 +238,74 @@ fn a_fifo_and_a_symlink_out_are_neither_read_nor_waited_on() {
     assert_eq!(diagnostics[0].code, Code::E037);
     assert!(diagnostics[0].message.contains("not a regular file"));
 }
+
+/// Issue 13, item 2: comments nest in RON, and the E038 scan once stopped a
+/// block comment at its first `*/`, so a comment such as `/* /* */ " */`
+/// put the scan out of step with the parser and hid the control characters
+/// after it. Whatever comments surround a story's strings, E038 is reported
+/// exactly for the control characters of the strings the game would show.
+#[cfg(test)]
+mod nested_comments {
+    use callister::story::code::Code;
+    use callister::story::compile;
+    use proptest::prelude::*;
+
+    /// A block comment, nested up to `depth`, holding quotes, escapes and
+    /// raw-string openers that must not count.
+    fn comment(depth: u32) -> BoxedStrategy<String> {
+        let filler = prop::collection::vec(
+            prop::sample::select(vec!["\"", " ", "\\u{1b}", "x", "r#\"", "\\", "\n", "\u{7}"]),
+            0..6,
+        )
+        .prop_map(|v| v.concat());
+        if depth == 0 {
+            filler.prop_map(|f| format!("/*{f}*/")).boxed()
+        } else {
+            (filler.clone(), prop::option::of(comment(depth - 1)), filler)
+                .prop_map(|(a, inner, b)| format!("/*{a}{}{b}*/", inner.unwrap_or_default()))
+                .boxed()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn e038_sees_what_the_parser_sees(
+            before in comment(3),
+            between in comment(3),
+            after in prop::option::of(comment(2)),
+            escapes in 0usize..4,
+            raw in any::<bool>(),
+        ) {
+            // The scene's text holds `escapes` control characters: as
+            // `\u{1b}` escapes, or as the raw character in a raw string.
+            let text = if raw {
+                format!("r#\"a{}b\"#", "\u{1b}".repeat(escapes))
+            } else {
+                format!("\"a{}b\"", "\\u{1b}".repeat(escapes))
+            };
+            let chapter = format!(
+                "{before}\nChapter(title: \"One\", {between} scenes: [(id: \"hall\", title: \"Hall\", text: {text}, ending: (id: \"e\", title: \"E\", kind: Good))]){}",
+                after.unwrap_or_default()
+            );
+            let files = vec![
+                compile::InputFile { rel: "story.ron".into(), name: "story.ron".into(), text: "Story(title: \"T\", start: \"hall\")".into() },
+                compile::InputFile { rel: "a.ron".into(), name: "a.ron".into(), text: chapter.clone() },
+            ];
+            let diagnostics = match compile::compile(files) {
+                Ok(_) => Vec::new(),
+                Err(failure) => failure.diagnostics,
+            };
+            let others: Vec<_> = diagnostics.iter().filter(|d| d.code != Code::E038).map(|d| d.message.clone()).collect();
+            prop_assert!(others.is_empty(), "{chapter}\n{others:?}");
+            let e038: Vec<_> = diagnostics.iter().filter(|d| d.code == Code::E038).collect();
+            prop_assert_eq!(e038.len(), escapes, "{}", chapter);
+            // Each is at the escape (or the character) in the text, not in a comment.
+            let text_at = chapter.find("text: ").expect("a text") + 6;
+            for d in e038 {
+                let start = d.primary.as_ref().expect("a place").span.start;
+                prop_assert!(start > text_at && start < text_at + text.len(), "{}", chapter);
+            }
+        }
+    }
+}
