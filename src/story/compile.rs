@@ -257,6 +257,24 @@ impl Located {
     }
 }
 
+/// Titles and names (of the story, chapters, scenes, endings, variables,
+/// items and crew) are at most this many characters (E039); ids are at
+/// most 200 (E035).
+pub const MAX_TITLE: usize = 500;
+
+/// What a character is, when it may not be in a title or a name (E040): a
+/// carriage return moves back over a line, the bidirectional controls
+/// reorder what follows, the zero-width characters make two names that look
+/// alike differ.
+fn hidden_in_a_name(c: char) -> Option<&'static str> {
+    match c {
+        '\r' => Some("a carriage return"),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some("a bidirectional control"),
+        '\u{200b}'..='\u{200d}' | '\u{feff}' => Some("a zero-width character"),
+        _ => None,
+    }
+}
+
 /// Control characters reported per file; the rest are counted.
 const CONTROL_SHOWN: usize = 10;
 
@@ -455,9 +473,29 @@ impl Compiler<'_> {
         for i in &raw.items {
             self.declare_item(story_region, &mut cursor, i);
         }
+        self.check_name(story_region, "title", &raw.title, || {
+            "the story's title".into()
+        });
+        if let Some(author) = &raw.author {
+            self.check_name(story_region, "author", author, || {
+                "the story's author".into()
+            });
+        }
         for c in &raw.crew {
             let span = self.locate_decl(story_region, &mut cursor.crew, &c.id);
             self.check_id(&c.id, span);
+            let after = Region {
+                start: span.start,
+                ..story_region
+            };
+            self.check_name(after, "name", &c.name, || {
+                format!("the name of crew member `{}`", c.id)
+            });
+            if let Some(role) = &c.role {
+                self.check_name(after, "role", role, || {
+                    format!("the role of crew member `{}`", c.id)
+                });
+            }
             if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
                 self.crew_list.push(Crew {
                     id: c.id.clone(),
@@ -490,6 +528,10 @@ impl Compiler<'_> {
                 title: ch.title.clone(),
                 file: *file,
             });
+            let shown = &self.sources.get(*file).name;
+            self.check_name(whole(*file), "title", &ch.title, || {
+                format!("the title of the chapter in `{shown}`")
+            });
             let source = self.sources.get(*file);
             let starts = &found.scenes;
             for (i, scene) in ch.scenes.iter().enumerate() {
@@ -514,6 +556,9 @@ impl Compiler<'_> {
                 );
                 self.check_id(&scene.id, id_span);
                 self.declare(Kind::Scene, &scene.id, id_span);
+                self.check_name(region, "title", &scene.title, || {
+                    format!("the title of scene `{}`", scene.id)
+                });
                 located.push((chapter, region, id_span, scene));
             }
         }
@@ -534,6 +579,9 @@ impl Compiler<'_> {
                     });
                 let span = self.span_of(after, "id", &ending.id);
                 self.check_id(&ending.id, span);
+                self.check_name(after, "title", &ending.title, || {
+                    format!("the title of ending `{}`", ending.id)
+                });
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
                     ending_list.push(Ending {
@@ -710,6 +758,15 @@ impl Compiler<'_> {
     fn declare_variable(&mut self, region: Region, cursor: &mut Cursor, v: &RawVariable) {
         let span = self.locate_decl(region, &mut cursor.variables, &v.id);
         self.check_id(&v.id, span);
+        if let Some(name) = &v.name {
+            let after = Region {
+                start: span.start,
+                ..region
+            };
+            self.check_name(after, "name", name, || {
+                format!("the name of variable `{}`", v.id)
+            });
+        }
         let min = v.min.unwrap_or(DEFAULT_MIN);
         let max = v.max.unwrap_or(DEFAULT_MAX);
         if min > max {
@@ -774,6 +831,13 @@ impl Compiler<'_> {
     fn declare_item(&mut self, region: Region, cursor: &mut Cursor, i: &RawItem) {
         let span = self.locate_decl(region, &mut cursor.items, &i.id);
         self.check_id(&i.id, span);
+        let after = Region {
+            start: span.start,
+            ..region
+        };
+        self.check_name(after, "name", &i.name, || {
+            format!("the name of item `{}`", i.id)
+        });
         if let Some(span) = self.declare(Kind::Item, &i.id, span) {
             self.item_list.push(Item {
                 id: i.id.clone(),
@@ -812,6 +876,56 @@ impl Compiler<'_> {
             Kind::Ending => insert(&mut self.endings, name, EndingId(id), span),
         }
         Some(span)
+    }
+
+    /// E039 for a title or name longer than `MAX_TITLE` characters, E040
+    /// for one holding a character that would hide or reorder what a
+    /// one-line display shows (`owner` says whose it is, as "the title of
+    /// scene `hall`").
+    fn check_name(
+        &mut self,
+        region: Region,
+        field: &str,
+        value: &str,
+        owner: impl FnOnce() -> String,
+    ) {
+        let long = value.len() > MAX_TITLE && value.chars().count() > MAX_TITLE;
+        let hidden = value
+            .char_indices()
+            .find(|&(_, c)| hidden_in_a_name(c).is_some());
+        if !long && hidden.is_none() {
+            return;
+        }
+        let owner = owner();
+        let base = self.string_base(region, field, value);
+        let span = |this: &Self, start: usize, end: usize| match base {
+            Some((file, b)) => this.value_span(file, b, start, end),
+            None => this.region_span(region),
+        };
+        if long {
+            let length = value.chars().count();
+            let at = span(self, 0, value.len());
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::E039,
+                    format!("{owner} is {length} characters long"),
+                )
+                .at(at, format!("at most {MAX_TITLE}"))
+                .help("titles and names are shown on one line: keep this short, and put the rest in the text"),
+            );
+        }
+        if let Some((at, c)) = hidden {
+            let what = hidden_in_a_name(c).unwrap_or_default();
+            let at = span(self, at, at + c.len_utf8());
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::E040,
+                    format!("{owner} holds {what} (U+{:04X})", u32::from(c)),
+                )
+                .at(at, "the player would not see this as it is written")
+                .help("write the title or name without it"),
+            );
+        }
     }
 
     fn check_id(&mut self, id: &str, span: Span) {
