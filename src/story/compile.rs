@@ -174,7 +174,7 @@ fn compile_files(
         crew_list: Vec::new(),
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
-        escapes: std::cell::RefCell::default(),
+        literals: std::cell::RefCell::default(),
     };
     let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
@@ -402,8 +402,9 @@ struct Compiler<'a> {
     /// Did-you-mean work left for this compile (see `suggest_within`).
     suggest_budget: usize,
     suggested: NameMap<(Kind, String), Option<String>>,
-    /// The escapes of each string literal that names were found in.
-    escapes: std::cell::RefCell<NameMap<(FileId, usize), Vec<crate::story::source::Escape>>>,
+    /// What is known of each string literal that names were found in, by
+    /// where its content starts: read once, however many names it holds.
+    literals: std::cell::RefCell<NameMap<(FileId, usize), Literal>>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -1074,9 +1075,12 @@ impl Compiler<'_> {
             .position(|&b| !(b == b' ' || b.is_ascii_graphic()) || b == b'\\' || b == b'"')
             .unwrap_or(head.len());
         let prefix = &value[..floor_boundary(value, cut)];
-        self.sources
-            .get(region.file)
+        let source = self.sources.get(region.file);
+        // Else the field's first string: even a letter may be written as an
+        // escape (`\u{6c}it`), and no prefix of the value is then in the file.
+        source
             .find_field(region.start, region.end, field, prefix)
+            .or_else(|| source.find_field(region.start, region.end, field, ""))
             .map(|(s, _)| (region.file, s))
     }
 
@@ -1106,28 +1110,26 @@ impl Compiler<'_> {
 
     /// The source span of bytes `start..end` of the value of the string
     /// literal whose content starts at `b`: escapes before them moved them.
+    ///
+    /// The literal is read once (up to its first `\` or `"`, and its
+    /// escapes if a name lies past one), then each name costs a lookup: a
+    /// condition of a million names compiles in linear time.
     fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
-        // No escape can start before byte `end` of the value when the source
-        // has no `\` from `b` to there (or a `"` ends the literal first):
-        // offsets up to `end` are then the same in the value and the source.
-        let text = self.sources.get(file).text.as_bytes();
-        let upto = b
-            .saturating_add(start.max(end))
-            .saturating_add(1)
-            .min(text.len());
-        if text.get(b..upto).is_none_or(|s| {
-            crate::story::source::position_of_either(s, b'\\', b'"').is_none_or(|i| s[i] == b'"')
-        }) {
+        let source = self.sources.get(file);
+        let mut cache = self.literals.borrow_mut();
+        let literal = cache
+            .entry((file, b))
+            .or_insert_with(|| Literal::new(source, b));
+        // No escape starts before byte `plain` of the value: offsets up to
+        // there are the same in the value and the source.
+        if start.max(end) <= literal.plain {
             return Span {
                 file,
                 start: b + start,
                 end: b + end,
             };
         }
-        let mut cache = self.escapes.borrow_mut();
-        let escapes = cache
-            .entry((file, b))
-            .or_insert_with(|| self.sources.get(file).escapes(b));
+        let escapes = literal.escapes(source, b);
         Span {
             file,
             start: Source::value_offset(b, escapes, start),
@@ -1168,7 +1170,9 @@ impl Compiler<'_> {
     fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name<'_>) -> Span {
         match base {
             Some((file, b)) => self.value_span(file, b, name.start, name.end),
-            None => self.span_of_string(region, name.text),
+            // Not searched for: a search per name would make a string of
+            // many names quadratic (and `string_base` finds any field).
+            None => self.region_span(region),
         }
     }
 
@@ -1570,6 +1574,46 @@ impl Compiler<'_> {
     }
 }
 
+/// A string literal names were found in.
+struct Literal {
+    /// How many bytes of its content hold no escape: up to its first `\`,
+    /// or all of it when its closing `"` comes first.
+    plain: usize,
+    /// Its escapes, read the first time a name lies past `plain`.
+    escapes: Option<Vec<crate::story::source::Escape>>,
+}
+
+impl Literal {
+    fn new(source: &Source, b: usize) -> Literal {
+        let text = source.text.as_bytes();
+        let rest = text.get(b..).unwrap_or_default();
+        let raw = source.text[..b.min(source.text.len())]
+            .strip_suffix('"')
+            .is_some_and(|q| q.trim_end_matches('#').ends_with('r'));
+        let first = crate::story::source::position_of_either(rest, b'\\', b'"');
+        #[cfg(test)]
+        tests::scanned(first.map_or(rest.len(), |i| i + 1));
+        let plain = match first {
+            Some(i) if !raw && rest[i] == b'\\' => i,
+            // The closing quote comes first, or a raw string: no escapes.
+            _ => usize::MAX,
+        };
+        Literal {
+            plain,
+            escapes: None,
+        }
+    }
+
+    fn escapes(&mut self, source: &Source, b: usize) -> &[crate::story::source::Escape] {
+        self.escapes.get_or_insert_with(|| {
+            let escapes = source.escapes(b);
+            #[cfg(test)]
+            tests::scanned(escapes.last().map_or(0, |e| e.raw.1 - b));
+            escapes
+        })
+    }
+}
+
 #[derive(Default)]
 struct Cursor {
     variables: usize,
@@ -1659,4 +1703,74 @@ fn resolve_in(story: &Story, expr: Expr<'_>) -> Result<Condition, String> {
                 .collect::<Result<_, _>>()?,
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// Bytes of string literals read to place names (`Literal`).
+        static SCANNED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn scanned(bytes: usize) {
+        SCANNED.with(|s| s.set(s.get() + bytes));
+    }
+
+    /// Issue 13, item 11: placing each name of a string rescanned the
+    /// string from its start, so a condition of a million bytes took
+    /// quadratic time (10 s). The work is counted here, not timed: each
+    /// literal is read about once, whatever the number of names in it.
+    #[test]
+    fn names_in_one_string_are_placed_in_linear_work() {
+        for escaped in [false, true] {
+            let names = 150_000;
+            // `lit and lit and ...`: 7 bytes a name, 1 MB; with an
+            // escape at the start every name lies past it.
+            let mut when = String::from(if escaped { "\\u{6c}it" } else { "lit" });
+            for _ in 1..names {
+                when.push_str(" and lit");
+            }
+            let mut text = String::from("{oil}");
+            while text.len() < 600_000 {
+                text.push_str(" {oil} and {if lit}x{end}");
+            }
+            let chapter = format!(
+                "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"{text}\", choices: [(key: \"go\", text: \"Go\", when: \"{when}\", goto: \"hall\")])])"
+            );
+            let files = vec![
+                InputFile {
+                    rel: STORY_FILE.into(),
+                    name: STORY_FILE.into(),
+                    text: "Story(title: \"T\", start: \"hall\", variables: [(id: \"oil\")], flags: [\"lit\"])".into(),
+                },
+                InputFile {
+                    rel: "a.ron".into(),
+                    name: "a.ron".into(),
+                    text: chapter.clone(),
+                },
+            ];
+            SCANNED.with(|s| s.set(0));
+            let result = compile(files);
+            if let Err(failure) = &result {
+                panic!(
+                    "{:?}",
+                    failure
+                        .diagnostics
+                        .iter()
+                        .map(|d| &d.message)
+                        .collect::<Vec<_>>()
+                );
+            }
+            let scanned = SCANNED.with(Cell::get);
+            assert!(
+                scanned <= 2 * chapter.len(),
+                "{scanned} bytes read to place the names of a {}-byte file",
+                chapter.len()
+            );
+        }
+    }
 }
