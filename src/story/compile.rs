@@ -174,7 +174,7 @@ fn compile_files(
         crew_list: Vec::new(),
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
-        literals: std::cell::RefCell::default(),
+        literal: std::cell::RefCell::default(),
     };
     let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
@@ -402,9 +402,11 @@ struct Compiler<'a> {
     /// Did-you-mean work left for this compile (see `suggest_within`).
     suggest_budget: usize,
     suggested: NameMap<(Kind, String), Option<String>>,
-    /// What is known of each string literal that names were found in, by
-    /// where its content starts: read once, however many names it holds.
-    literals: std::cell::RefCell<NameMap<(FileId, usize), Literal>>,
+    /// The string literal names were last found in, by where its content
+    /// starts: a string's names are placed one after another, so it is read
+    /// once however many names it holds (and one entry costs nothing per
+    /// string of a large story).
+    literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -1116,10 +1118,11 @@ impl Compiler<'_> {
     /// condition of a million names compiles in linear time.
     fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
         let source = self.sources.get(file);
-        let mut cache = self.literals.borrow_mut();
-        let literal = cache
-            .entry((file, b))
-            .or_insert_with(|| Literal::new(source, b));
+        let mut cache = self.literal.borrow_mut();
+        if cache.as_ref().is_some_and(|(at, _)| *at != (file, b)) {
+            *cache = None;
+        }
+        let (_, literal) = cache.get_or_insert_with(|| ((file, b), Literal::new(source, b)));
         // No escape starts before byte `plain` of the value: offsets up to
         // there are the same in the value and the source.
         if start.max(end) <= literal.plain {

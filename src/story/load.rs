@@ -302,23 +302,56 @@ fn is_chapter_name(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "ron") && !path.to_string_lossy().ends_with(".plan.ron")
 }
 
-/// Maps `f` over `items`, keeping their order, on rayon's threads (one
-/// per core; work-stealing evens out files of different sizes). Inputs of
-/// less than a megabyte in all stay on this thread, where handing them out
-/// would cost more than it saves.
+/// Maps `f` over `items`, keeping their order, on as many threads as the
+/// machine has: each thread takes a run of items of about the same total
+/// `weight`, and this thread takes the first. Inputs of less than a
+/// megabyte stay on this thread, where starting threads would cost more
+/// than it saves.
+///
+/// Not rayon: its workers are never the calling thread, so with glibc's
+/// arena per thread every parsed chapter lands in an arena the compile
+/// (on this thread) cannot reuse; on the 100,000-scene story that raised
+/// the peak from 335 to 375 MB (see ARCHITECTURE.md).
 pub(crate) fn map_parallel<T: Send, U: Send>(
     items: Vec<T>,
     weight: impl Fn(&T) -> usize,
-    f: impl Fn(T) -> U + Sync + Send,
+    f: impl Fn(T) -> U + Sync,
 ) -> Vec<U> {
-    use rayon::prelude::*;
     let total: usize = items.iter().map(&weight).sum();
-    if items.len() <= 1 || total < 1 << 20 {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 || total < 1 << 20 {
         return items.into_iter().map(f).collect();
     }
-    // An indexed parallel iterator collects into a vector in the input's
-    // order, whichever thread mapped each item.
-    items.into_par_iter().with_max_len(1).map(f).collect()
+    // Cut the items into `threads` runs of about `total / threads` each.
+    let mut runs: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut run = Vec::new();
+    let mut filled = 0;
+    for item in items {
+        filled += weight(&item);
+        run.push(item);
+        if filled >= total * (runs.len() + 1) / threads && runs.len() + 1 < threads {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
+        let first = runs.next().unwrap_or_default();
+        let others: Vec<_> = runs
+            .map(|run| scope.spawn(move || run.into_iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out: Vec<U> = first.into_iter().map(f).collect();
+        for handle in others {
+            match handle.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]
@@ -345,6 +378,8 @@ mod tests {
     /// Some work per item, so that threads finish out of order.
     fn slow_hash(i: usize) -> u64 {
         let rounds = if i % 3 == 0 { 20_000 } else { 10 };
-        (0..rounds).fold(i as u64, |h, r| h.rotate_left(5) ^ (r as u64).wrapping_mul(0x9e37))
+        (0..rounds).fold(i as u64, |h, r| {
+            h.rotate_left(5) ^ (r as u64).wrapping_mul(0x9e37)
+        })
     }
 }
