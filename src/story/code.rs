@@ -372,8 +372,8 @@ check: (chance: 100, ..)
 
 E037 Error "a file cannot be read"
 r#"A `.ron` file of the story directory is not valid UTF-8, is larger than
-16 MiB, is not a regular file (a FIFO, a device, a socket), or could not be
-opened. Save the file as UTF-8 text, split a large chapter into several,
+16 MiB, is not a regular file (a FIFO, a device, a socket), was replaced by
+another file while the story was being read, or could not be opened. Save the file as UTF-8 text, split a large chapter into several,
 and keep only story files in the directory. Unknown names are not
 reported while a file cannot be read: they would all be names that file
 declares.
