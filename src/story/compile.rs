@@ -772,15 +772,34 @@ impl Compiler<'_> {
         }
         let min = v.min.unwrap_or(DEFAULT_MIN);
         let max = v.max.unwrap_or(DEFAULT_MAX);
+        // The variable's own fields: from its id to the next one's.
+        let own = {
+            let source = self.sources.get(region.file);
+            let end = source
+                .find_key(span.end, region.end, "id")
+                .map_or(region.end, |(s, _)| s);
+            Region {
+                start: span.start,
+                end,
+                ..region
+            }
+        };
+        // The number as written in the field, else the variable's id.
+        let number = |this: &Self, field: &str, n: i64| {
+            let at = this.span_of_number(own, field, n);
+            if at.start == at.end { span } else { at }
+        };
         if min > max {
+            let at = number(self, "min", min);
             self.diagnostics.push(
                 Diagnostic::error(
                     Code::E034,
                     format!("variable `{}` has `min` {min} above `max` {max}", v.id),
                 )
-                .at(span, "declared here"),
+                .at(at, "above `max`"),
             );
         } else if v.initial < min || v.initial > max {
+            let at = number(self, "initial", v.initial);
             self.diagnostics.push(
                 Diagnostic::error(
                     Code::E034,
@@ -789,7 +808,7 @@ impl Compiler<'_> {
                         v.id, v.initial
                     ),
                 )
-                .at(span, "declared here"),
+                .at(at, format!("outside {min}..={max}")),
             );
         }
         if let Some(span) = self.declare(Kind::Variable, &v.id, span) {
