@@ -429,3 +429,26 @@ fn explain_knows_every_code() {
     );
     assert!(Code::lookup("hello").is_err());
 }
+
+/// `callister explain CODE` prints the explanation; an unknown code is an
+/// error (exit 2) with the nearest code.
+#[test]
+fn explain_prints_the_explanation_or_the_nearest_code() {
+    let bin = assert_cmd::cargo::cargo_bin("callister");
+    let out = std::process::Command::new(&bin)
+        .args(["explain", "e011"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), Code::E011.explain());
+    let out = std::process::Command::new(&bin)
+        .args(["explain", "W06"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no diagnostic has the code `W06`: did you mean `W006`?\n"
+    );
+}
