@@ -1317,24 +1317,14 @@ impl Compiler<'_> {
                         start: at,
                         end: region.end,
                     };
-                    let say_at = self.sources.get(region.file).find(at, region.end, "Say(");
-                    if let Some((_, e)) = say_at {
-                        at = e;
-                    }
-                    let base = say_at
-                        .map(|(_, e)| Region { start: e, ..sub })
-                        .and_then(|r| {
-                            let t = &self.sources.get(region.file).text[r.start..r.end];
-                            let trimmed = t.trim_start();
-                            let lead = t.len() - trimmed.len();
-                            let content = if trimmed.starts_with('"') {
-                                Some(1)
-                            } else {
-                                trimmed
-                                    .strip_prefix('r')
-                                    .map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
-                            };
-                            content.map(|c| (region.file, r.start + lead + c))
+                    // Where the text of this `Say("...")` starts.
+                    let base = self
+                        .sources
+                        .get(region.file)
+                        .find_call_string(at, region.end, "Say")
+                        .map(|(_, content)| {
+                            at = content;
+                            (region.file, content)
                         });
                     let text = match text::parse(text) {
                         Ok(nodes) => Text {

@@ -290,6 +290,39 @@ impl Source {
         variant: &str,
         name: &str,
     ) -> Option<(usize, usize)> {
+        let mut at = from;
+        while let Some((call, content)) = self.find_call_string(at, to, variant) {
+            at = call + variant.len();
+            let value = &self.text[content..to.min(self.text.len())];
+            // The hashes of a raw string's opening, which its close repeats.
+            let hashes = self.text[call..content]
+                .rsplit('(')
+                .next()
+                .map_or(0, |open| open.bytes().filter(|&b| b == b'#').count());
+            if value.starts_with(name)
+                && value[name.len()..].starts_with('"')
+                && value[name.len() + 1..]
+                    .bytes()
+                    .take(hashes)
+                    .filter(|&b| b == b'#')
+                    .count()
+                    == hashes
+            {
+                return Some((content, content + name.len()));
+            }
+        }
+        None
+    }
+
+    /// Finds a call `Variant(` whose first argument is a string, at or after
+    /// `from` and before `to`: where the variant's name starts, and where the
+    /// string's content does (after `"` or `r#"`).
+    pub fn find_call_string(
+        &self,
+        from: usize,
+        to: usize,
+        variant: &str,
+    ) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
         let bytes = self.text.as_bytes();
@@ -305,22 +338,8 @@ impl Source {
                 continue;
             };
             let arg = args.trim_start();
-            let arg_start = to - arg.len();
             if let Some(content) = string_content_start(arg) {
-                let value = &arg[content..];
-                let hashes = content.saturating_sub(2);
-                if value.starts_with(name)
-                    && value[name.len()..].starts_with('"')
-                    && value[name.len() + 1..]
-                        .bytes()
-                        .take(hashes)
-                        .filter(|&b| b == b'#')
-                        .count()
-                        == hashes
-                {
-                    let s = arg_start + content;
-                    return Some((s, s + name.len()));
-                }
+                return Some((start, to - arg.len() + content));
             }
         }
         None
