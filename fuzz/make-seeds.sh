@@ -37,6 +37,24 @@ for dir in tests/fixtures/diagnostics/* tests/fixtures/lint_* tests/fixtures/unr
     join "$seeds/compile/$name" "${files[@]}"
 done
 
+# Hostile shapes the loader and compiler must take in linear time and
+# report (issue 13): nested comments hiding control characters, ids and
+# titles past their limits or holding bidi and zero-width characters, a
+# scene of many choices, and a string of many names.
+hostile() { # NAME CHAPTER
+    printf 'Story(title: "T", start: "hall", variables: [(id: "oil")], flags: ["lit"], items: [(id: "key", name: "a key")])\xff%s' "$2" > "$seeds/compile/$1"
+}
+ending='ending: (id: "e", title: "E", kind: Good)'
+hostile nested-comments "/* /* */ \" */ Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", /* r#\" /* */ */ text: \"\\u{1b}]52;c;eA==\\u{7}\\u{1b}[2J\", $ending)])"
+hostile nested-comments-deep "/* a /* b /* c \" */ \\u{1b} */ r#\" */ Chapter(title: \"One\", /**/ scenes: [(id: \"hall\", title: \"Hall\", text: r#\"$(printf '\x1b')[31m\"#, $ending)]) /* /* */ */"
+long=$(printf 'long%.0s' $(seq 1 150))
+hostile long-names "Chapter(title: \"$long\", scenes: [(id: \"h$long\", title: \"$long\", text: \"x\", ending: (id: \"e\", title: \"$long\", kind: Good)), (id: \"hall\", title: \"Hall\", text: \"{oil}\", $ending)])"
+hostile hidden-in-names 'Chapter(title: "One\r", scenes: [(id: "hall", title: "Vault \u{202e}tluaV\u{200b}", text: "x", ending: (id: "e", title: "E\u{feff}", kind: Good))])'
+choices=$(for i in $(seq 1 200); do printf '(key: "k%d", text: "Choice %d", when: "oil > %d", goto: "hall"), ' "$i" "$i" "$i"; done)
+hostile many-choices "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"x\", choices: [$choices])])"
+names=$(for i in $(seq 1 2000); do printf 'lit and has key and oil > %d and ' "$i"; done)
+hostile many-names "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"{if $names lit}x{end}\", choices: [(key: \"go\", text: \"Go\", when: \"\\u{6c}it and $names lit\", goto: \"hall\")])])"
+
 # plan: every blessed plan.
 for f in tests/playthroughs/*.plan.ron examples/*/plans/*.plan.ron; do
     story=$(basename "$(dirname "$(dirname "$f")")")

@@ -337,3 +337,17 @@ fn stats_json(story: &Story) -> String {
     })
     .to_string()
 }
+
+/// `callister explain CODE`: a diagnostic code's explanation.
+pub(super) fn explain(code: &str) -> Exit {
+    match crate::story::code::Code::lookup(code) {
+        Ok(code) => {
+            print!("{}", code.explain());
+            Exit::Success
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            Exit::Usage
+        }
+    }
+}

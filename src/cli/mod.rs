@@ -44,6 +44,7 @@ pub fn run() -> ExitCode {
         Cmd::Graph(args) => author::graph(args),
         Cmd::Replay(args) => author::replay(&args),
         Cmd::Synth(args) => author::synth(&args),
+        Cmd::Explain { code } => author::explain(&code),
         Cmd::Completions { shell } => generate::completions(shell),
         Cmd::Man { command } => generate::man(command.as_deref()),
     };
@@ -124,6 +125,11 @@ enum Cmd {
     Replay(ReplayArgs),
     /// List the saved games.
     Saves(SavesArgs),
+    /// Explain a diagnostic code, as `check` prints it (`callister explain E011`).
+    Explain {
+        /// The code, such as `E011` or `w004`.
+        code: String,
+    },
     /// Print a shell's completion script (see the README for where it goes).
     Completions {
         /// The shell to complete for.
@@ -390,6 +396,7 @@ fn command_name(command: &Cmd) -> &'static str {
         Cmd::Graph(_) => "graph",
         Cmd::Replay(_) => "replay",
         Cmd::Saves(_) => "saves",
+        Cmd::Explain { .. } => "explain",
         Cmd::Completions { .. } => "completions",
         Cmd::Man { .. } => "man",
         Cmd::Synth(_) => "synth",

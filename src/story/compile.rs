@@ -5,22 +5,21 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 
 use ron::extensions::Extensions;
 
+use crate::story::code::Code;
 use crate::story::condition::{self, Expr, Name, ParseError};
 use crate::story::diagnostic::{Diagnostic, suggest_within};
 use crate::story::load::{self, map_parallel};
 pub use crate::story::load::{InputFile, MAX_FILE_BYTES};
 use crate::story::raw::{
     RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
-    RawStory, RawVariable,
+    RawStory, RawVariable, Strings,
 };
 use crate::story::ron_error::ron_error;
-use crate::story::source::{FileId, Source, Sources, Span};
+use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node};
 use crate::story::{
     Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
@@ -88,6 +87,20 @@ fn compile_files(
         Story(RawStory),
         Chapter(RawChapter, Located),
     }
+    // With each parsed file, the control characters in the strings the
+    // parser produced (E038): how many, and the first.
+    let hostile = |raw: &dyn Strings| {
+        let (mut count, mut first) = (0, None);
+        raw.strings(&mut |s| {
+            if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+                for c in s.chars().filter(|&c| is_terminal_control(c)) {
+                    count += 1;
+                    first.get_or_insert(c);
+                }
+            }
+        });
+        first.map(|c| (count, c))
+    };
     let parsed = map_parallel(
         files,
         |f| f.text.len(),
@@ -97,11 +110,11 @@ fn compile_files(
             let raw = if is_story {
                 options
                     .from_str::<RawStory>(&source.text)
-                    .map(Parsed::Story)
+                    .map(|raw| (hostile(&raw), Parsed::Story(raw)))
             } else {
                 options.from_str::<RawChapter>(&source.text).map(|raw| {
                     let located = Located::new(&source, &raw);
-                    Parsed::Chapter(raw, located)
+                    (hostile(&raw), Parsed::Chapter(raw, located))
                 })
             };
             (source, raw)
@@ -111,20 +124,32 @@ fn compile_files(
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
     for (source, raw) in parsed {
         let id = sources.add(source);
-        control_characters(&sources, id, &mut diagnostics);
         match raw {
-            Ok(Parsed::Story(raw)) => story = Some((id, raw)),
-            Ok(Parsed::Chapter(raw, located)) => chapters.push((id, raw, located)),
-            Err(e) => diagnostics.push(ron_error(&sources, id, &e)),
+            Ok((hostile, parsed)) => {
+                if let Some(hostile) = hostile {
+                    control_characters(&sources, id, Some(hostile), &mut diagnostics);
+                }
+                match parsed {
+                    Parsed::Story(raw) => story = Some((id, raw)),
+                    Parsed::Chapter(raw, located) => chapters.push((id, raw, located)),
+                }
+            }
+            Err(e) => {
+                // A file that does not parse shows nothing, but its author
+                // is told of its control characters all the same.
+                control_characters(&sources, id, None, &mut diagnostics);
+                diagnostics.push(ron_error(&sources, id, &e));
+            }
         }
     }
     let Some((story_file, raw_story)) = story else {
+        // A story file that does not parse is reported as that: not also as missing.
         if !diagnostics
             .iter()
-            .any(|d| d.code == "E001" || d.code == "E002" || d.code == "E003")
+            .any(|d| matches!(d.code, Code::E001 | Code::E002 | Code::E003))
         {
             diagnostics.push(
-                Diagnostic::error("E004", format!("the story has no `{STORY_FILE}`")).help(
+                Diagnostic::error(Code::E004, format!("the story has no `{STORY_FILE}`")).help(
                     format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md"),
                 ),
             );
@@ -149,12 +174,9 @@ fn compile_files(
         crew_list: Vec::new(),
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
-        escapes: std::cell::RefCell::default(),
+        literal: std::cell::RefCell::default(),
     };
-    let unreadable = cx
-        .diagnostics
-        .iter()
-        .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E037"));
+    let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
     // The compiler only borrowed the sources: they move into the result
     // (a story keeps them for its diagnostics), never copied.
@@ -167,9 +189,7 @@ fn compile_files(
     result.map_err(|mut failure| {
         if unreadable {
             let before = failure.diagnostics.len();
-            failure
-                .diagnostics
-                .retain(|d| !matches!(d.code, "E011" | "E012" | "E013" | "E014" | "E015" | "E016"));
+            failure.diagnostics.retain(|d| !d.code.is_unknown_name());
             if failure.diagnostics.len() < before
                 && let Some(last) = failure.diagnostics.last_mut()
                 && last.help.is_none()
@@ -196,14 +216,24 @@ struct Located {
 
 impl Located {
     fn new(source: &Source, ch: &RawChapter) -> Located {
-        let scenes_start = source.find(0, usize::MAX, "scenes").map_or(0, |(s, _)| s);
+        let scenes_start = source
+            .find_key(0, usize::MAX, "scenes")
+            .map_or(0, |(s, _)| s);
         let mut scenes = Vec::with_capacity(ch.scenes.len());
         let mut at = scenes_start;
         for scene in &ch.scenes {
-            let span = source.find_field(at, usize::MAX, "id", &scene.id);
+            let span = source.find_field_exact(at, usize::MAX, "id", &scene.id);
             let start = span.map_or(at, |(s, _)| s);
             scenes.push((start, span));
             if let Some((_, e)) = span {
+                at = e;
+            }
+            // The id of the scene's ending is an `id` too: the next scene's
+            // is searched after it, so that an ending named like the next
+            // scene is not taken for it.
+            if let Some(ending) = &scene.ending
+                && let Some((_, e)) = source.find_field_exact(at, usize::MAX, "id", &ending.id)
+            {
                 at = e;
             }
         }
@@ -216,7 +246,7 @@ impl Located {
             );
             let mut at = start;
             for c in &scene.choices {
-                let found = source.find_field(at, end, "key", &c.key);
+                let found = source.find_field_exact(at, end, "key", &c.key);
                 if let Some((_, e)) = found {
                     at = e;
                 }
@@ -227,16 +257,72 @@ impl Located {
     }
 }
 
+/// Titles and names (of the story, chapters, scenes, endings, variables,
+/// items and crew) are at most this many characters (E039); ids are at
+/// most 200 (E035).
+pub const MAX_TITLE: usize = 500;
+
+/// What a character is, when it may not be in a title or a name (E040): a
+/// carriage return moves back over a line, the bidirectional controls
+/// reorder what follows, the zero-width characters make two names that look
+/// alike differ.
+fn hidden_in_a_name(c: char) -> Option<&'static str> {
+    match c {
+        '\r' => Some("a carriage return"),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some("a bidirectional control"),
+        '\u{200b}'..='\u{200d}' | '\u{feff}' => Some("a zero-width character"),
+        _ => None,
+    }
+}
+
 /// Control characters reported per file; the rest are counted.
 const CONTROL_SHOWN: usize = 10;
 
 /// E038 for each control character a file would put on the terminal.
-fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
-    let (found, total) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
+///
+/// Whether there are any is decided by `parsed`: how many the strings the
+/// parser produced hold, and the first (`None` for a file that did not
+/// parse). Where they are is found by scanning the text the way RON reads
+/// it; should the scan find none where the parser found some, one E038 at
+/// the start of the file still says so.
+fn control_characters(
+    sources: &Sources,
+    file: FileId,
+    parsed: Option<(usize, char)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let (found, scanned) = sources.get(file).control_characters(CONTROL_SHOWN + 1);
+    let total = parsed.map_or(scanned, |(count, _)| count.max(scanned));
+    if found.is_empty()
+        && let Some((_, c)) = parsed
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::E038,
+                format!(
+                    "a control character (U+{:04X}) in the story's text",
+                    u32::from(c)
+                ),
+            )
+            .at(
+                Span {
+                    file,
+                    start: 0,
+                    end: 0,
+                },
+                "in a string of this file",
+            )
+            .help(
+                "control characters can recolour the screen, retitle the window or write to \
+                 the clipboard: stories may hold newlines and tabs, and no other",
+            ),
+        );
+        return;
+    }
     for &(start, end, c) in found.iter().take(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
-                "E038",
+                Code::E038,
                 format!(
                     "a control character (U+{:04X}) in the story's text",
                     u32::from(c)
@@ -252,7 +338,7 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
     if let Some(&(start, end, _)) = found.get(CONTROL_SHOWN) {
         diagnostics.push(
             Diagnostic::error(
-                "E038",
+                Code::E038,
                 format!(
                     "{} more control characters in `{}`",
                     total - CONTROL_SHOWN,
@@ -265,91 +351,10 @@ fn control_characters(sources: &Sources, file: FileId, diagnostics: &mut Vec<Dia
 }
 
 /// The compiler's hash maps. Their keys are short names looked up a few
-/// times each, where SipHash costs more than the rest of the lookup.
-type NameMap<K, V> = HashMap<K, V, Keyed>;
-
-/// A fast keyed hash (a folded multiply per 8 bytes, as in foldhash). The
-/// key is random per map, so a story cannot be written to make its names
-/// collide and its compile quadratic.
-#[derive(Clone, Copy)]
-struct Keyed(u64);
-
-impl Default for Keyed {
-    fn default() -> Self {
-        Keyed(RandomState::new().hash_one(0x9e37_79b9_7f4a_7c15_u64))
-    }
-}
-
-impl BuildHasher for Keyed {
-    type Hasher = KeyedHasher;
-    fn build_hasher(&self) -> KeyedHasher {
-        KeyedHasher {
-            key: self.0,
-            acc: self.0.rotate_left(23),
-        }
-    }
-}
-
-struct KeyedHasher {
-    key: u64,
-    acc: u64,
-}
-
-/// The high and low halves of the full product, folded together.
-fn folded_multiply(a: u64, b: u64) -> u64 {
-    let full = u128::from(a) * u128::from(b);
-    (full as u64) ^ ((full >> 64) as u64)
-}
-
-impl KeyedHasher {
-    fn mix(&mut self, word: u64) {
-        self.acc = folded_multiply(self.acc ^ word, self.key ^ 0xa076_1d64_78bd_642f);
-    }
-}
-
-impl Hasher for KeyedHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let word = |b: &[u8]| {
-            let mut w = [0; 8];
-            w.copy_from_slice(&b[..8]);
-            u64::from_le_bytes(w)
-        };
-        self.acc ^= bytes.len() as u64;
-        let mut rest = bytes;
-        while rest.len() > 8 {
-            self.mix(word(rest));
-            rest = &rest[8..];
-        }
-        // The last 1 to 8 bytes (overlapping the chunk before when there
-        // was one; the length is mixed in above).
-        let last = if bytes.len() >= 8 {
-            word(&bytes[bytes.len() - 8..])
-        } else {
-            rest.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b))
-        };
-        self.acc = folded_multiply(self.acc ^ last, self.key ^ 0xe703_7ed1_a0b4_28db);
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.mix(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.mix(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.mix(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.acc
-    }
-}
+/// times each, where SipHash costs more than the rest of the lookup;
+/// foldhash's seed is random per process, so a story cannot be written to
+/// make its names collide and its compile quadratic.
+type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Names of one kind, with their id and where they were declared.
 struct Table<I> {
@@ -397,8 +402,11 @@ struct Compiler<'a> {
     /// Did-you-mean work left for this compile (see `suggest_within`).
     suggest_budget: usize,
     suggested: NameMap<(Kind, String), Option<String>>,
-    /// The escapes of each string literal that names were found in.
-    escapes: std::cell::RefCell<NameMap<(FileId, usize), Vec<crate::story::source::Escape>>>,
+    /// The string literal names were last found in, by where its content
+    /// starts: a string's names are placed one after another, so it is read
+    /// once however many names it holds (and one entry costs nothing per
+    /// string of a large story).
+    literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -431,14 +439,14 @@ impl Kind {
         }
     }
 
-    fn unknown_code(self) -> &'static str {
+    fn unknown_code(self) -> Code {
         match self {
-            Kind::Scene => "E011",
-            Kind::Variable => "E012",
-            Kind::Flag => "E013",
-            Kind::Item => "E014",
-            Kind::Crew => "E015",
-            Kind::Ending => "E016",
+            Kind::Scene => Code::E011,
+            Kind::Variable => Code::E012,
+            Kind::Flag => Code::E013,
+            Kind::Item => Code::E014,
+            Kind::Crew => Code::E015,
+            Kind::Ending => Code::E016,
         }
     }
 }
@@ -468,9 +476,29 @@ impl Compiler<'_> {
         for i in &raw.items {
             self.declare_item(story_region, &mut cursor, i);
         }
+        self.check_name(story_region, "title", &raw.title, || {
+            "the story's title".into()
+        });
+        if let Some(author) = &raw.author {
+            self.check_name(story_region, "author", author, || {
+                "the story's author".into()
+            });
+        }
         for c in &raw.crew {
             let span = self.locate_decl(story_region, &mut cursor.crew, &c.id);
             self.check_id(&c.id, span);
+            let after = Region {
+                start: span.start,
+                ..story_region
+            };
+            self.check_name(after, "name", &c.name, || {
+                format!("the name of crew member `{}`", c.id)
+            });
+            if let Some(role) = &c.role {
+                self.check_name(after, "role", role, || {
+                    format!("the role of crew member `{}`", c.id)
+                });
+            }
             if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
                 self.crew_list.push(Crew {
                     id: c.id.clone(),
@@ -503,6 +531,10 @@ impl Compiler<'_> {
                 title: ch.title.clone(),
                 file: *file,
             });
+            let shown = &self.sources.get(*file).name;
+            self.check_name(whole(*file), "title", &ch.title, || {
+                format!("the title of the chapter in `{shown}`")
+            });
             let source = self.sources.get(*file);
             let starts = &found.scenes;
             for (i, scene) in ch.scenes.iter().enumerate() {
@@ -527,6 +559,9 @@ impl Compiler<'_> {
                 );
                 self.check_id(&scene.id, id_span);
                 self.declare(Kind::Scene, &scene.id, id_span);
+                self.check_name(region, "title", &scene.title, || {
+                    format!("the title of scene `{}`", scene.id)
+                });
                 located.push((chapter, region, id_span, scene));
             }
         }
@@ -535,8 +570,21 @@ impl Compiler<'_> {
         let mut ending_of: NameMap<usize, EndingId> = NameMap::default();
         for (index, (_, region, _, scene)) in located.iter().enumerate() {
             if let Some(ending) = &scene.ending {
-                let span = self.span_of(*region, "id", &ending.id);
+                // The ending's own `id`, after its `ending:` key (a scene
+                // and its ending often share a name).
+                let after = self
+                    .sources
+                    .get(region.file)
+                    .find_key(region.start, region.end, "ending")
+                    .map_or(*region, |(_, v)| Region {
+                        start: v,
+                        ..*region
+                    });
+                let span = self.span_of(after, "id", &ending.id);
                 self.check_id(&ending.id, span);
+                self.check_name(after, "title", &ending.title, || {
+                    format!("the title of ending `{}`", ending.id)
+                });
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
                     ending_list.push(Ending {
@@ -610,7 +658,7 @@ impl Compiler<'_> {
             if raw.ending.is_none() && !has_choices {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E030",
+                        Code::E030,
                         format!("scene `{}` has no choices and is not an ending", raw.id),
                     )
                     .at(scene_span, "a player would be stuck here")
@@ -619,10 +667,11 @@ impl Compiler<'_> {
             }
             if raw.ending.is_some() && has_choices {
                 self.diagnostics.push(
-                    Diagnostic::error("E031", format!("ending scene `{}` has choices", raw.id)).at(
-                        scene_span,
-                        "the game stops at an ending; its choices could never be taken",
-                    ),
+                    Diagnostic::error(Code::E031, format!("ending scene `{}` has choices", raw.id))
+                        .at(
+                            scene_span,
+                            "the game stops at an ending; its choices could never be taken",
+                        ),
                 );
             }
             scenes.push(Scene {
@@ -642,7 +691,7 @@ impl Compiler<'_> {
             Some(s) => Some(s),
             None if places.is_empty() => {
                 self.diagnostics.push(
-                    Diagnostic::error("E005", "the story has no scenes")
+                    Diagnostic::error(Code::E005, "the story has no scenes")
                         .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
                         .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
                 );
@@ -696,7 +745,7 @@ impl Compiler<'_> {
 
     fn locate_decl(&self, region: Region, at: &mut usize, id: &str) -> Span {
         let source = self.sources.get(region.file);
-        match source.find_field((*at).max(region.start), region.end, "id", id) {
+        match source.find_field_exact((*at).max(region.start), region.end, "id", id) {
             Some((s, e)) => {
                 *at = e;
                 Span {
@@ -712,26 +761,54 @@ impl Compiler<'_> {
     fn declare_variable(&mut self, region: Region, cursor: &mut Cursor, v: &RawVariable) {
         let span = self.locate_decl(region, &mut cursor.variables, &v.id);
         self.check_id(&v.id, span);
+        if let Some(name) = &v.name {
+            let after = Region {
+                start: span.start,
+                ..region
+            };
+            self.check_name(after, "name", name, || {
+                format!("the name of variable `{}`", v.id)
+            });
+        }
         let min = v.min.unwrap_or(DEFAULT_MIN);
         let max = v.max.unwrap_or(DEFAULT_MAX);
+        // The variable's own fields: from its id to the next one's.
+        let own = {
+            let source = self.sources.get(region.file);
+            let end = source
+                .find_key(span.end, region.end, "id")
+                .map_or(region.end, |(s, _)| s);
+            Region {
+                start: span.start,
+                end,
+                ..region
+            }
+        };
+        // The number as written in the field, else the variable's id.
+        let number = |this: &Self, field: &str, n: i64| {
+            let at = this.span_of_number(own, field, n);
+            if at.start == at.end { span } else { at }
+        };
         if min > max {
+            let at = number(self, "min", min);
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E034",
+                    Code::E034,
                     format!("variable `{}` has `min` {min} above `max` {max}", v.id),
                 )
-                .at(span, "declared here"),
+                .at(at, "above `max`"),
             );
         } else if v.initial < min || v.initial > max {
+            let at = number(self, "initial", v.initial);
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E034",
+                    Code::E034,
                     format!(
                         "variable `{}` starts at {} outside its bounds {min}..={max}",
                         v.id, v.initial
                     ),
                 )
-                .at(span, "declared here"),
+                .at(at, format!("outside {min}..={max}")),
             );
         }
         if let Some(span) = self.declare(Kind::Variable, &v.id, span) {
@@ -750,7 +827,7 @@ impl Compiler<'_> {
     fn declare_flag(&mut self, region: Region, cursor: &mut Cursor, f: &str) {
         let source = self.sources.get(region.file);
         let flags_start = source
-            .find(region.start, region.end, "flags")
+            .find_key(region.start, region.end, "flags")
             .map_or(region.start, |(s, _)| s);
         let from = cursor.flags.max(flags_start);
         let span = match source.find_quoted(from, region.end, f) {
@@ -776,6 +853,13 @@ impl Compiler<'_> {
     fn declare_item(&mut self, region: Region, cursor: &mut Cursor, i: &RawItem) {
         let span = self.locate_decl(region, &mut cursor.items, &i.id);
         self.check_id(&i.id, span);
+        let after = Region {
+            start: span.start,
+            ..region
+        };
+        self.check_name(after, "name", &i.name, || {
+            format!("the name of item `{}`", i.id)
+        });
         if let Some(span) = self.declare(Kind::Item, &i.id, span) {
             self.item_list.push(Item {
                 id: i.id.clone(),
@@ -797,7 +881,7 @@ impl Compiler<'_> {
         };
         if let Some(first) = previous {
             self.diagnostics.push(
-                Diagnostic::error("E010", format!("duplicate {} `{name}`", kind.word()))
+                Diagnostic::error(Code::E010, format!("duplicate {} `{name}`", kind.word()))
                     .at(span, "defined again here")
                     .related(first, "first defined here"),
             );
@@ -816,6 +900,56 @@ impl Compiler<'_> {
         Some(span)
     }
 
+    /// E039 for a title or name longer than `MAX_TITLE` characters, E040
+    /// for one holding a character that would hide or reorder what a
+    /// one-line display shows (`owner` says whose it is, as "the title of
+    /// scene `hall`").
+    fn check_name(
+        &mut self,
+        region: Region,
+        field: &str,
+        value: &str,
+        owner: impl FnOnce() -> String,
+    ) {
+        let long = value.len() > MAX_TITLE && value.chars().count() > MAX_TITLE;
+        let hidden = value
+            .char_indices()
+            .find(|&(_, c)| hidden_in_a_name(c).is_some());
+        if !long && hidden.is_none() {
+            return;
+        }
+        let owner = owner();
+        let base = self.string_base(region, field, value);
+        let span = |this: &Self, start: usize, end: usize| match base {
+            Some((file, b)) => this.value_span(file, b, start, end),
+            None => this.region_span(region),
+        };
+        if long {
+            let length = value.chars().count();
+            let at = span(self, 0, value.len());
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::E039,
+                    format!("{owner} is {length} characters long"),
+                )
+                .at(at, format!("at most {MAX_TITLE}"))
+                .help("titles and names are shown on one line: keep this short, and put the rest in the text"),
+            );
+        }
+        if let Some((at, c)) = hidden {
+            let what = hidden_in_a_name(c).unwrap_or_default();
+            let at = span(self, at, at + c.len_utf8());
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::E040,
+                    format!("{owner} holds {what} (U+{:04X})", u32::from(c)),
+                )
+                .at(at, "the player would not see this as it is written")
+                .help("write the title or name without it"),
+            );
+        }
+    }
+
     fn check_id(&mut self, id: &str, span: Span) {
         let valid = !id.is_empty()
             && id.len() <= 200
@@ -825,7 +959,7 @@ impl Compiler<'_> {
             let shown: String = id.chars().take(40).collect();
             let more = if id.chars().count() > 40 { "…" } else { "" };
             self.diagnostics.push(
-                Diagnostic::error("E035", format!("`{shown}{more}` is not a valid id"))
+                Diagnostic::error(Code::E035, format!("`{shown}{more}` is not a valid id"))
                     .at(span, "")
                     .help("ids are 1 to 200 letters, digits and `_`, not starting with a digit"),
             );
@@ -902,16 +1036,19 @@ impl Compiler<'_> {
             d = d.help(hint);
         } else if let Some(near) = near {
             d = d.help(format!("did you mean `{near}`?"));
-        } else if kind != Kind::Scene && kind != Kind::Ending {
-            d = d.help(format!(
-                "declare it in `story.ron` or in the chapter's `{}s`",
-                match kind {
-                    Kind::Variable => "variable",
-                    Kind::Flag => "flag",
-                    Kind::Item => "item",
-                    _ => "crew",
-                }
-            ));
+        } else {
+            // Where a name of this kind is declared: the crew only in
+            // `story.ron`; scenes and endings by writing them.
+            let declare = match kind {
+                Kind::Variable => Some("declare it in `story.ron` or in the chapter's `variables`"),
+                Kind::Flag => Some("declare it in `story.ron` or in the chapter's `flags`"),
+                Kind::Item => Some("declare it in `story.ron` or in the chapter's `items`"),
+                Kind::Crew => Some("add it to the `crew` of `story.ron`"),
+                Kind::Scene | Kind::Ending => None,
+            };
+            if let Some(declare) = declare {
+                d = d.help(declare);
+            }
         }
         self.diagnostics.push(d);
     }
@@ -921,7 +1058,7 @@ impl Compiler<'_> {
         match self
             .sources
             .get(region.file)
-            .find_field(region.start, region.end, field, value)
+            .find_field_exact(region.start, region.end, field, value)
         {
             Some((s, e)) => Span {
                 file: region.file,
@@ -959,9 +1096,12 @@ impl Compiler<'_> {
             .position(|&b| !(b == b' ' || b.is_ascii_graphic()) || b == b'\\' || b == b'"')
             .unwrap_or(head.len());
         let prefix = &value[..floor_boundary(value, cut)];
-        self.sources
-            .get(region.file)
+        let source = self.sources.get(region.file);
+        // Else the field's first string: even a letter may be written as an
+        // escape (`\u{6c}it`), and no prefix of the value is then in the file.
+        source
             .find_field(region.start, region.end, field, prefix)
+            .or_else(|| source.find_field(region.start, region.end, field, ""))
             .map(|(s, _)| (region.file, s))
     }
 
@@ -974,7 +1114,7 @@ impl Compiler<'_> {
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
                 self.diagnostics.push(
-                    Diagnostic::error("E021", format!("bad markup in {field}: {}", e.message))
+                    Diagnostic::error(Code::E021, format!("bad markup in {field}: {}", e.message))
                         .at(span, ""),
                 );
                 Text::default()
@@ -991,28 +1131,27 @@ impl Compiler<'_> {
 
     /// The source span of bytes `start..end` of the value of the string
     /// literal whose content starts at `b`: escapes before them moved them.
+    ///
+    /// The literal is read once (up to its first `\` or `"`, and its
+    /// escapes if a name lies past one), then each name costs a lookup: a
+    /// condition of a million names compiles in linear time.
     fn value_span(&self, file: FileId, b: usize, start: usize, end: usize) -> Span {
-        // No escape can start before byte `end` of the value when the source
-        // has no `\` from `b` to there (or a `"` ends the literal first):
-        // offsets up to `end` are then the same in the value and the source.
-        let text = self.sources.get(file).text.as_bytes();
-        let upto = b
-            .saturating_add(start.max(end))
-            .saturating_add(1)
-            .min(text.len());
-        if text.get(b..upto).is_none_or(|s| {
-            crate::story::source::position_of_either(s, b'\\', b'"').is_none_or(|i| s[i] == b'"')
-        }) {
+        let source = self.sources.get(file);
+        let mut cache = self.literal.borrow_mut();
+        if cache.as_ref().is_some_and(|(at, _)| *at != (file, b)) {
+            *cache = None;
+        }
+        let (_, literal) = cache.get_or_insert_with(|| ((file, b), Literal::new(source, b)));
+        // No escape starts before byte `plain` of the value: offsets up to
+        // there are the same in the value and the source.
+        if start.max(end) <= literal.plain {
             return Span {
                 file,
                 start: b + start,
                 end: b + end,
             };
         }
-        let mut cache = self.escapes.borrow_mut();
-        let escapes = cache
-            .entry((file, b))
-            .or_insert_with(|| self.sources.get(file).escapes(b));
+        let escapes = literal.escapes(source, b);
         Span {
             file,
             start: Source::value_offset(b, escapes, start),
@@ -1053,7 +1192,9 @@ impl Compiler<'_> {
     fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name<'_>) -> Span {
         match base {
             Some((file, b)) => self.value_span(file, b, name.start, name.end),
-            None => self.span_of_string(region, name.text),
+            // Not searched for: a search per name would make a string of
+            // many names quadratic (and `string_base` finds any field).
+            None => self.region_span(region),
         }
     }
 
@@ -1065,7 +1206,8 @@ impl Compiler<'_> {
             Err(e) => {
                 let span = self.inner_span(region, base, &e);
                 self.diagnostics.push(
-                    Diagnostic::error("E020", format!("bad condition: {}", e.message)).at(span, ""),
+                    Diagnostic::error(Code::E020, format!("bad condition: {}", e.message))
+                        .at(span, ""),
                 );
                 Condition::False
             }
@@ -1096,35 +1238,28 @@ impl Compiler<'_> {
         // when the same name appears twice.
         let mut at = region.start;
         for e in effects {
-            let (kind, name) = match e {
-                RawEffect::SetFlag(f) | RawEffect::ClearFlag(f) => (Kind::Flag, f.as_ref()),
-                RawEffect::Add(v, _) | RawEffect::SetVar(v, _) => (Kind::Variable, v.as_ref()),
-                RawEffect::Give(i) | RawEffect::Take(i) => (Kind::Item, i.as_ref()),
-                RawEffect::Kill(c) => (Kind::Crew, c.as_ref()),
+            let (kind, variant, name) = match e {
+                RawEffect::SetFlag(f) => (Kind::Flag, "SetFlag", f.as_ref()),
+                RawEffect::ClearFlag(f) => (Kind::Flag, "ClearFlag", f.as_ref()),
+                RawEffect::Add(v, _) => (Kind::Variable, "Add", v.as_ref()),
+                RawEffect::SetVar(v, _) => (Kind::Variable, "SetVar", v.as_ref()),
+                RawEffect::Give(i) => (Kind::Item, "Give", i.as_ref()),
+                RawEffect::Take(i) => (Kind::Item, "Take", i.as_ref()),
+                RawEffect::Kill(c) => (Kind::Crew, "Kill", c.as_ref()),
                 RawEffect::Say(text) => {
                     let sub = Region {
                         file: region.file,
                         start: at,
                         end: region.end,
                     };
-                    let say_at = self.sources.get(region.file).find(at, region.end, "Say(");
-                    if let Some((_, e)) = say_at {
-                        at = e;
-                    }
-                    let base = say_at
-                        .map(|(_, e)| Region { start: e, ..sub })
-                        .and_then(|r| {
-                            let t = &self.sources.get(region.file).text[r.start..r.end];
-                            let trimmed = t.trim_start();
-                            let lead = t.len() - trimmed.len();
-                            let content = if trimmed.starts_with('"') {
-                                Some(1)
-                            } else {
-                                trimmed
-                                    .strip_prefix('r')
-                                    .map(|r| r.bytes().take_while(|&b| b == b'#').count() + 2)
-                            };
-                            content.map(|c| (region.file, r.start + lead + c))
+                    // Where the text of this `Say("...")` starts.
+                    let base = self
+                        .sources
+                        .get(region.file)
+                        .find_call_string(at, region.end, "Say")
+                        .map(|(_, content)| {
+                            at = content;
+                            (region.file, content)
                         });
                     let text = match text::parse(text) {
                         Ok(nodes) => Text {
@@ -1134,7 +1269,7 @@ impl Compiler<'_> {
                             let span = self.inner_span(sub, base, &err);
                             self.diagnostics.push(
                                 Diagnostic::error(
-                                    "E021",
+                                    Code::E021,
                                     format!("bad markup in `Say`: {}", err.message),
                                 )
                                 .at(span, ""),
@@ -1146,20 +1281,28 @@ impl Compiler<'_> {
                     continue;
                 }
             };
+            // The effect's own argument (`Give("lamp")`), not the first
+            // `"lamp"` of the region (a choice's key or text).
             let span = match self
                 .sources
                 .get(region.file)
-                .find_quoted(at, region.end, name)
+                .find_call(at, region.end, variant, name)
             {
                 Some((s, e)) => {
                     at = e;
                     Span {
                         file: region.file,
-                        start: s + 1,
-                        end: e - 1,
+                        start: s,
+                        end: e,
                     }
                 }
-                None => self.region_span(region),
+                None => self.span_of_string(
+                    Region {
+                        start: at,
+                        ..region
+                    },
+                    name,
+                ),
             };
             let Some(id) = self.resolve(kind, name, span) else {
                 continue;
@@ -1196,7 +1339,7 @@ impl Compiler<'_> {
             (Some(_), Some(_)) => {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E032",
+                        Code::E032,
                         format!("choice `{}` has both `goto` and `check`", c.key),
                     )
                     .at(span, "")
@@ -1207,7 +1350,7 @@ impl Compiler<'_> {
             (None, None) => {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E032",
+                        Code::E032,
                         format!("choice `{}` has neither `goto` nor `check`", c.key),
                     )
                     .at(span, "it leads nowhere"),
@@ -1222,7 +1365,7 @@ impl Compiler<'_> {
                 if !(0..=100).contains(&check.chance) {
                     self.diagnostics.push(
                         Diagnostic::error(
-                            "E036",
+                            Code::E036,
                             format!("chance {} is not a percentage", check.chance),
                         )
                         .at(
@@ -1234,7 +1377,7 @@ impl Compiler<'_> {
                 let check_start = self
                     .sources
                     .get(region.file)
-                    .find(region.start, region.end, "check")
+                    .find_key(region.start, region.end, "check")
                     .map_or(region.start, |(s, _)| s);
                 let check_region = Region {
                     start: check_start,
@@ -1261,7 +1404,7 @@ impl Compiler<'_> {
                                     let span = self.inner_span(check_region, base, &e);
                                     self.diagnostics.push(
                                         Diagnostic::error(
-                                            "E020",
+                                            Code::E020,
                                             format!("bad condition: {}", e.message),
                                         )
                                         .at(span, ""),
@@ -1299,17 +1442,31 @@ impl Compiler<'_> {
 
     fn span_of_number(&self, region: Region, field: &str, n: i64) -> Span {
         let source = self.sources.get(region.file);
-        match source.find(region.start, region.end, field) {
-            Some((_, e)) => match source.find(e, region.end, &n.to_string()) {
-                Some((s, e)) => Span {
-                    file: region.file,
-                    start: s,
-                    end: e,
-                },
-                None => self.region_span(region),
-            },
-            None => self.region_span(region),
+        // The field's value: the number as written (`150`, `+150`, `1_50`).
+        let number = |v: usize| {
+            let len = source.text[v..region.end.min(source.text.len())]
+                .bytes()
+                .take_while(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+                .count();
+            Span {
+                file: region.file,
+                start: v,
+                end: v + len,
+            }
+        };
+        let mut at = region.start;
+        while let Some((_, v)) = source.find_key(at, region.end, field) {
+            let span = number(v);
+            let written: String = source.text[span.start..span.end]
+                .chars()
+                .filter(|&c| c != '_' && c != '+')
+                .collect();
+            if written == n.to_string() {
+                return span;
+            }
+            at = v;
         }
+        self.region_span(region)
     }
 
     fn branch(
@@ -1323,7 +1480,7 @@ impl Compiler<'_> {
         let Some(raw) = raw else {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E033",
+                    Code::E033,
                     format!("the check of choice `{}` has no `{which}` branch", c.key),
                 )
                 .at(span, "")
@@ -1332,7 +1489,7 @@ impl Compiler<'_> {
             return None;
         };
         let source = self.sources.get(region.file);
-        let sub = match source.find(region.start, region.end, which) {
+        let sub = match source.find_key(region.start, region.end, which) {
             Some((s, _)) => Region { start: s, ..region },
             None => region,
         };
@@ -1356,11 +1513,51 @@ impl Compiler<'_> {
             && !key.bytes().all(|b| b.is_ascii_digit());
         if !valid {
             self.diagnostics.push(
-                Diagnostic::error("E035", format!("`{key}` is not a valid choice key"))
+                Diagnostic::error(Code::E035, format!("`{key}` is not a valid choice key"))
                     .at(span, "")
                     .help("keys are 1 to 32 letters, digits, `-` and `_`, and not a number (numbers pick by position)"),
             );
         }
+    }
+}
+
+/// A string literal names were found in.
+struct Literal {
+    /// How many bytes of its content hold no escape: up to its first `\`,
+    /// or all of it when its closing `"` comes first.
+    plain: usize,
+    /// Its escapes, read the first time a name lies past `plain`.
+    escapes: Option<Vec<crate::story::source::Escape>>,
+}
+
+impl Literal {
+    fn new(source: &Source, b: usize) -> Literal {
+        let text = source.text.as_bytes();
+        let rest = text.get(b..).unwrap_or_default();
+        let raw = source.text[..b.min(source.text.len())]
+            .strip_suffix('"')
+            .is_some_and(|q| q.trim_end_matches('#').ends_with('r'));
+        let first = crate::story::source::position_of_either(rest, b'\\', b'"');
+        #[cfg(test)]
+        tests::scanned(first.map_or(rest.len(), |i| i + 1));
+        let plain = match first {
+            Some(i) if !raw && rest[i] == b'\\' => i,
+            // The closing quote comes first, or a raw string: no escapes.
+            _ => usize::MAX,
+        };
+        Literal {
+            plain,
+            escapes: None,
+        }
+    }
+
+    fn escapes(&mut self, source: &Source, b: usize) -> &[crate::story::source::Escape] {
+        self.escapes.get_or_insert_with(|| {
+            let escapes = source.escapes(b);
+            #[cfg(test)]
+            tests::scanned(escapes.last().map_or(0, |e| e.raw.1 - b));
+            escapes
+        })
     }
 }
 
@@ -1526,5 +1723,75 @@ impl Names for InStory<'_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let id = self.story.scene_by_id(name.text);
         self.found(id, "scene", name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// Bytes of string literals read to place names (`Literal`).
+        static SCANNED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn scanned(bytes: usize) {
+        SCANNED.with(|s| s.set(s.get() + bytes));
+    }
+
+    /// Issue 13, item 11: placing each name of a string rescanned the
+    /// string from its start, so a condition of a million bytes took
+    /// quadratic time (10 s). The work is counted here, not timed: each
+    /// literal is read about once, whatever the number of names in it.
+    #[test]
+    fn names_in_one_string_are_placed_in_linear_work() {
+        for escaped in [false, true] {
+            let names = 150_000;
+            // `lit and lit and ...`: 7 bytes a name, 1 MB; with an
+            // escape at the start every name lies past it.
+            let mut when = String::from(if escaped { "\\u{6c}it" } else { "lit" });
+            for _ in 1..names {
+                when.push_str(" and lit");
+            }
+            let mut text = String::from("{oil}");
+            while text.len() < 600_000 {
+                text.push_str(" {oil} and {if lit}x{end}");
+            }
+            let chapter = format!(
+                "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"{text}\", choices: [(key: \"go\", text: \"Go\", when: \"{when}\", goto: \"hall\")])])"
+            );
+            let files = vec![
+                InputFile {
+                    rel: STORY_FILE.into(),
+                    name: STORY_FILE.into(),
+                    text: "Story(title: \"T\", start: \"hall\", variables: [(id: \"oil\")], flags: [\"lit\"])".into(),
+                },
+                InputFile {
+                    rel: "a.ron".into(),
+                    name: "a.ron".into(),
+                    text: chapter.clone(),
+                },
+            ];
+            SCANNED.with(|s| s.set(0));
+            let result = compile(files);
+            if let Err(failure) = &result {
+                panic!(
+                    "{:?}",
+                    failure
+                        .diagnostics
+                        .iter()
+                        .map(|d| &d.message)
+                        .collect::<Vec<_>>()
+                );
+            }
+            let scanned = SCANNED.with(Cell::get);
+            assert!(
+                scanned <= 2 * chapter.len(),
+                "{scanned} bytes read to place the names of a {}-byte file",
+                chapter.len()
+            );
+        }
     }
 }

@@ -6,9 +6,9 @@
 
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+pub use crate::story::code::Code;
 use crate::story::source::{Sources, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -27,8 +27,10 @@ pub struct Label {
 
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The code's severity (`Code::severity`), kept beside it for the
+    /// drivers that filter on it.
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub primary: Option<Label>,
     pub related: Vec<Label>,
@@ -36,9 +38,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    /// A diagnostic of `code`, with the code's severity.
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
+            severity: code.severity(),
             code,
             message: message.into(),
             primary: None,
@@ -47,11 +50,16 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+    /// `new` for an error code: says at the call that it stops the load.
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        debug_assert_eq!(code.severity(), Severity::Error, "{code} is a warning");
+        Diagnostic::new(code, message)
+    }
+
+    /// `new` for a warning code (a lint).
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        debug_assert_eq!(code.severity(), Severity::Warning, "{code} is an error");
+        Diagnostic::new(code, message)
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
@@ -87,92 +95,84 @@ impl Diagnostic {
         Some((source.name.clone(), line, col))
     }
 
-    /// Renders the diagnostic as text; `color` adds ANSI styles. Control
+    /// Renders the diagnostic as text, as rustc does (through
+    /// `annotate-snippets`, which counts the caret in display columns: CJK
+    /// and emoji are two wide); `color` adds ANSI styles. Control
     /// characters of the story (in its lines, names, file names) are shown
     /// as symbols, never sent to the terminal.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
-        let paint = |style: Style, text: &str| -> String {
-            if color {
-                format!("{}{}{}", style.render(), text, style.render_reset())
-            } else {
-                text.to_string()
-            }
-        };
-        let (word, sev_style) = match self.severity {
-            Severity::Error => ("error", AnsiColor::BrightRed.on_default().bold()),
-            Severity::Warning => ("warning", AnsiColor::BrightYellow.on_default().bold()),
-        };
-        let blue = AnsiColor::BrightBlue.on_default().bold();
-        let bold = Style::new().bold();
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{}{}",
-            paint(sev_style, &format!("{word}[{}]", self.code)),
-            paint(bold, &format!(": {}", visible(&self.message)))
-        );
+        use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-        let labels: Vec<(&Label, bool)> = self
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let labels = self
             .primary
             .iter()
             .map(|l| (l, true))
-            .chain(self.related.iter().map(|l| (l, false)))
-            .collect();
-        let gutter = labels
-            .iter()
-            .map(|(l, _)| sources.get(l.span.file).line_col(l.span.start).0)
-            .max()
-            .map_or(1, |n| n.to_string().len());
-        let pad = " ".repeat(gutter);
-        for (label, primary) in &labels {
+            .chain(self.related.iter().map(|l| (l, false)));
+        let mut group = Group::with_title(
+            level
+                .primary_title(visible(&self.message))
+                .id(self.code.as_str()),
+        );
+        // Where a long line is shown as an excerpt, the renderer counts the
+        // column in the excerpt: each header it writes is then given the
+        // real column (`name:line:column`), in order, below.
+        let mut columns = Vec::new();
+        for (label, primary) in labels {
             let source = sources.get(label.span.file);
             let (line, col) = source.line_col(label.span.start);
-            let arrow = if *primary { "-->" } else { ":::" };
-            let _ = writeln!(
-                out,
-                "{pad}{} {}:{line}:{col}",
-                paint(blue, arrow),
-                visible(&source.name)
-            );
+            // The line, or an excerpt of a long one, with the label's
+            // characters in it: from its column, as many as the span has
+            // on this line (at least one).
             let (text, shown_col, right) = source.excerpt(label.span.start);
-            let text = visible(&text);
+            let text = visible(&text).into_owned();
             let width = caret_width(source, label.span, line, col, right);
-            let bar = paint(blue, "|");
-            let _ = writeln!(out, "{pad} {bar}");
-            let _ = writeln!(
-                out,
-                "{} {bar} {text}",
-                paint(blue, &format!("{line:>gutter$}"))
-            );
-            let mark = if *primary { "^" } else { "-" };
-            let style = if *primary { sev_style } else { blue };
-            let underline = format!(
-                "{}{}",
-                mark.repeat(width),
-                if label.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", visible(&label.message))
-                }
-            );
-            let _ = writeln!(
-                out,
-                "{pad} {bar} {}{}",
-                " ".repeat(shown_col - 1),
-                paint(style, &underline)
+            let start = char_offset(&text, shown_col - 1);
+            let end = char_offset(&text[start..], width) + start;
+            let kind = if primary {
+                AnnotationKind::Primary
+            } else {
+                AnnotationKind::Context
+            };
+            let message = visible(&label.message).into_owned();
+            let name = visible(&source.name).into_owned();
+            columns.push((
+                format!("{name}:{line}:{shown_col}"),
+                format!("{name}:{line}:{col}"),
+            ));
+            group = group.element(
+                Snippet::source(text)
+                    .path(name)
+                    .line_start(line)
+                    .fold(false)
+                    .annotation(
+                        kind.span(start..end)
+                            .label((!message.is_empty()).then_some(message)),
+                    ),
             );
         }
         if let Some(help) = &self.help {
-            if !labels.is_empty() {
-                let _ = writeln!(out, "{pad} {}", paint(blue, "|"));
-            }
-            let _ = writeln!(
-                out,
-                "{pad} {} {}",
-                paint(blue, "="),
-                paint(bold, &format!("help: {}", visible(help)))
-            );
+            group = group.element(Level::HELP.message(visible(help).into_owned()));
         }
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        }
+        // Lines are already cut to an excerpt (`Source::excerpt`).
+        .term_width(usize::MAX / 2);
+        let mut out = renderer.render(&[group]);
+        let mut at = out.find('\n').unwrap_or(out.len());
+        for (shown, real) in columns {
+            if let Some(i) = out[at..].find(&shown).map(|i| at + i) {
+                out.replace_range(i..i + shown.len(), &real);
+                at = i + real.len();
+            }
+        }
+        out.push('\n');
         out
     }
 
@@ -181,7 +181,7 @@ impl Diagnostic {
         #[derive(Serialize)]
         struct Json<'a> {
             severity: Severity,
-            code: &'a str,
+            code: Code,
             message: &'a str,
             file: Option<String>,
             line: Option<usize>,
@@ -252,6 +252,11 @@ fn caret_width(
         right
     };
     width.max(1)
+}
+
+/// The byte offset of the character `n` of `text` (its length past the end).
+fn char_offset(text: &str, n: usize) -> usize {
+    text.char_indices().nth(n).map_or(text.len(), |(i, _)| i)
 }
 
 pub fn json_string<T: Serialize>(value: &T) -> String {

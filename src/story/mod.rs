@@ -3,6 +3,7 @@
 //! (`model`), with the condition and text languages and the diagnostics
 //! that point at mistakes.
 
+pub mod code;
 pub mod compile;
 pub mod condition;
 pub mod diagnostic;

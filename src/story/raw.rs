@@ -185,3 +185,155 @@ pub enum RawEndingKind {
     Bittersweet,
     Bad,
 }
+
+/// Every string the parser produced for a file, in no particular order:
+/// what the control-character check (E038) reads, so that it sees what the
+/// game would show, whatever the file's comments and escapes look like.
+/// Each struct is destructured in full, so that a new field cannot be
+/// forgotten here.
+pub trait Strings {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str));
+}
+
+impl Strings for RawStory {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        let RawStory {
+            title,
+            author,
+            start,
+            variables,
+            flags,
+            items,
+            crew,
+            inventory,
+        } = self;
+        f(title);
+        author.iter().for_each(|a| f(a));
+        f(start);
+        variables.iter().for_each(|v| v.strings(f));
+        flags.iter().for_each(|s| f(s));
+        items.iter().for_each(|i| i.strings(f));
+        for RawCrew { id, name, role } in crew {
+            f(id);
+            f(name);
+            role.iter().for_each(|r| f(r));
+        }
+        inventory.iter().for_each(|s| f(s));
+    }
+}
+
+impl Strings for RawChapter {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        let RawChapter {
+            title,
+            variables,
+            flags,
+            items,
+            scenes,
+        } = self;
+        f(title);
+        variables.iter().for_each(|v| v.strings(f));
+        flags.iter().for_each(|s| f(s));
+        items.iter().for_each(|i| i.strings(f));
+        scenes.iter().for_each(|s| s.strings(f));
+    }
+}
+
+impl Strings for RawVariable {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        let RawVariable {
+            id,
+            name,
+            initial: _,
+            min: _,
+            max: _,
+            hidden: _,
+        } = self;
+        f(id);
+        name.iter().for_each(|n| f(n));
+    }
+}
+
+impl Strings for RawItem {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        let RawItem { id, name } = self;
+        f(id);
+        f(name);
+    }
+}
+
+impl Strings for RawScene {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        let RawScene {
+            id,
+            title,
+            text,
+            on_enter,
+            choices,
+            ending,
+            status: _,
+        } = self;
+        f(id);
+        f(title);
+        f(text);
+        on_enter.iter().for_each(|e| e.strings(f));
+        for RawChoice {
+            key,
+            text,
+            when,
+            effects,
+            goto,
+            once: _,
+            check,
+        } in choices
+        {
+            f(key);
+            f(text);
+            when.iter().for_each(|w| f(w));
+            effects.iter().for_each(|e| e.strings(f));
+            goto.iter().for_each(|g| f(g));
+            if let Some(check) = check {
+                let RawCheck {
+                    chance: _,
+                    adjust,
+                    success,
+                    failure,
+                } = check.as_ref();
+                for a in adjust {
+                    match a {
+                        RawAdjust::Per(s, _) | RawAdjust::When(s, _) => f(s),
+                    }
+                }
+                for RawBranch {
+                    text,
+                    effects,
+                    goto,
+                } in success.iter().chain(failure)
+                {
+                    text.iter().for_each(|t| f(t));
+                    effects.iter().for_each(|e| e.strings(f));
+                    f(goto);
+                }
+            }
+        }
+        if let Some(RawEnding { id, title, kind: _ }) = ending {
+            f(id);
+            f(title);
+        }
+    }
+}
+
+impl Strings for RawEffect {
+    fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        match self {
+            RawEffect::SetFlag(s)
+            | RawEffect::ClearFlag(s)
+            | RawEffect::Add(s, _)
+            | RawEffect::SetVar(s, _)
+            | RawEffect::Give(s)
+            | RawEffect::Take(s)
+            | RawEffect::Kill(s)
+            | RawEffect::Say(s) => f(s),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! RON syntax and shape errors as diagnostics, at their place in the file.
 
+use crate::story::code::Code;
 use crate::story::compile::RECURSION_LIMIT;
 use crate::story::diagnostic::{Diagnostic, suggest};
 use crate::story::source::{FileId, Sources, Span};
@@ -43,7 +44,7 @@ pub(crate) fn ron_error(
                 .map(|o| format!(" in `{o}`"))
                 .unwrap_or_default();
             (
-                "E002",
+                Code::E002,
                 format!("unknown field `{found}`{within}"),
                 Some(help),
             )
@@ -53,7 +54,7 @@ pub(crate) fn ron_error(
                 .as_ref()
                 .map(|o| format!(" in `{o}`"))
                 .unwrap_or_default();
-            ("E003", format!("missing field `{field}`{within}"), None)
+            (Code::E003, format!("missing field `{field}`{within}"), None)
         }
         E::NoSuchEnumVariant {
             expected,
@@ -78,14 +79,14 @@ pub(crate) fn ron_error(
                 Some(o) => format!("unknown variant `{found}` of `{o}`"),
                 None => format!("unknown variant `{found}`"),
             };
-            ("E002", message, Some(help))
+            (Code::E002, message, Some(help))
         }
         E::ExceededRecursionLimit => (
-            "E001",
+            Code::E001,
             format!("nested more than {RECURSION_LIMIT} levels deep"),
             None,
         ),
-        other => ("E001", lowercase_first(&other.to_string()), None),
+        other => (Code::E001, lowercase_first(&other.to_string()), None),
     };
     let mut d = Diagnostic::error(code, message).at(Span { file, start, end }, "");
     if let Some(help) = help {

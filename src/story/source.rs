@@ -40,7 +40,7 @@ struct LineIndex {
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
         let (mut at, mut chars) = (0, 0);
         for i in 0..=text.len() / CHECKPOINT {
@@ -182,7 +182,8 @@ impl Source {
     }
 
     /// Finds `field: "value"` (or a raw string) at or after `from` and before
-    /// `to`, and returns the span of the value's text without its quotes.
+    /// `to`, where the string's content starts with `value`, and returns the
+    /// span of `value` in it.
     pub fn find_field(
         &self,
         from: usize,
@@ -190,30 +191,155 @@ impl Source {
         field: &str,
         value: &str,
     ) -> Option<(usize, usize)> {
+        self.field_with(from, to, field, value, false)
+    }
+
+    /// `find_field` for a string that is exactly `value` (a name: `hall`
+    /// does not match `hallway`), and the span of its content.
+    pub fn find_field_exact(
+        &self,
+        from: usize,
+        to: usize,
+        field: &str,
+        value: &str,
+    ) -> Option<(usize, usize)> {
+        self.field_with(from, to, field, value, true)
+    }
+
+    fn field_with(
+        &self,
+        from: usize,
+        to: usize,
+        field: &str,
+        value: &str,
+        exact: bool,
+    ) -> Option<(usize, usize)> {
+        let to = to.min(self.text.len());
+        let mut at = from;
+        while let Some((_, value_start)) = self.find_key(at, to, field) {
+            at = value_start;
+            let value_region = &self.text[value_start..to];
+            if let Some(content) = string_content_start(value_region)
+                && value_region[content..].starts_with(value)
+            {
+                let s = value_start + content;
+                let closed = || {
+                    let after = &value_region[content + value.len()..];
+                    let hashes = content.saturating_sub(2);
+                    after.starts_with('"')
+                        && after[1..]
+                            .bytes()
+                            .take(hashes)
+                            .filter(|&b| b == b'#')
+                            .count()
+                            == hashes
+                };
+                if !exact || closed() {
+                    return Some((s, s + value.len()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Finds the key `field` of a struct (`field` as a whole word, then `:`)
+    /// at or after `from` and before `to`: the key's span and where its
+    /// value starts (after the colon and any spaces).
+    pub fn find_key(&self, from: usize, to: usize, field: &str) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
+        let bytes = self.text.as_bytes();
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let mut at = 0;
-        while let Some(i) = find_str(&hay[at..], field) {
+        while let Some(i) = memchr::memmem::find(&hay.as_bytes()[at..], field.as_bytes()) {
             let key_start = from + at + i;
+            let key_end = key_start + field.len();
             at += i + field.len();
-            let before_ok = key_start == 0
-                || !self.text.as_bytes()[key_start - 1].is_ascii_alphanumeric()
-                    && self.text.as_bytes()[key_start - 1] != b'_';
-            if !before_ok {
+            if key_start > 0 && word(bytes[key_start - 1]) {
                 continue;
             }
-            let rest = &self.text[key_start + field.len()..to];
+            if bytes.get(key_end).is_some_and(|&b| word(b)) {
+                continue;
+            }
+            // A key opens a struct or follows a comma (or starts a line, or
+            // follows a comment): `the chance: 150` in prose is no key.
+            let before = self.text[..key_start].trim_end_matches([' ', '\t', '\r']);
+            let opens = before.is_empty()
+                || before.ends_with(['(', ',', '{', '\n'])
+                || before.ends_with("*/");
+            if !opens {
+                continue;
+            }
+            let rest = &self.text[key_end..to];
             let trimmed = rest.trim_start();
             let Some(after_colon) = trimmed.strip_prefix(':') else {
                 continue;
             };
-            let value_region = after_colon.trim_start();
-            let region_start = to - value_region.len();
-            if let Some(content) = string_content_start(value_region)
-                && value_region[content..].starts_with(value)
+            let value = after_colon.trim_start();
+            return Some((key_start, to - value.len()));
+        }
+        None
+    }
+
+    /// Finds the string argument `name` of a call `Variant("name"...)` (an
+    /// effect) at or after `from` and before `to`: the span of its content.
+    pub fn find_call(
+        &self,
+        from: usize,
+        to: usize,
+        variant: &str,
+        name: &str,
+    ) -> Option<(usize, usize)> {
+        let mut at = from;
+        while let Some((call, content)) = self.find_call_string(at, to, variant) {
+            at = call + variant.len();
+            let value = &self.text[content..to.min(self.text.len())];
+            // The hashes of a raw string's opening, which its close repeats.
+            let hashes = self.text[call..content]
+                .rsplit('(')
+                .next()
+                .map_or(0, |open| open.bytes().filter(|&b| b == b'#').count());
+            if value.starts_with(name)
+                && value[name.len()..].starts_with('"')
+                && value[name.len() + 1..]
+                    .bytes()
+                    .take(hashes)
+                    .filter(|&b| b == b'#')
+                    .count()
+                    == hashes
             {
-                let s = region_start + content;
-                return Some((s, s + value.len()));
+                return Some((content, content + name.len()));
+            }
+        }
+        None
+    }
+
+    /// Finds a call `Variant(` whose first argument is a string, at or after
+    /// `from` and before `to`: where the variant's name starts, and where the
+    /// string's content does (after `"` or `r#"`).
+    pub fn find_call_string(
+        &self,
+        from: usize,
+        to: usize,
+        variant: &str,
+    ) -> Option<(usize, usize)> {
+        let to = to.min(self.text.len());
+        let hay = self.text.get(from..to)?;
+        let bytes = self.text.as_bytes();
+        let mut at = 0;
+        while let Some(i) = memchr::memmem::find(&hay.as_bytes()[at..], variant.as_bytes()) {
+            let start = from + at + i;
+            at += i + variant.len();
+            if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+                continue;
+            }
+            let rest = self.text[start + variant.len()..to].trim_start();
+            let Some(args) = rest.strip_prefix('(') else {
+                continue;
+            };
+            let arg = args.trim_start();
+            if let Some(content) = string_content_start(arg) {
+                return Some((start, to - arg.len() + content));
             }
         }
         None
@@ -302,8 +428,7 @@ impl Source {
         let hay = self.text.get(from..to)?;
         let (h, n) = (hay.as_bytes(), name.as_bytes());
         let mut at = 0;
-        // `at` always follows a `"`, so it is a char boundary.
-        while let Some(i) = hay[at..].find('"').map(|i| at + i) {
+        while let Some(i) = memchr::memchr(b'"', &h[at..]).map(|i| at + i) {
             let rest = &h[i + 1..];
             if rest.len() > n.len() && rest[n.len()] == b'"' && rest[..n.len()] == *n {
                 return Some((from + i, from + i + n.len() + 2));
@@ -327,7 +452,7 @@ impl Source {
     /// comments are skipped. The first `keep`, each with its byte range in
     /// the file, and how many there are in all.
     pub fn control_characters(&self, keep: usize) -> (Vec<(usize, usize, char)>, usize) {
-        let hostile = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let hostile = is_terminal_control;
         let text = &self.text;
         let bytes = text.as_bytes();
         let mut out = Vec::new();
@@ -350,9 +475,7 @@ impl Source {
                 continue;
             }
             if !in_string && c == '/' && next == Some(b'*') {
-                i = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+                i = block_comment_end(bytes, i);
                 continue;
             }
             if !in_string && c == 'r' && matches!(next, Some(b'"' | b'#')) {
@@ -412,66 +535,42 @@ impl Source {
     }
 }
 
-/// `hay.find(needle)`, for the short needles searched here (field names
-/// such as `id` and `text`, whose letters are common in prose): eight
-/// positions at a time are tested for the needle's first two bytes, and
-/// only those candidates are compared in full. A match of valid UTF-8 in
-/// valid UTF-8 always starts on a char boundary, as `find`'s do.
-const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` equal to the byte repeated in `rep`.
-fn equal_bytes(x: u64, rep: u64) -> u64 {
-    let v = x ^ rep;
-    !(((v & LOW) + LOW) | v) & HIGH
+/// Whether a character of a story's string would act on a terminal: every
+/// control character but newlines, carriage returns and tabs (E038).
+pub fn is_terminal_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
 }
 
-/// Bytes `i..i + 8` of `h`, the first the lowest.
-fn word(h: &[u8], i: usize) -> u64 {
-    let mut w = [0; 8];
-    w.copy_from_slice(&h[i..i + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// The first position of byte `a` or byte `b` in `h`, eight bytes at a time.
-pub(crate) fn position_of_either(h: &[u8], a: u8, b: u8) -> Option<usize> {
-    let (ra, rb) = (u64::from_le_bytes([a; 8]), u64::from_le_bytes([b; 8]));
-    let mut i = 0;
-    while i + 8 <= h.len() {
-        let x = word(h, i);
-        let m = equal_bytes(x, ra) | equal_bytes(x, rb);
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
+/// Where the block comment opening at `start` (`/*`) ends: after its
+/// closing `*/`, counting the comments nested in it as RON does, or at the
+/// end of the text when it is not closed.
+fn block_comment_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(at) = memchr::memchr2(b'/', b'*', &bytes[i..]).map(|n| i + n) {
+        if bytes[at..].starts_with(b"/*") {
+            depth += 1;
+            i = at + 2;
+        } else if bytes[at..].starts_with(b"*/") {
+            depth -= 1;
+            i = at + 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i = at + 1;
         }
-        i += 8;
     }
-    h[i..].iter().position(|&c| c == a || c == b).map(|p| i + p)
+    bytes.len()
+}
+
+/// The first position of byte `a` or byte `b` in `h`.
+pub(crate) fn position_of_either(h: &[u8], a: u8, b: u8) -> Option<usize> {
+    memchr::memchr2(a, b, h)
 }
 
 fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.len() < 2 {
-        return hay.find(needle);
-    }
-    let last = h.len().checked_sub(n.len())?;
-    let (first, second) = (u64::from_le_bytes([n[0]; 8]), u64::from_le_bytes([n[1]; 8]));
-    let mut i = 0;
-    // Candidates `i..i + 8`, reading bytes `i..i + 9`.
-    while i <= last && i + 9 <= h.len() {
-        let mut m = equal_bytes(word(h, i), first) & equal_bytes(word(h, i + 1), second);
-        while m != 0 {
-            let c = i + (m.trailing_zeros() / 8) as usize;
-            if c > last {
-                return None;
-            }
-            if h[c + 2..c + n.len()] == n[2..] {
-                return Some(c);
-            }
-            m &= m - 1;
-        }
-        i += 8;
-    }
-    (i..=last).find(|&c| h[c..c + n.len()] == *n)
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
 /// Where the content of a string literal begins: after `"` or `r#"`.
@@ -521,7 +620,7 @@ pub fn display_name(dir: &Path, file: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// The fast searches give what `str::find` gives, on text full of
+    /// The searches give what `str::find` gives, on text full of
     /// near-misses and multi-byte characters.
     #[test]
     fn searches_agree_with_find() {

@@ -9,7 +9,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
-use crate::story::diagnostic::Diagnostic;
+use crate::story::diagnostic::{Code, Diagnostic};
 use crate::story::{ChoiceId, CmpOp, Part, Read, Story};
 
 /// Every warning for a compiled story, in source order.
@@ -59,11 +59,11 @@ fn unreachable(story: &Story, out: &mut Vec<Diagnostic>) {
         }
         let d = match scene.ending {
             Some(e) => Diagnostic::warning(
-                "W002",
+                Code::W002,
                 format!("ending `{}` can never be reached", story.ending(e).id),
             )
             .at(scene.span, "no choice leads to this ending's scene"),
-            None => Diagnostic::warning("W001", format!("scene `{}` is unreachable", scene.id))
+            None => Diagnostic::warning(Code::W001, format!("scene `{}` is unreachable", scene.id))
                 .at(scene.span, "no path from the start scene leads here"),
         };
         out.push(d.help(format!(
@@ -105,7 +105,7 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
         if u.written && !u.read && v.hidden {
             out.push(
                 Diagnostic::warning(
-                    "W003",
+                    Code::W003,
                     format!("hidden variable `{}` is written but never read", v.id),
                 )
                 .at(
@@ -116,7 +116,7 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
         } else if u.read && !u.written {
             out.push(
                 Diagnostic::warning(
-                    "W004",
+                    Code::W004,
                     format!("variable `{}` is read but never written", v.id),
                 )
                 .at(v.span, format!("it is always {}", v.initial)),
@@ -127,19 +127,20 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
         let u = flags[i];
         if u.written && !u.read {
             out.push(
-                Diagnostic::warning("W003", format!("flag `{}` is set but never read", f.id))
+                Diagnostic::warning(Code::W003, format!("flag `{}` is set but never read", f.id))
                     .at(f.span, "no condition tests it"),
             );
         } else if u.read && !u.written {
             out.push(
-                Diagnostic::warning("W004", format!("flag `{}` is read but never set", f.id)).at(
-                    f.span,
-                    "it is always clear, so conditions on it never change",
-                ),
+                Diagnostic::warning(Code::W004, format!("flag `{}` is read but never set", f.id))
+                    .at(
+                        f.span,
+                        "it is always clear, so conditions on it never change",
+                    ),
             );
         } else if !u.read && !u.written {
             out.push(
-                Diagnostic::warning("W003", format!("flag `{}` is never used", f.id))
+                Diagnostic::warning(Code::W003, format!("flag `{}` is never used", f.id))
                     .at(f.span, "declared here"),
             );
         }
@@ -165,7 +166,7 @@ fn impossible(story: &Story, out: &mut Vec<Diagnostic>) {
                 };
                 out.push(
                     Diagnostic::warning(
-                        "W005",
+                        Code::W005,
                         format!("`{} {} {n}` {what}", decl.id, op.symbol()),
                     )
                     .at(
@@ -204,7 +205,7 @@ fn duplicate_keys(story: &Story, out: &mut Vec<Diagnostic>) {
                 }
                 Entry::Occupied(slot) => out.push(
                     Diagnostic::warning(
-                        "W006",
+                        Code::W006,
                         format!("scene `{}` has two choices keyed `{key}`", scene.id),
                     )
                     .at(

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use callister::story::code::Code;
 use callister::story::{compile, diagnostic};
 use callister::tools::check;
 
@@ -129,7 +130,7 @@ fn located_without_snapshot() {
     // column and help of the first diagnostic.
     struct Case {
         chapter: &'static str,
-        code: &'static str,
+        code: Code,
         message: Option<&'static str>,
         at: (&'static str, usize, usize),
         help: Option<&'static str>,
@@ -140,7 +141,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x"),
 ])"#,
-            code: "E030",
+            code: Code::E030,
             message: Some("scene `hall` has no choices and is not an ending"),
             at: ("a.ron", 2, 11),
             help: Some("add a choice, or an `ending: (id: .., title: .., kind: ..)`"),
@@ -155,7 +156,7 @@ fn located_without_snapshot() {
         ending: (id: "bare", title: "Bare", kind: Good),
     ),
 ])"#,
-            code: "E031",
+            code: Code::E031,
             message: Some("ending scene `hall` has choices"),
             at: ("a.ron", 3, 14),
             help: None,
@@ -166,7 +167,7 @@ fn located_without_snapshot() {
     (id: "attic", title: "Attic", text: "x", choices: [(key: "down", text: "Down", goto: "hall")]),
     (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
 ])"#,
-            code: "W001",
+            code: Code::W001,
             message: Some("scene `attic` is unreachable"),
             at: ("a.ron", 3, 11),
             help: Some("add a choice with `goto: \"attic\"`, or remove the scene"),
@@ -177,7 +178,7 @@ fn located_without_snapshot() {
     (id: "end", title: "End", text: "x", ending: (id: "done", title: "Done", kind: Good)),
     (id: "vault", title: "Vault", text: "x", ending: (id: "secret", title: "Secret", kind: Good)),
 ])"#,
-            code: "W002",
+            code: Code::W002,
             message: Some("ending `secret` can never be reached"),
             at: ("a.ron", 4, 11),
             help: Some("add a choice with `goto: \"vault\"`, or remove the scene"),
@@ -189,7 +190,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "He said \"caf\u{e9}\" and {oops}.", ending: (id: "e", title: "E", kind: Good)),
 ])"#,
-            code: "E012",
+            code: Code::E012,
             message: Some("unknown variable `oops`"),
             at: ("a.ron", 2, 67),
             help: Some("declare it in `story.ron` or in the chapter's `variables`"),
@@ -198,7 +199,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", choices: [(key: "go", text: "Go \u{1F600}\x41 {if lit}\"{end}\n{nope}", goto: "hall")]),
 ])"#,
-            code: "E012",
+            code: Code::E012,
             message: Some("unknown variable `nope`"),
             at: ("a.ron", 2, 108),
             help: Some("declare it in `story.ron` or in the chapter's `variables`"),
@@ -208,7 +209,7 @@ fn located_without_snapshot() {
             chapter: r#"Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", on_enter: [SetFlg("lit")], ending: (id: "bare", title: "Bare", kind: Good)),
 ])"#,
-            code: "E002",
+            code: Code::E002,
             message: Some("unknown effect `SetFlg`"),
             at: ("a.ron", 2, 55),
             help: Some("did you mean `SetFlag`?"),
@@ -331,4 +332,123 @@ fn compile_strs(files: &[(&str, &str)]) -> Result<callister::story::Story, compi
             })
             .collect(),
     )
+}
+
+/// Codes that no story file can produce, so that no fixture shows them;
+/// each with the reason.
+const NO_FIXTURE: &[(Code, &str)] = &[(
+    Code::E016,
+    "nothing in a story file names an ending by its id: a choice goes to the ending's scene",
+)];
+
+/// docs/diagnostics.md is the index generated from the codes, word for
+/// word. `CALLISTER_BLESS=1 cargo test code_index` rewrites it.
+#[test]
+fn code_index_matches_the_docs() {
+    const DOC: &str = "docs/diagnostics.md";
+    let expected = Code::index_markdown();
+    if std::env::var_os("CALLISTER_BLESS").is_some() {
+        std::fs::write(DOC, &expected).expect("docs/diagnostics.md is writable");
+    }
+    let written = std::fs::read_to_string(DOC).unwrap_or_default();
+    assert!(
+        written == expected,
+        "{DOC} is not the index of `Code`: run `CALLISTER_BLESS=1 cargo test code_index` and read the diff"
+    );
+    for code in Code::ALL {
+        assert!(
+            written.contains(&format!("\n## {code}\n")),
+            "{DOC} has no section for {code}"
+        );
+    }
+}
+
+/// Every code has a fixture (and so a snapshot) that shows it, except the
+/// few that no story file can produce, each said by name with its reason;
+/// and every fixture's code is a code.
+#[test]
+fn every_code_has_a_fixture() {
+    let cases = cases();
+    for code in Code::ALL {
+        let prefix = format!("{}_", code.as_str().to_ascii_lowercase());
+        let fixture = cases.iter().any(|(name, _)| name.starts_with(&prefix));
+        let excused = NO_FIXTURE.iter().find(|(c, _)| c == code);
+        match (fixture, excused) {
+            (true, None) | (false, Some(_)) => {}
+            (false, None) => panic!(
+                "{code} has no fixture: add `{FIXTURES}/{prefix}...` (or say in NO_FIXTURE why a story cannot produce it)"
+            ),
+            (true, Some((_, why))) => {
+                panic!("{code} has a fixture, but NO_FIXTURE says a story cannot produce it: {why}")
+            }
+        }
+    }
+    for (name, _) in &cases {
+        let code = expected_code(name);
+        assert!(
+            Code::parse(&code).is_some(),
+            "fixture `{name}` is named after `{code}`, which is not a code"
+        );
+    }
+}
+
+/// Each code's severity is the one its fixture shows: error fixtures fail to
+/// compile with that code as an error, lint fixtures warn with it.
+#[test]
+fn fixtures_show_their_code_at_its_severity() {
+    for (name, dir) in cases() {
+        let code = Code::parse(&expected_code(&name)).expect("a code");
+        let diagnostics = match compile::load_dir(&dir) {
+            Ok(story) => check::lint(&story),
+            Err(failure) => failure.diagnostics,
+        };
+        let found = diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("`{name}` does not report {code}"));
+        assert_eq!(found.severity, code.severity(), "`{name}`");
+    }
+}
+
+/// `callister explain` knows every code, and says so plainly of others.
+#[test]
+fn explain_knows_every_code() {
+    for code in Code::ALL {
+        assert_eq!(Code::lookup(code.as_str()), Ok(*code));
+        assert_eq!(Code::lookup(&code.as_str().to_ascii_lowercase()), Ok(*code));
+        let text = code.explain();
+        assert!(text.starts_with(&format!("{code} (")), "{text}");
+        assert!(
+            text.contains("```"),
+            "{code}: an explanation shows an example"
+        );
+    }
+    assert_eq!(
+        Code::lookup("E11"),
+        Err("no diagnostic has the code `E11`: did you mean `E011`?".to_string())
+    );
+    assert!(Code::lookup("hello").is_err());
+}
+
+/// `callister explain CODE` prints the explanation; an unknown code is an
+/// error (exit 2) with the nearest code.
+#[test]
+fn explain_prints_the_explanation_or_the_nearest_code() {
+    let bin = assert_cmd::cargo::cargo_bin("callister");
+    let out = std::process::Command::new(&bin)
+        .args(["explain", "e011"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), Code::E011.explain());
+    let out = std::process::Command::new(&bin)
+        .args(["explain", "W06"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no diagnostic has the code `W06`: did you mean `W006`?\n"
+    );
 }

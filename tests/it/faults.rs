@@ -15,7 +15,7 @@ use callister::play::save::{SaveDir, SaveError, SaveFile, write_atomic_with};
 use callister::play::session::{Look, NoHost, Session};
 use callister::story::Story;
 use callister::story::compile::{self, Failure, MAX_FILE_BYTES};
-use callister::story::diagnostic;
+use callister::story::diagnostic::{self, Code};
 use callister::tools::plan::Plan;
 
 const LIGHTHOUSE: &str = "examples/lighthouse";
@@ -57,7 +57,11 @@ fn rendered(failure: &Failure) -> String {
 }
 
 fn codes(failure: &Failure) -> Vec<&'static str> {
-    failure.diagnostics.iter().map(|d| d.code).collect()
+    failure
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
 }
 
 /// The files of a saves directory, sorted.
@@ -426,7 +430,7 @@ fn ids_of_ten_thousand_characters_are_refused_in_time() {
     let e035 = failure
         .diagnostics
         .iter()
-        .find(|d| d.code == "E035")
+        .find(|d| d.code == Code::E035)
         .unwrap();
     assert!(e035.message.len() < 100, "{}", e035.message);
 }

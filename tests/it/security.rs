@@ -129,3 +129,183 @@ fn a_hostile_story_writes_only_to_the_saves_directory() {
     }
     assert!(saves.join("mine.ron").is_file(), "{written:?}");
 }
+
+/// Issue 13, item 4: the loader checked a path, then opened it again, so a
+/// file swapped between the two (for a symlink out of the story directory,
+/// or a FIFO) was read, or blocked the load. Each file is now opened once,
+/// without following a symlink or blocking, and read only if what was
+/// opened is the regular file the walk saw. The swap happens here between
+/// the walk and the read.
+#[cfg(unix)]
+#[test]
+fn a_file_swapped_after_the_walk_is_refused_not_read() {
+    use callister::story::code::Code;
+    use callister::story::load;
+
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.ron");
+    std::fs::write(&secret, r#"Chapter(title: "SECRET", scenes: [])"#).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let chapter = r#"Chapter(title: "A", scenes: [])"#;
+    for name in ["story.ron", "a.ron", "b.ron", "c.ron"] {
+        std::fs::write(dir.path().join(name), chapter).unwrap();
+    }
+    // `c.ron` is a symlink inside the directory, to `a.ron`: followed.
+    std::fs::remove_file(dir.path().join("c.ron")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("a.ron"), dir.path().join("c.ron")).unwrap();
+    let walk = load::walk(dir.path()).expect("the directory is readable");
+
+    // `a.ron` becomes a symlink out of the directory (and so does what
+    // `c.ron` resolved to); `b.ron` becomes a FIFO.
+    std::fs::remove_file(dir.path().join("a.ron")).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("a.ron")).unwrap();
+    std::fs::remove_file(dir.path().join("b.ron")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("b.ron"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    // Reading must neither block on the FIFO nor read the secret: done on
+    // a thread, so that a regression fails instead of hanging.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(walk.read());
+    });
+    let (files, diagnostics) = receive
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading the story blocked on a FIFO");
+    let names: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    assert_eq!(names, ["story.ron"], "read a swapped file");
+    assert!(files.iter().all(|f| !f.text.contains("SECRET")));
+    let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert!(
+        diagnostics.iter().all(|d| d.code == Code::E037),
+        "{messages:?}"
+    );
+    assert_eq!(diagnostics.len(), 3, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("b.ron` is not a regular file") || m.contains("b.ron` changed")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .filter(|m| m.contains("changed while the story was read"))
+            .count()
+            >= 2,
+        "{messages:?}"
+    );
+}
+
+/// A symlink out of the directory is skipped, and a FIFO is refused
+/// without blocking, when they are there from the start.
+#[cfg(unix)]
+#[test]
+fn a_fifo_and_a_symlink_out_are_neither_read_nor_waited_on() {
+    use callister::story::code::Code;
+
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.ron"),
+        r#"Chapter(title: "SECRET", scenes: [])"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.ron"),
+        dir.path().join("out.ron"),
+    )
+    .unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe.ron"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let path = dir.path().to_path_buf();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(callister::story::load::read_story_dir(&path));
+    });
+    let (files, diagnostics) = receive
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading the story blocked on a FIFO")
+        .unwrap_or_else(|_| panic!("the directory is readable"));
+    assert!(files.is_empty());
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].code, Code::E037);
+    assert!(diagnostics[0].message.contains("not a regular file"));
+}
+
+/// Issue 13, item 2: comments nest in RON, and the E038 scan once stopped a
+/// block comment at its first `*/`, so a comment such as `/* /* */ " */`
+/// put the scan out of step with the parser and hid the control characters
+/// after it. Whatever comments surround a story's strings, E038 is reported
+/// exactly for the control characters of the strings the game would show.
+#[cfg(test)]
+mod nested_comments {
+    use callister::story::code::Code;
+    use callister::story::compile;
+    use proptest::prelude::*;
+
+    /// A block comment, nested up to `depth`, holding quotes, escapes and
+    /// raw-string openers that must not count.
+    fn comment(depth: u32) -> BoxedStrategy<String> {
+        let filler = prop::collection::vec(
+            prop::sample::select(vec!["\"", " ", "\\u{1b}", "x", "r#\"", "\\", "\n", "\u{7}"]),
+            0..6,
+        )
+        .prop_map(|v| v.concat());
+        if depth == 0 {
+            filler.prop_map(|f| format!("/*{f}*/")).boxed()
+        } else {
+            (filler.clone(), prop::option::of(comment(depth - 1)), filler)
+                .prop_map(|(a, inner, b)| format!("/*{a}{}{b}*/", inner.unwrap_or_default()))
+                .boxed()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn e038_sees_what_the_parser_sees(
+            before in comment(3),
+            between in comment(3),
+            after in prop::option::of(comment(2)),
+            escapes in 0usize..4,
+            raw in any::<bool>(),
+        ) {
+            // The scene's text holds `escapes` control characters: as
+            // `\u{1b}` escapes, or as the raw character in a raw string.
+            let text = if raw {
+                format!("r#\"a{}b\"#", "\u{1b}".repeat(escapes))
+            } else {
+                format!("\"a{}b\"", "\\u{1b}".repeat(escapes))
+            };
+            let chapter = format!(
+                "{before}\nChapter(title: \"One\", {between} scenes: [(id: \"hall\", title: \"Hall\", text: {text}, ending: (id: \"e\", title: \"E\", kind: Good))]){}",
+                after.unwrap_or_default()
+            );
+            let files = vec![
+                compile::InputFile { rel: "story.ron".into(), name: "story.ron".into(), text: "Story(title: \"T\", start: \"hall\")".into() },
+                compile::InputFile { rel: "a.ron".into(), name: "a.ron".into(), text: chapter.clone() },
+            ];
+            let diagnostics = match compile::compile(files) {
+                Ok(_) => Vec::new(),
+                Err(failure) => failure.diagnostics,
+            };
+            let others: Vec<_> = diagnostics.iter().filter(|d| d.code != Code::E038).map(|d| d.message.clone()).collect();
+            prop_assert!(others.is_empty(), "{chapter}\n{others:?}");
+            let e038: Vec<_> = diagnostics.iter().filter(|d| d.code == Code::E038).collect();
+            prop_assert_eq!(e038.len(), escapes, "{}", chapter);
+            // Each is at the escape (or the character) in the text, not in a comment.
+            let text_at = chapter.find("text: ").expect("a text") + 6;
+            for d in e038 {
+                let start = d.primary.as_ref().expect("a place").span.start;
+                prop_assert!(start > text_at && start < text_at + text.len(), "{}", chapter);
+            }
+        }
+    }
+}

@@ -258,7 +258,7 @@ fn a_large_story_parsed_in_parallel_keeps_the_files_order() {
     let e001: Vec<String> = failure
         .diagnostics
         .iter()
-        .filter(|d| d.code == "E001")
+        .filter(|d| d.code == callister::story::code::Code::E001)
         .map(|d| d.location(&failure.sources).expect("a place").0)
         .collect();
     assert_eq!(e001.len(), 2, "{e001:#?}");
