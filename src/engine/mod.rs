@@ -3,7 +3,7 @@
 //! and presets for authors (`preset`).
 
 pub mod history;
-pub mod preset;
+pub(crate) mod preset;
 pub mod replay;
 pub mod state;
 

@@ -110,7 +110,7 @@ impl Profile {
     }
 }
 
-pub fn choice_key(story: &Story, choice: ChoiceId) -> String {
+pub(crate) fn choice_key(story: &Story, choice: ChoiceId) -> String {
     let c = story.choice(choice);
     format!("{}/{}", story.scene(c.scene).id, c.key)
 }

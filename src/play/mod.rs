@@ -7,6 +7,6 @@ pub mod host;
 pub mod ledger;
 pub mod look;
 #[cfg(feature = "cli")]
-pub mod repl;
+pub(crate) mod repl;
 pub mod save;
 pub mod session;

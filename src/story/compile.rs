@@ -260,7 +260,7 @@ impl Located {
 /// Titles and names (of the story, chapters, scenes, endings, variables,
 /// items and crew) are at most this many characters (E039); ids are at
 /// most 200 (E035).
-pub const MAX_TITLE: usize = 500;
+pub(crate) const MAX_TITLE: usize = 500;
 
 /// What a character is, when it may not be in a title or a name (E040): a
 /// carriage return moves back over a line, the bidirectional controls

@@ -259,7 +259,7 @@ fn char_offset(text: &str, n: usize) -> usize {
     text.char_indices().nth(n).map_or(text.len(), |(i, _)| i)
 }
 
-pub fn json_string<T: Serialize>(value: &T) -> String {
+pub(crate) fn json_string<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
@@ -272,7 +272,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// The work `suggest` may do for one name, in edit-distance cells (the
 /// product of two names' lengths): a few milliseconds.
-pub const SUGGEST_BUDGET: usize = 4_000_000;
+pub(crate) const SUGGEST_BUDGET: usize = 4_000_000;
 
 /// `suggest`, spending at most `budget` edit-distance cells (each comparison
 /// costs the product of the two lengths, and one more to look at a
@@ -282,7 +282,7 @@ pub const SUGGEST_BUDGET: usize = 4_000_000;
 /// the best candidate so far (or none) is the answer.
 ///
 /// Names longer than any valid id (200 characters) get no suggestion.
-pub fn suggest_within<'a>(
+pub(crate) fn suggest_within<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
     budget: &mut usize,

@@ -5,14 +5,14 @@
 
 pub mod code;
 pub mod compile;
-pub mod condition;
+pub(crate) mod condition;
 pub mod diagnostic;
 pub mod embedded;
 pub mod load;
 pub mod model;
-pub mod raw;
+pub(crate) mod raw;
 mod ron_error;
 pub mod source;
-pub mod text;
+pub(crate) mod text;
 
 pub use model::*;

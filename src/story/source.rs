@@ -61,14 +61,14 @@ const CHECKPOINT: usize = 4096;
 /// Source lines longer than this many bytes are shown as an excerpt around
 /// the place a diagnostic points at: at most `SHOWN_BEFORE` characters
 /// before it and `SHOWN_AFTER` from it.
-pub const LONG_LINE: usize = 240;
-pub const SHOWN_BEFORE: usize = 60;
-pub const SHOWN_AFTER: usize = 100;
+pub(crate) const LONG_LINE: usize = 240;
+pub(crate) const SHOWN_BEFORE: usize = 60;
+pub(crate) const SHOWN_AFTER: usize = 100;
 
 /// One escape (`\"`, `\n`, `\u{e9}`…) in a string literal: the bytes it
 /// stands for in the value, and the bytes it takes in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Escape {
+pub(crate) struct Escape {
     pub value: (usize, usize),
     pub raw: (usize, usize),
 }
@@ -184,7 +184,7 @@ impl Source {
     /// Finds `field: "value"` (or a raw string) at or after `from` and before
     /// `to`, where the string's content starts with `value`, and returns the
     /// span of `value` in it.
-    pub fn find_field(
+    pub(crate) fn find_field(
         &self,
         from: usize,
         to: usize,
@@ -196,7 +196,7 @@ impl Source {
 
     /// `find_field` for a string that is exactly `value` (a name: `hall`
     /// does not match `hallway`), and the span of its content.
-    pub fn find_field_exact(
+    pub(crate) fn find_field_exact(
         &self,
         from: usize,
         to: usize,
@@ -245,7 +245,7 @@ impl Source {
     /// Finds the key `field` of a struct (`field` as a whole word, then `:`)
     /// at or after `from` and before `to`: the key's span and where its
     /// value starts (after the colon and any spaces).
-    pub fn find_key(&self, from: usize, to: usize, field: &str) -> Option<(usize, usize)> {
+    pub(crate) fn find_key(&self, from: usize, to: usize, field: &str) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
         let bytes = self.text.as_bytes();
@@ -283,7 +283,7 @@ impl Source {
 
     /// Finds the string argument `name` of a call `Variant("name"...)` (an
     /// effect) at or after `from` and before `to`: the span of its content.
-    pub fn find_call(
+    pub(crate) fn find_call(
         &self,
         from: usize,
         to: usize,
@@ -317,7 +317,7 @@ impl Source {
     /// Finds a call `Variant(` whose first argument is a string, at or after
     /// `from` and before `to`: where the variant's name starts, and where the
     /// string's content does (after `"` or `r#"`).
-    pub fn find_call_string(
+    pub(crate) fn find_call_string(
         &self,
         from: usize,
         to: usize,
@@ -350,7 +350,7 @@ impl Source {
     /// With them, `value_offset` maps an offset in the string's value to
     /// the source, so that a name inside a string written with `\"` or
     /// `\u{..}` before it is shown at its real column.
-    pub fn escapes(&self, start: usize) -> Vec<Escape> {
+    pub(crate) fn escapes(&self, start: usize) -> Vec<Escape> {
         let mut out = Vec::new();
         let Some(before) = self.text.get(..start) else {
             return out;
@@ -412,7 +412,7 @@ impl Source {
 
     /// The source offset of byte `offset` of the value of the string
     /// literal whose content starts at `start`, given its `escapes`.
-    pub fn value_offset(start: usize, escapes: &[Escape], offset: usize) -> usize {
+    pub(crate) fn value_offset(start: usize, escapes: &[Escape], offset: usize) -> usize {
         let k = escapes.partition_point(|e| e.value.0 <= offset);
         match k.checked_sub(1).map(|k| escapes[k]) {
             None => start + offset,
@@ -423,7 +423,7 @@ impl Source {
 
     /// Finds `"name"` (with its quotes) at or after `from` and before `to`:
     /// `find` of the quoted name, without building it.
-    pub fn find_quoted(&self, from: usize, to: usize, name: &str) -> Option<(usize, usize)> {
+    pub(crate) fn find_quoted(&self, from: usize, to: usize, name: &str) -> Option<(usize, usize)> {
         let to = to.min(self.text.len());
         let hay = self.text.get(from..to)?;
         let (h, n) = (hay.as_bytes(), name.as_bytes());
@@ -436,13 +436,6 @@ impl Source {
             at = i + 1;
         }
         None
-    }
-
-    /// Finds `needle` at or after `from` and before `to`.
-    pub fn find(&self, from: usize, to: usize, needle: &str) -> Option<(usize, usize)> {
-        let to = to.min(self.text.len());
-        let hay = self.text.get(from..to)?;
-        find_str(hay, needle).map(|i| (from + i, from + i + needle.len()))
     }
 
     /// Control characters this file would put on a player's terminal, where
@@ -569,10 +562,6 @@ pub(crate) fn position_of_either(h: &[u8], a: u8, b: u8) -> Option<usize> {
     memchr::memchr2(a, b, h)
 }
 
-fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
-}
-
 /// Where the content of a string literal begins: after `"` or `r#"`.
 fn string_content_start(s: &str) -> Option<usize> {
     if s.starts_with('"') {
@@ -607,7 +596,7 @@ impl Sources {
 
 /// The name shown for a file: the path as the user's story directory
 /// argument reaches it (`scenes/act1.ron`, `examples/lighthouse/story.ron`).
-pub fn display_name(dir: &Path, file: &Path) -> String {
+pub(crate) fn display_name(dir: &Path, file: &Path) -> String {
     let shown = if dir == Path::new(".") {
         file.strip_prefix(dir).unwrap_or(file)
     } else {
@@ -641,15 +630,11 @@ mod tests {
             let needle: String = (0..next(4))
                 .map(|_| alphabet[next(alphabet.len())])
                 .collect();
-            assert_eq!(
-                find_str(&hay, &needle),
-                hay.find(&needle),
-                "{hay:?} {needle:?}"
-            );
             let source = Source::new("t", hay.clone());
+            let quoted = format!("\"{needle}\"");
             assert_eq!(
                 source.find_quoted(0, usize::MAX, &needle),
-                source.find(0, usize::MAX, &format!("\"{needle}\"")),
+                hay.find(&quoted).map(|i| (i, i + quoted.len())),
                 "{hay:?} {needle:?}"
             );
             assert_eq!(

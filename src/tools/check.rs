@@ -33,7 +33,7 @@ pub fn reachable(story: &Story) -> Vec<bool> {
 
 /// Each scene's distance in choices from the start by the graph, ignoring
 /// conditions; `usize::MAX` when unreachable.
-pub fn distances(story: &Story) -> Vec<usize> {
+pub(crate) fn distances(story: &Story) -> Vec<usize> {
     let mut distance = vec![usize::MAX; story.scenes.len()];
     let mut queue = VecDeque::from([story.start]);
     distance[story.start.index()] = 0;

@@ -151,7 +151,7 @@ fn chapter_ranks(story: &Story) -> Vec<usize> {
 }
 
 /// Words of prose in a text, counting every branch of its `{if}`s.
-pub fn words(text: &Text) -> usize {
+pub(crate) fn words(text: &Text) -> usize {
     fn walk(segments: &[Segment]) -> usize {
         segments
             .iter()

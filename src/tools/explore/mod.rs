@@ -23,7 +23,8 @@ mod liveness;
 mod normalise;
 mod pack;
 mod random;
-pub mod report;
+#[cfg(feature = "cli")]
+pub(crate) mod report;
 mod walk;
 mod windows;
 
