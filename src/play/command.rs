@@ -119,7 +119,7 @@ pub static COMMANDS: &[Spec] = &[
         name: "status",
         aliases: &["stats"],
         shape: Shape::Bare(Command::Status),
-        help: "variables, crew and items",
+        help: "variables, and the crew and items you have met",
         completes: true,
     },
     Spec {

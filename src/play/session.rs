@@ -60,7 +60,10 @@ pub enum Request {
     },
     /// A scene's text was shown in full, and this text of it was not known
     /// to be read before: the ledger notes its hash (`ledger::text_hash`).
-    Read { scene: SceneId, hash: String },
+    Read {
+        scene: SceneId,
+        hash: String,
+    },
     /// `skip on` or `off`: the profile remembers it.
     SkipSeen(bool),
     /// The game moved: the autosave follows it.
@@ -485,10 +488,7 @@ impl Session {
         }
         let hash = ledger::text_hash(&view.paragraphs);
         let id = &self.story.scene(view.scene).id;
-        let known = self
-            .read
-            .get(id)
-            .is_some_and(|texts| texts.contains(&hash));
+        let known = self.read.get(id).is_some_and(|texts| texts.contains(&hash));
         if !known && !view.paragraphs.is_empty() {
             if let Some(texts) = self.read.get_mut(id) {
                 ledger::remember(texts, &hash);
@@ -1047,7 +1047,11 @@ impl Session {
                 .taken
                 .as_ref()
                 .is_some_and(|t| !t.contains(&ledger::choice_key(&self.story, c.id)));
-            let unseen = if new { None } else { self.unseen_outcome(c.id, c.chance) };
+            let unseen = if new {
+                None
+            } else {
+                self.unseen_outcome(c.id, c.chance)
+            };
             let line = if self.look.plain {
                 let mut about: Vec<String> = c
                     .chance
@@ -1440,11 +1444,11 @@ impl Session {
                 continue;
             };
             let line = format!(
-                "{} ({}) — first reached {} in {} turns; reached {}, fewest turns {}",
+                "{} ({}) — first reached {} in {}; reached {}, fewest turns {}",
                 self.look.paint(Style::new().bold(), &e.title),
                 e.kind.label(),
                 save::format_time(r.first),
-                r.turns,
+                plural(r.turns as usize, "turn"),
                 plural(r.times as usize, "time"),
                 r.fewest_turns
             );
@@ -1583,7 +1587,8 @@ impl Session {
         let _ = writeln!(
             out,
             "{}",
-            self.look.paint(Style::new().bold(), &self.look.wrap(heading, "", ""))
+            self.look
+                .paint(Style::new().bold(), &self.look.wrap(heading, "", ""))
         );
         for line in lines {
             let _ = writeln!(out, "{}", self.look.wrap(&line, "", "       "));
