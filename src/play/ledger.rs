@@ -164,13 +164,7 @@ impl Profile {
     pub fn record_read(&mut self, story: &Story, scene: SceneId, hash: &str) -> bool {
         let id = &story.scene(scene).id;
         let read = &mut self.ledger_mut(story).read;
-        if !read.contains_key(id) && read.len() >= READ_SCENES {
-            read.retain(|scene, _| story.scene_by_id(scene).is_some());
-            while read.len() >= READ_SCENES {
-                read.pop_first();
-            }
-        }
-        remember(read.entry(id.clone()).or_default(), hash)
+        note_read(read, id, hash, |scene| story.scene_by_id(scene).is_some())
     }
 
     pub fn taken(&self, story: &Story, choice: ChoiceId) -> bool {
@@ -208,7 +202,73 @@ pub fn remember(texts: &mut Vec<String>, hash: &str) -> bool {
     true
 }
 
+/// Notes a text of scene `id` as read in `read`, keeping to
+/// [`READ_SCENES`] scenes: when full, the scenes for which `exists` is
+/// false are forgotten first, then the first by id. Returns whether the
+/// text was new.
+fn note_read(
+    read: &mut BTreeMap<String, Vec<String>>,
+    id: &str,
+    hash: &str,
+    exists: impl Fn(&str) -> bool,
+) -> bool {
+    if !read.contains_key(id) && read.len() >= READ_SCENES {
+        read.retain(|scene, _| exists(scene));
+        while read.len() >= READ_SCENES {
+            read.pop_first();
+        }
+    }
+    remember(read.entry(id.to_string()).or_default(), hash)
+}
+
 pub fn choice_key(story: &Story, choice: ChoiceId) -> String {
     let c = story.choice(choice);
     format!("{}/{}", story.scene(c.scene).id, c.key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scene_keeps_its_newest_texts_only() {
+        let mut texts = Vec::new();
+        for i in 0..20 {
+            assert!(remember(&mut texts, &format!("{i:016x}")));
+        }
+        assert!(!remember(&mut texts, &format!("{:016x}", 19)));
+        let kept: Vec<String> = (12..20).map(|i| format!("{i:016x}")).collect();
+        assert_eq!(texts, kept);
+    }
+
+    #[test]
+    fn the_scenes_read_are_bounded_and_the_story_s_own_kept_first() {
+        let mut read = BTreeMap::new();
+        let id = |i: usize| format!("s{i:05}");
+        // Every tenth scene is one the story still has.
+        let exists = |scene: &str| scene[1..].parse::<usize>().is_ok_and(|i| i % 10 == 0);
+        for i in 0..READ_SCENES + 50 {
+            note_read(&mut read, &id(i), "0123456789abcdef", exists);
+            assert!(read.len() <= READ_SCENES);
+        }
+        assert!(
+            read.contains_key(&id(READ_SCENES + 49)),
+            "the newest is kept"
+        );
+        assert!(read.contains_key(&id(0)), "the story's own scenes are kept");
+        assert!(
+            !read.contains_key(&id(1)),
+            "a scene the story lost goes first"
+        );
+    }
+
+    #[test]
+    fn a_text_hash_is_short_and_tells_texts_apart() {
+        let a = text_hash(&["The gauge says 2.".to_string()]);
+        let b = text_hash(&["The gauge says 1.".to_string()]);
+        let c = text_hash(&["The gauge".to_string(), "says 2.".to_string()]);
+        assert_eq!(a.len(), 16);
+        assert!(a != b && a != c && b != c);
+        assert_eq!(a, text_hash(&["The gauge says 2.".to_string()]));
+    }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use assert_cmd::cargo::cargo_bin;
 use callister::engine::State;
 use callister::play::command::{self, COMMANDS};
-use callister::play::session::{Look, NoHost, Request, Session};
+use callister::play::ledger::Known;
+use callister::play::session::{Answer, Look, NoHost, Request, Session};
 use expectrl::Expect;
 use expectrl::session::OsSession;
 
@@ -1113,6 +1114,51 @@ fn the_session_returns_requests_for_disk_work() {
     // A host that keeps nothing says so.
     let (out, _) = session.input("saves", &mut NoHost);
     assert!(out.contains("`saves` is not available here"), "{out}");
+}
+
+/// With a ledger, the session asks to note a scene's text the first time
+/// it is shown in full, and never again for the same text; `skip on`
+/// asks the profile to remember it.
+#[test]
+fn the_session_notes_each_text_read_once() {
+    let story = callister::story::compile::load_dir(&root().join(STORY)).unwrap();
+    let state = State::new(&story, 1);
+    let mut session = Session::new(story, state, Look::default());
+    assert_eq!(session.intro().requests, [Request::Ledger]);
+    let reply = session.answer(Answer::Ledger(Some(Known::default())));
+    assert!(reply.text.contains("The Deck"), "{}", reply.text);
+    assert!(
+        matches!(reply.requests.as_slice(), [Request::Read { .. }]),
+        "{:?}",
+        reply.requests
+    );
+    assert!(session.read("look").requests.is_empty());
+    let reply = session.read("bridge");
+    assert!(
+        matches!(
+            reply.requests.as_slice(),
+            [
+                Request::Record { success: None, .. },
+                Request::Autosave,
+                Request::Read { .. }
+            ]
+        ),
+        "{:?}",
+        reply.requests
+    );
+    // The deck again, with the same text: nothing new to note.
+    let reply = session.read("back");
+    assert!(
+        matches!(
+            reply.requests.as_slice(),
+            [Request::Record { .. }, Request::Autosave]
+        ),
+        "{:?}",
+        reply.requests
+    );
+    assert_eq!(session.read("skip on").requests, [Request::SkipSeen(true)]);
+    let reply = session.read("undo");
+    assert!(reply.text.contains("Read before"), "{}", reply.text);
 }
 
 /// The README's command table is the command table: the same commands, in
