@@ -177,6 +177,11 @@ struct PlayArgs {
     /// hints (automatic under TERM=dumb).
     #[arg(long)]
     plain: bool,
+    /// Skip mode from the start: a scene whose text was read in any
+    /// playthrough shows as its title and one line (`skip on` at the prompt
+    /// remembers it).
+    #[arg(long)]
+    skip_seen: bool,
 }
 
 #[derive(Args)]
@@ -417,6 +422,7 @@ fn merge(before: PlayArgs, after: PlayArgs) -> Result<PlayArgs, clap::Error> {
         resume: before.resume || after.resume,
         slot: once("--slot", name, before.slot, after.slot)?,
         plain: before.plain || after.plain,
+        skip_seen: before.skip_seen || after.skip_seen,
     })
 }
 
@@ -447,6 +453,7 @@ fn refuse_before(before: &PlayArgs, allowed: &[&str], command: &str) -> Result<(
         ("--continue", before.resume),
         ("--slot", before.slot.is_some()),
         ("--plain", before.plain),
+        ("--skip-seen", before.skip_seen),
     ];
     let Some((option, _)) = given
         .iter()

@@ -39,6 +39,7 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let start_id = story.scene(state.scene).id.clone();
     let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);
     let mut session = Session::new(story, state, look);
+    session.skip_seen = args.skip_seen;
     if let Some(w) = warning {
         eprintln!("{w}");
     }

@@ -50,6 +50,8 @@ pub enum Shape {
         on: fn(Option<String>) -> Command,
         off: Command,
     },
+    /// `on` or `off`, nothing more.
+    Toggle(fn(bool) -> Command),
 }
 
 /// A row of [`COMMANDS`], by position: a command that exists.
@@ -85,6 +87,10 @@ pub enum Command {
     Rewind(usize),
     Branches,
     Branch(usize),
+    /// The steps of the path where a choice never taken was open.
+    Unseen,
+    /// Skip mode on or off.
+    Skip(bool),
     Endings,
     TranscriptOn(Option<String>),
     TranscriptOff,
@@ -103,10 +109,17 @@ pub static COMMANDS: &[Spec] = &[
         completes: true,
     },
     Spec {
+        name: "skip",
+        aliases: &[],
+        shape: Shape::Toggle(Command::Skip),
+        help: "skip mode: a scene read in any playthrough shows as its title and one line",
+        completes: true,
+    },
+    Spec {
         name: "status",
         aliases: &["stats"],
         shape: Shape::Bare(Command::Status),
-        help: "variables, crew and items",
+        help: "variables, and the crew and items you have met",
         completes: true,
     },
     Spec {
@@ -145,6 +158,13 @@ pub static COMMANDS: &[Spec] = &[
             make: Command::Rewind,
         },
         help: "go back to step N of `history`; a new choice there starts a branch",
+        completes: true,
+    },
+    Spec {
+        name: "unseen",
+        aliases: &[],
+        shape: Shape::Bare(Command::Unseen),
+        help: "the steps of this path where a choice never taken in any playthrough was open",
         completes: true,
     },
     Spec {
@@ -312,13 +332,14 @@ impl Spec {
             } => format!("{name} [SLOT]"),
             Shape::Topic(_) => format!("{name} [COMMAND]"),
             Shape::Switch { .. } => format!("{name} on [FILE] | off"),
+            Shape::Toggle(_) => format!("{name} on | off"),
         }
     }
 
     /// The words Tab offers as the argument after the name.
     pub fn argument_words(&self) -> Vec<&'static str> {
         match &self.shape {
-            Shape::Switch { .. } => vec!["on", "off"],
+            Shape::Switch { .. } | Shape::Toggle(_) => vec!["on", "off"],
             Shape::Topic(_) => completed_names().collect(),
             _ => Vec::new(),
         }
@@ -368,6 +389,8 @@ impl Shape {
             (Shape::Switch { off, .. }, [word]) if word.eq_ignore_ascii_case("off") => {
                 Some(off.clone())
             }
+            (Shape::Toggle(make), [word]) if word.eq_ignore_ascii_case("on") => Some(make(true)),
+            (Shape::Toggle(make), [word]) if word.eq_ignore_ascii_case("off") => Some(make(false)),
             _ => None,
         }
     }
@@ -402,7 +425,7 @@ mod tests {
                     Shape::Bare(_) | Shape::Count(_) | Shape::Topic(_) => name.to_string(),
                     Shape::Number { .. } => format!("{name} 2"),
                     Shape::Slot { .. } => format!("{name} mine"),
-                    Shape::Switch { .. } => format!("{name} on"),
+                    Shape::Switch { .. } | Shape::Toggle(_) => format!("{name} on"),
                 };
                 let parsed = parse(&line);
                 assert!(
@@ -428,6 +451,10 @@ mod tests {
         assert_eq!(parse("delete"), Command::Malformed(find("delete").unwrap()));
         assert_eq!(parse("save"), Command::Save(None));
         assert_eq!(parse("transcript off"), Command::TranscriptOff);
+        assert_eq!(parse("skip on"), Command::Skip(true));
+        assert_eq!(parse("SKIP Off"), Command::Skip(false));
+        assert_eq!(parse("skip"), Command::Malformed(find("skip").unwrap()));
+        assert_eq!(parse("unseen"), Command::Unseen);
         assert_eq!(
             parse("transcript on t.txt"),
             Command::TranscriptOn(Some("t.txt".into()))
@@ -460,5 +487,6 @@ mod tests {
         assert_eq!(usage("save"), "save [SLOT]");
         assert_eq!(usage("help"), "help [COMMAND]");
         assert_eq!(usage("transcript"), "transcript on [FILE] | off");
+        assert_eq!(usage("skip"), "skip on | off");
     }
 }

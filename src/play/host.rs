@@ -3,12 +3,11 @@
 //! answers. This is where the disk is touched; the text the player reads is
 //! written by the session.
 
-use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::play::ledger::Profile;
+use crate::play::ledger::{Known, Profile};
 use crate::play::save::{self, AUTOSAVE, SaveDir, SaveError, SaveFile};
 pub use crate::play::session::render_saves_table;
 use crate::play::session::{Answer, Host, Recorded, Reloaded, Request, Restored, Session};
@@ -87,12 +86,13 @@ impl Host for GameHost {
     fn carry_out(&mut self, session: &Session, request: Request) -> Answer {
         let story = &session.story;
         match request {
-            Request::Ledger => Answer::Ledger(self.profile.as_ref().map(|p| {
-                p.ledger(story)
-                    .map_or_else(BTreeSet::new, |l| l.choices.clone())
+            Request::Ledger => Answer::Ledger(self.profile.as_ref().map(|p| Known {
+                ledger: p.ledger(story).cloned().unwrap_or_default(),
+                skip_seen: p.skip_seen,
             })),
             Request::Record {
                 choice,
+                success,
                 ending,
                 turn,
             } => {
@@ -100,6 +100,9 @@ impl Host for GameHost {
                     return Answer::Unavailable(request);
                 };
                 profile.record_choice(story, choice);
+                if let Some(success) = success {
+                    profile.record_outcome(story, choice, success);
+                }
                 let first = ending.filter(|&e| {
                     profile.record_ending(story, &story.ending(e).id, turn, save::now())
                 });
@@ -108,6 +111,21 @@ impl Host for GameHost {
                     found: self.ending_count(story),
                 }))
             }
+            Request::Read { scene, ref hash } => match self.profile.as_mut() {
+                Some(p) => Answer::Noted(if p.record_read(story, scene, hash) {
+                    p.store(&self.saves)
+                } else {
+                    Ok(())
+                }),
+                None => Answer::Unavailable(request),
+            },
+            Request::SkipSeen(on) => match self.profile.as_mut() {
+                Some(p) => {
+                    p.skip_seen = on;
+                    Answer::Noted(p.store(&self.saves))
+                }
+                None => Answer::Unavailable(request),
+            },
             Request::Autosave if self.autosave => {
                 Answer::Autosaved(self.save(session, AUTOSAVE).map(|_| ()))
             }

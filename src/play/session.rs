@@ -5,7 +5,7 @@
 //! entry point, [`Session::answer`]. All the game's text is written here, so
 //! the prompt, replay and the tests show the same thing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -14,12 +14,12 @@ use anstyle::{AnsiColor, Style};
 use crate::engine::history::{Step, Tree};
 use crate::engine::{RollMode, State, View};
 use crate::play::command::{self, COMMANDS, Command, Shape, Topic};
-use crate::play::ledger::{self, Ledger};
+use crate::play::ledger::{self, Known, Ledger, Outcomes};
 pub use crate::play::look::Look;
 use crate::play::save::{self, SaveError, SaveInfo};
 use crate::story::compile::Failure;
 use crate::story::diagnostic::visible;
-use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, Story};
+use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, SceneId, Story};
 
 /// What the driver should do after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,9 +53,19 @@ pub enum Request {
     /// counted again.
     Record {
         choice: ChoiceId,
+        /// For a check, whether it succeeded: the outcomes seen are noted.
+        success: Option<bool>,
         ending: Option<EndingId>,
         turn: u32,
     },
+    /// A scene's text was shown in full, and this text of it was not known
+    /// to be read before: the ledger notes its hash (`ledger::text_hash`).
+    Read {
+        scene: SceneId,
+        hash: String,
+    },
+    /// `skip on` or `off`: the profile remembers it.
+    SkipSeen(bool),
     /// The game moved: the autosave follows it.
     Autosave,
     Save(String),
@@ -74,8 +84,11 @@ pub enum Request {
 pub enum Answer {
     /// This host does not do that (replay, tests).
     Unavailable(Request),
-    /// The ledger's choices (`scene/key`); `None` when the ledger is off.
-    Ledger(Option<BTreeSet<String>>),
+    /// This story's ledger and the player's settings; `None` when the
+    /// ledger is off.
+    Ledger(Option<Known>),
+    /// The profile noted a `Read` or a `SkipSeen`.
+    Noted(Result<(), SaveError>),
     Recorded(Result<Recorded, SaveError>),
     Autosaved(Result<(), SaveError>),
     Saved {
@@ -198,6 +211,19 @@ pub struct Session {
     /// Set once an autosave failure was reported, so that it is not
     /// repeated after every choice.
     autosave_failed: bool,
+    /// Skip mode (`skip on`, `--skip-seen`): a scene whose text was read
+    /// before shows as its title and one line, then the choices.
+    pub skip_seen: bool,
+    /// The outcomes seen of each check taken, by `scene/key` (with
+    /// `taken`).
+    outcomes: BTreeMap<String, Outcomes>,
+    /// The texts of each scene read in full, by scene id, as hashes: from
+    /// the ledger, and those read since.
+    read: BTreeMap<String, Vec<String>>,
+    /// Requests that showing a scene adds (`Read`), sent with the reply.
+    pending: Vec<Request>,
+    /// Set once a failure to update the profile was reported.
+    profile_failed: bool,
 }
 
 /// A question the session asked, answered by the next line.
@@ -217,6 +243,11 @@ impl Session {
             taken: None,
             opening: false,
             autosave_failed: false,
+            skip_seen: false,
+            outcomes: BTreeMap::new(),
+            read: BTreeMap::new(),
+            pending: Vec::new(),
+            profile_failed: false,
         }
     }
 
@@ -305,8 +336,22 @@ impl Session {
             Answer::Unavailable(Request::Ledger) | Answer::Ledger(None) => {
                 self.know(None, &mut out)
             }
-            Answer::Ledger(Some(taken)) => self.know(Some(taken), &mut out),
-            Answer::Unavailable(Request::Record { .. } | Request::Autosave) => {}
+            Answer::Ledger(Some(known)) => self.know(Some(known), &mut out),
+            Answer::Unavailable(
+                Request::Record { .. }
+                | Request::Autosave
+                | Request::Read { .. }
+                | Request::SkipSeen(_),
+            ) => {}
+            Answer::Noted(Ok(())) => self.profile_failed = false,
+            Answer::Noted(Err(e)) => {
+                if !std::mem::replace(&mut self.profile_failed, true) {
+                    let _ = writeln!(
+                        out,
+                        "(Could not update the profile: {e}. The game goes on.)"
+                    );
+                }
+            }
             Answer::Unavailable(other) => {
                 let _ = writeln!(
                     out,
@@ -417,8 +462,15 @@ impl Session {
         self.reply(out, requests)
     }
 
-    /// The current scene, as `look` shows it.
+    /// The current scene, as a step or a move shows it: in skip mode, one
+    /// whose text was read before shows as its title and one line.
     pub fn show_scene(&mut self, out: &mut String) {
+        self.show_scene_as(out, self.skip_seen);
+    }
+
+    /// The current scene; `brief` allows the short form for a text read
+    /// before (`look` never asks for it).
+    fn show_scene_as(&mut self, out: &mut String, brief: bool) {
         let view = self.state().view(&self.story);
         let chapter = self.story.scene(view.scene).chapter;
         if self.last_chapter != Some(chapter) {
@@ -434,7 +486,24 @@ impl Session {
                 );
             }
         }
-        self.render_view(&view, out);
+        let hash = ledger::text_hash(&view.paragraphs);
+        let id = &self.story.scene(view.scene).id;
+        let known = self.read.get(id).is_some_and(|texts| texts.contains(&hash));
+        if !known && !view.paragraphs.is_empty() {
+            if let Some(texts) = self.read.get_mut(id) {
+                ledger::remember(texts, &hash);
+            } else if self.read.len() < ledger::READ_SCENES {
+                self.read.insert(id.clone(), vec![hash.clone()]);
+            }
+            // Only a ledger notes it: without one there is nowhere to.
+            if self.taken.is_some() {
+                self.pending.push(Request::Read {
+                    scene: view.scene,
+                    hash,
+                });
+            }
+        }
+        self.render_view(&view, brief && known, out);
     }
 
     /// Takes a choice: applies it, shows what happened and the next scene.
@@ -494,7 +563,12 @@ impl Session {
                 Some(c) => self.take_into(c, RollMode::Random, out, requests),
                 None => self.unknown(line, out),
             },
-            Command::Look => self.show_scene_fresh(out),
+            Command::Look => {
+                self.last_chapter = None;
+                self.show_scene_as(out, false);
+            }
+            Command::Unseen => self.unseen(out),
+            Command::Skip(on) => self.skip(*on, out, requests),
             Command::Status => self.status(out),
             Command::Inventory => self.inventory(out),
             Command::Help(topic) => self.help(*topic, out),
@@ -516,7 +590,12 @@ impl Session {
             Command::TranscriptOn(file) => requests.push(Request::TranscriptOn(file.clone())),
             Command::TranscriptOff => requests.push(Request::TranscriptOff),
             Command::Reload => requests.push(Request::Reload),
-            Command::Malformed(topic) => self.usage(*topic, out),
+            // A command that needs an argument, typed alone, is a choice
+            // when a choice has that key (the prologue's `skip`).
+            Command::Malformed(topic) => match self.choice_by_key(line.trim()) {
+                Some(c) => self.take_into(c, RollMode::Random, out, requests),
+                None => self.usage(*topic, out),
+            },
         }
         Flow::Continue
     }
@@ -590,13 +669,24 @@ impl Session {
         let nodes = self.tree.nodes.len();
         let ending = state.ending(&self.story);
         let turn = state.turn;
+        let success = step.success;
         self.tree.push(step, state);
         if self.tree.nodes.len() > nodes {
             if let Some(taken) = &mut self.taken {
-                taken.insert(ledger::choice_key(&self.story, choice));
+                let key = ledger::choice_key(&self.story, choice);
+                if let Some(success) = success {
+                    let seen = self.outcomes.entry(key.clone()).or_default();
+                    if success {
+                        seen.success = true;
+                    } else {
+                        seen.failure = true;
+                    }
+                }
+                taken.insert(key);
             }
             requests.push(Request::Record {
                 choice,
+                success,
                 ending,
                 turn,
             });
@@ -773,8 +863,30 @@ impl Session {
 // Answers.
 impl Session {
     /// The ledger's choices arrived; the intro, when it waits for them.
-    fn know(&mut self, taken: Option<BTreeSet<String>>, out: &mut String) {
-        self.taken = taken;
+    fn know(&mut self, known: Option<Known>, out: &mut String) {
+        match known {
+            Some(known) => {
+                let Ledger {
+                    choices,
+                    outcomes,
+                    read,
+                    endings: _,
+                } = known.ledger;
+                self.taken = Some(choices);
+                self.outcomes = outcomes;
+                // What was read in this session before the answer stays.
+                for (scene, texts) in read {
+                    let mine = self.read.remove(&scene).unwrap_or_default();
+                    let mut all = texts;
+                    for t in &mine {
+                        ledger::remember(&mut all, t);
+                    }
+                    self.read.insert(scene, all);
+                }
+                self.skip_seen |= known.skip_seen;
+            }
+            None => self.taken = None,
+        }
         if !std::mem::take(&mut self.opening) {
             return;
         }
@@ -854,7 +966,8 @@ impl Session {
 
 // What the commands show.
 impl Session {
-    fn reply(&self, text: String, requests: Vec<Request>) -> Reply {
+    fn reply(&mut self, text: String, mut requests: Vec<Request>) -> Reply {
+        requests.append(&mut self.pending);
         Reply {
             text: self.look.fit(&text),
             requests,
@@ -867,7 +980,9 @@ impl Session {
         self.show_scene(out);
     }
 
-    fn render_view(&self, view: &View, out: &mut String) {
+    /// A scene as the player sees it; `brief`: its text was read before,
+    /// and skip mode shows one line instead.
+    fn render_view(&self, view: &View, brief: bool, out: &mut String) {
         let _ = writeln!(
             out,
             "{}",
@@ -879,12 +994,19 @@ impl Session {
             let _ = writeln!(out, "{}", self.look.paint(Style::new().dimmed(), &bar));
         }
         out.push('\n');
-        for p in &view.paragraphs {
-            let _ = writeln!(
-                out,
-                "{}\n",
-                self.look.wrap(&self.look.emphasis(p, false), "", "")
-            );
+        if brief {
+            let line = self
+                .look
+                .wrap("Read before; `look` to read it again.", "", "");
+            let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
+        } else {
+            for p in &view.paragraphs {
+                let _ = writeln!(
+                    out,
+                    "{}\n",
+                    self.look.wrap(&self.look.emphasis(p, false), "", "")
+                );
+            }
         }
         if let Some(ending) = view.ending {
             let ending = self.story.ending(ending);
@@ -925,12 +1047,18 @@ impl Session {
                 .taken
                 .as_ref()
                 .is_some_and(|t| !t.contains(&ledger::choice_key(&self.story, c.id)));
+            let unseen = if new {
+                None
+            } else {
+                self.unseen_outcome(c.id, c.chance)
+            };
             let line = if self.look.plain {
                 let mut about: Vec<String> = c
                     .chance
                     .map(|p| format!("{p}% chance"))
                     .into_iter()
                     .collect();
+                about.extend(unseen.map(|o| format!("{o} not yet seen")));
                 about.push(format!("key {}", c.key));
                 if new {
                     about.push("new".to_string());
@@ -940,7 +1068,11 @@ impl Session {
                 let number = self
                     .look
                     .paint(Style::new().bold(), &format!("{:>2}.", i + 1));
-                let chance = c.chance.map(|p| format!(" ({p}%)")).unwrap_or_default();
+                let chance = match (c.chance, unseen) {
+                    (Some(p), Some(o)) => format!(" ({p}%, {o} not yet seen)"),
+                    (Some(p), None) => format!(" ({p}%)"),
+                    (None, _) => String::new(),
+                };
                 let key = self
                     .look
                     .paint(Style::new().dimmed(), &format!("[{}]", c.key));
@@ -965,6 +1097,25 @@ impl Session {
                     "(No choice is open here: the story is stuck. Type `undo` to step back.)"
                 )
             );
+        }
+    }
+
+    /// For a check taken before: the outcome never seen in any
+    /// playthrough, when the chance now allows it ("failure"). Nothing
+    /// when both were seen, or when the ledger does not know (a check
+    /// taken before outcomes were noted).
+    fn unseen_outcome(&self, choice: ChoiceId, chance: Option<i64>) -> Option<&'static str> {
+        let chance = chance?;
+        self.taken.as_ref()?;
+        let seen = self
+            .outcomes
+            .get(&ledger::choice_key(&self.story, choice))?;
+        if !seen.success && chance > 0 {
+            Some("success")
+        } else if !seen.failure && chance < 100 {
+            Some("failure")
+        } else {
+            None
         }
     }
 
@@ -1005,9 +1156,17 @@ impl Session {
                 );
             }
         }
-        if !self.story.crew.is_empty() {
+        // Only the crew the story has introduced (their `met`).
+        let met: Vec<_> = self
+            .story
+            .crew
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| self.known(c.met.as_ref()))
+            .collect();
+        if !met.is_empty() {
             let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "Crew"));
-            for (i, c) in self.story.crew.iter().enumerate() {
+            for (i, c) in met {
                 let alive = !state.dead.get(i);
                 let mark = if alive {
                     self.look.paint(AnsiColor::Green.on_default(), "alive")
@@ -1033,7 +1192,7 @@ impl Session {
             .items
             .iter()
             .enumerate()
-            .filter(|(i, _)| state.items.get(*i))
+            .filter(|(i, item)| state.items.get(*i) && self.known(item.met.as_ref()))
             .map(|(_, item)| item.name.as_str())
             .collect();
         if held.is_empty() {
@@ -1041,6 +1200,12 @@ impl Session {
         } else {
             let _ = writeln!(out, "You carry: {}.", held.join(", "));
         }
+    }
+
+    /// Whether a crew member or an item is known to the player now: its
+    /// `met` holds, or it has none.
+    fn known(&self, met: Option<&crate::story::Met>) -> bool {
+        met.is_none_or(|m| self.state().holds(&self.story, &m.when))
     }
 
     /// `help`: every command from the table; `help NAME`: one of them.
@@ -1257,6 +1422,8 @@ impl Session {
         }
     }
 
+    /// `endings`: those found, then those not yet found by the chapter of
+    /// their scene, with their hints once half of the endings are found.
     fn endings(&self, ledger: Option<&Ledger>, out: &mut String) {
         let Some(ledger) = ledger else {
             let _ = writeln!(
@@ -1266,30 +1433,81 @@ impl Session {
             return;
         };
         let story = &self.story;
-        let found = story
+        let (found, unfound): (Vec<_>, Vec<_>) = story
             .endings
             .iter()
-            .filter(|e| ledger.endings.contains_key(&e.id))
-            .count();
-        let heading = format!("Endings found: {found}/{}", story.endings.len());
+            .partition(|e| ledger.endings.contains_key(&e.id));
+        let heading = format!("Endings found: {}/{}", found.len(), story.endings.len());
         let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), &heading));
-        for e in &story.endings {
-            let line = match ledger.endings.get(&e.id) {
-                Some(r) => format!(
-                    "{} ({}) — first reached {} in {} turns; reached {}, fewest turns {}",
-                    self.look.paint(Style::new().bold(), &e.title),
-                    e.kind.label(),
-                    save::format_time(r.first),
-                    r.turns,
-                    plural(r.times as usize, "time"),
-                    r.fewest_turns
-                ),
-                None if self.look.plain => "Not yet found.".to_string(),
-                None => self
-                    .look
-                    .paint(Style::new().dimmed(), "??? (not yet found)"),
+        for e in &found {
+            let Some(r) = ledger.endings.get(&e.id) else {
+                continue;
             };
+            let line = format!(
+                "{} ({}) — first reached {} in {}; reached {}, fewest turns {}",
+                self.look.paint(Style::new().bold(), &e.title),
+                e.kind.label(),
+                save::format_time(r.first),
+                plural(r.turns as usize, "turn"),
+                plural(r.times as usize, "time"),
+                r.fewest_turns
+            );
             let _ = writeln!(out, "{}", self.look.wrap(&line, "  ", "    "));
+        }
+        if unfound.is_empty() {
+            return;
+        }
+        // Hints once at least half of the endings are found.
+        let hints = found.len() * 2 >= story.endings.len();
+        let heading = format!("Not yet found: {}, by chapter", unfound.len());
+        let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), &heading));
+        let mut chapters: Vec<ChapterId> = unfound
+            .iter()
+            .map(|e| story.scene(e.scene).chapter)
+            .collect();
+        chapters.sort();
+        chapters.dedup();
+        for chapter in chapters {
+            let title = &story.chapters[chapter.index()].title;
+            let title = if self.look.plain {
+                format!("In {title}:")
+            } else {
+                title.clone()
+            };
+            let _ = writeln!(out, "{}", self.look.wrap(&title, "  ", "    "));
+            for e in unfound
+                .iter()
+                .filter(|e| story.scene(e.scene).chapter == chapter)
+            {
+                let hint = e.hint.as_deref().filter(|_| hints);
+                let line = match (hint, self.look.plain) {
+                    (Some(h), true) => format!("Not yet found. Hint: {}", sentence(h)),
+                    (Some(h), false) => format!(
+                        "{} {}",
+                        self.look.paint(Style::new().dimmed(), "??? hint:"),
+                        self.look.emphasis(h, false)
+                    ),
+                    (None, true) => "Not yet found.".to_string(),
+                    (None, false) => self
+                        .look
+                        .paint(Style::new().dimmed(), "??? (not yet found)"),
+                };
+                let _ = writeln!(out, "{}", self.look.wrap(&line, "    ", "      "));
+            }
+        }
+        let hinted = unfound.iter().any(|e| e.hint.is_some());
+        if !hints && hinted {
+            let more = story.endings.len().div_ceil(2) - found.len();
+            let line = format!(
+                "Hints show once you have found half of the endings: {} more.",
+                more
+            );
+            let _ = writeln!(
+                out,
+                "{}",
+                self.look
+                    .paint(Style::new().dimmed(), &self.look.wrap(&line, "", ""))
+            );
         }
     }
 
@@ -1316,6 +1534,77 @@ impl Session {
         for (slot, e) in bad {
             let _ = writeln!(out, "{slot}: unreadable: {e}");
         }
+    }
+}
+
+// Replaying faster.
+impl Session {
+    /// `unseen`: the steps of the current path, nearest first, where a
+    /// choice never taken in any playthrough was open, so that `rewind N`
+    /// goes back to one.
+    fn unseen(&self, out: &mut String) {
+        let Some(taken) = &self.taken else {
+            let _ = writeln!(
+                out,
+                "The endings ledger is off for this session, so nothing is known of other playthroughs."
+            );
+            return;
+        };
+        let untaken = |state: &State| -> Vec<String> {
+            state
+                .choices(&self.story)
+                .filter(|&c| !taken.contains(&ledger::choice_key(&self.story, c)))
+                .map(|c| self.story.choice(c).key.clone())
+                .collect()
+        };
+        let path = self.tree.path();
+        let mut lines = Vec::new();
+        // Where you are, then each step back: step N is taken at node N - 1.
+        for (i, &node) in path.iter().enumerate().rev() {
+            let state = &self.tree.nodes[node].state;
+            let keys = untaken(state);
+            if keys.is_empty() {
+                continue;
+            }
+            let title = &self.story.scene(state.scene).title;
+            let keys = keys.join(", ");
+            let line = match (i + 1 == path.len(), self.look.plain) {
+                (true, true) => format!("Now, {title}: {keys}."),
+                (true, false) => format!("  now: {title}: {keys}"),
+                (false, true) => format!("Step {}, {title}: {keys}.", i + 1),
+                (false, false) => format!("  {:>3}. {title}: {keys}", i + 1),
+            };
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            let _ = writeln!(
+                out,
+                "Every choice that was open along this path has been taken in some playthrough."
+            );
+            return;
+        }
+        let heading = "Choices never taken, nearest first; `rewind N` goes back to step N";
+        let _ = writeln!(
+            out,
+            "{}",
+            self.look
+                .paint(Style::new().bold(), &self.look.wrap(heading, "", ""))
+        );
+        for line in lines {
+            let _ = writeln!(out, "{}", self.look.wrap(&line, "", "       "));
+        }
+    }
+
+    /// `skip on` or `off`, remembered in the profile.
+    fn skip(&mut self, on: bool, out: &mut String, requests: &mut Vec<Request>) {
+        self.skip_seen = on;
+        let line = if on {
+            "Skip mode on: a scene read before shows as its title and one line; `look` reads it again."
+        } else {
+            "Skip mode off: every scene shows in full."
+        };
+        let _ = writeln!(out, "{line}");
+        requests.push(Request::SkipSeen(on));
     }
 }
 
@@ -1377,7 +1666,10 @@ fn save_scene(story: &Story, s: &SaveInfo) -> String {
 /// The command a request comes from, for "not available here".
 fn request_name(request: &Request) -> &'static str {
     match request {
-        Request::Ledger | Request::Record { .. } | Request::Endings => "endings",
+        Request::Ledger | Request::Record { .. } | Request::Read { .. } | Request::Endings => {
+            "endings"
+        }
+        Request::SkipSeen(_) => "skip",
         Request::Autosave | Request::Save(_) => "save",
         Request::Load(_) => "load",
         Request::ListSaves => "saves",

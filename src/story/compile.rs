@@ -23,7 +23,7 @@ use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node};
 use crate::story::{
     Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
-    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, Named, Operand, Scene,
+    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, Met, Named, Operand, Scene,
     SceneId, Segment, Story, Text, VarId, Variable,
 };
 
@@ -172,6 +172,7 @@ fn compile_files(
         flag_list: Vec::new(),
         item_list: Vec::new(),
         crew_list: Vec::new(),
+        mets: Vec::new(),
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
         literal: std::cell::RefCell::default(),
@@ -399,6 +400,9 @@ struct Compiler<'a> {
     flag_list: Vec<Named>,
     item_list: Vec<Item>,
     crew_list: Vec<Crew>,
+    /// The `met` of each item and crew member that has one, with where its
+    /// declaration starts: resolved once every name is declared.
+    mets: Vec<(Kind, usize, Region, String)>,
     /// Did-you-mean work left for this compile (see `suggest_within`).
     suggest_budget: usize,
     suggested: NameMap<(Kind, String), Option<String>>,
@@ -500,10 +504,15 @@ impl Compiler<'_> {
                 });
             }
             if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
+                if let Some(met) = &c.met {
+                    self.mets
+                        .push((Kind::Crew, self.crew_list.len(), after, met.clone()));
+                }
                 self.crew_list.push(Crew {
                     id: c.id.clone(),
                     name: c.name.clone(),
                     role: c.role.clone(),
+                    met: None,
                     span,
                 });
             }
@@ -596,10 +605,13 @@ impl Compiler<'_> {
                             RawEndingKind::Bad => EndingKind::Bad,
                         },
                         scene: SceneId(index as u32),
+                        hint: ending.hint.clone(),
                     });
                 }
             }
         }
+        // Every name is declared: the `met` conditions can resolve.
+        self.resolve_mets();
 
         // Bodies. Each raw scene is consumed as it is compiled, so that the
         // raw story shrinks as the compiled one grows.
@@ -735,6 +747,20 @@ impl Compiler<'_> {
         }
     }
 
+    /// Compiles each declaration's `met`, where it is written.
+    fn resolve_mets(&mut self) {
+        for (kind, index, region, src) in std::mem::take(&mut self.mets) {
+            let when = self.condition_field(region, "met", &src);
+            let span = self.span_of(region, "met", &src);
+            let met = Some(Met { when, span });
+            match kind {
+                Kind::Crew => self.crew_list[index].met = met,
+                Kind::Item => self.item_list[index].met = met,
+                Kind::Variable | Kind::Flag | Kind::Scene | Kind::Ending => {}
+            }
+        }
+    }
+
     fn region_span(&self, r: Region) -> Span {
         Span {
             file: r.file,
@@ -861,9 +887,14 @@ impl Compiler<'_> {
             format!("the name of item `{}`", i.id)
         });
         if let Some(span) = self.declare(Kind::Item, &i.id, span) {
+            if let Some(met) = &i.met {
+                self.mets
+                    .push((Kind::Item, self.item_list.len(), after, met.clone()));
+            }
             self.item_list.push(Item {
                 id: i.id.clone(),
                 name: i.name.clone(),
+                met: None,
                 span,
             });
         }

@@ -71,6 +71,10 @@ pub struct Named {
 pub struct Item {
     pub id: String,
     pub name: String,
+    /// When the player knows of it (`met`): `status` and `inventory` list
+    /// it only while it holds, and only while it is carried. `None`:
+    /// known whenever carried.
+    pub met: Option<Met>,
     pub span: Span,
 }
 
@@ -79,6 +83,16 @@ pub struct Crew {
     pub id: String,
     pub name: String,
     pub role: Option<String>,
+    /// When the player has met them (`met`): `status` lists them only while
+    /// it holds. `None`: known from the start.
+    pub met: Option<Met>,
+    pub span: Span,
+}
+
+/// A declaration's `met`: the condition, and where it is written.
+#[derive(Debug, Clone)]
+pub struct Met {
+    pub when: Condition,
     pub span: Span,
 }
 
@@ -246,6 +260,8 @@ pub struct Ending {
     pub title: String,
     pub kind: EndingKind,
     pub scene: SceneId,
+    /// A nudge towards it, for `endings` while it is unfound.
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,11 +379,24 @@ impl Story {
         std::iter::once(a).chain(b)
     }
 
-    /// Calls `f` on every site of the story, scene by scene: see
-    /// `scene_sites` for the order.
+    /// Calls `f` on every site of the story, scene by scene (see
+    /// `scene_sites` for the order), then on the `met` of each crew member
+    /// and item, in the order declared. A `met` is read wherever the
+    /// player types `status`, and changes nothing: it is visited once, at
+    /// the start scene, with the span of its condition.
     pub fn sites<'s>(&'s self, f: &mut dyn FnMut(Place, Site<'s>)) {
         for i in 0..self.scenes.len() {
             self.scene_sites(SceneId(i as u32), f);
+        }
+        let mets = self.crew.iter().filter_map(|c| c.met.as_ref());
+        for met in mets.chain(self.items.iter().filter_map(|i| i.met.as_ref())) {
+            let at = Place {
+                scene: self.start,
+                choice: None,
+                branch: None,
+                span: met.span,
+            };
+            f(at, Site::Met(&met.when));
         }
     }
 
@@ -479,6 +508,9 @@ pub enum Site<'s> {
     Goto(SceneId),
     /// The ending a scene is.
     Ending(EndingId),
+    /// A crew member's or an item's `met`: when `status` shows them. Like
+    /// prose, it changes what the player is told, never what they can do.
+    Met(&'s Condition),
 }
 
 impl Site<'_> {
@@ -486,7 +518,7 @@ impl Site<'_> {
     pub fn reads(&self, f: &mut dyn FnMut(Read)) {
         match self {
             Site::Text(t) => t.reads(f),
-            Site::When(c) => c.reads(f),
+            Site::When(c) | Site::Met(c) => c.reads(f),
             Site::Once(c) => f(Read::Test(Part::Once(*c))),
             Site::Check(c) => c.reads(f),
             Site::Effect(e) => e.reads(f),
@@ -506,7 +538,7 @@ impl Site<'_> {
                 part: Part::Visits(*s),
                 change: Change::Add(1),
             }),
-            Site::Text(_) | Site::When(_) | Site::Check(_) | Site::Ending(_) => None,
+            Site::Text(_) | Site::When(_) | Site::Check(_) | Site::Ending(_) | Site::Met(_) => None,
         }
     }
 
@@ -514,7 +546,7 @@ impl Site<'_> {
     /// told, never what they can do.
     pub fn is_prose(&self) -> bool {
         match self {
-            Site::Text(_) => true,
+            Site::Text(_) | Site::Met(_) => true,
             Site::Effect(e) => e.said().is_some(),
             Site::When(_) | Site::Once(_) | Site::Check(_) | Site::Goto(_) | Site::Ending(_) => {
                 false

@@ -49,6 +49,10 @@ pub struct RawVariable {
 pub struct RawItem {
     pub id: String,
     pub name: String,
+    /// A condition: while it is false, `status` and `inventory` do not list
+    /// the item (it is still carried). Absent: known whenever carried.
+    #[serde(default)]
+    pub met: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +62,10 @@ pub struct RawCrew {
     pub name: String,
     #[serde(default)]
     pub role: Option<String>,
+    /// A condition: while it is false, `status` does not list the crew
+    /// member, whom the story has not introduced yet. Absent: always known.
+    #[serde(default)]
+    pub met: Option<String>,
 }
 
 /// Any other `.ron` file of the story directory: a chapter of scenes.
@@ -176,6 +184,10 @@ pub struct RawEnding {
     pub id: String,
     pub title: String,
     pub kind: RawEndingKind,
+    /// A nudge towards the ending, shown by `endings` while it is unfound,
+    /// once the player has found at least half of the endings.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -213,10 +225,17 @@ impl Strings for RawStory {
         variables.iter().for_each(|v| v.strings(f));
         flags.iter().for_each(|s| f(s));
         items.iter().for_each(|i| i.strings(f));
-        for RawCrew { id, name, role } in crew {
+        for RawCrew {
+            id,
+            name,
+            role,
+            met,
+        } in crew
+        {
             f(id);
             f(name);
             role.iter().for_each(|r| f(r));
+            met.iter().for_each(|m| f(m));
         }
         inventory.iter().for_each(|s| f(s));
     }
@@ -256,9 +275,10 @@ impl Strings for RawVariable {
 
 impl Strings for RawItem {
     fn strings<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
-        let RawItem { id, name } = self;
+        let RawItem { id, name, met } = self;
         f(id);
         f(name);
+        met.iter().for_each(|m| f(m));
     }
 }
 
@@ -316,9 +336,16 @@ impl Strings for RawScene {
                 }
             }
         }
-        if let Some(RawEnding { id, title, kind: _ }) = ending {
+        if let Some(RawEnding {
+            id,
+            title,
+            kind: _,
+            hint,
+        }) = ending
+        {
             f(id);
             f(title);
+            hint.iter().for_each(|h| f(h));
         }
     }
 }

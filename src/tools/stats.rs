@@ -41,7 +41,7 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
             Site::Effect(e) => c.words += e.said().map_or(0, words),
             Site::Check(_) => c.checks += 1,
             Site::Ending(_) => c.endings += 1,
-            Site::When(_) | Site::Once(_) | Site::Goto(_) => {}
+            Site::When(_) | Site::Once(_) | Site::Goto(_) | Site::Met(_) => {}
         }
     });
     let rank = chapter_ranks(story);

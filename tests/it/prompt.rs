@@ -11,7 +11,8 @@ use std::time::Duration;
 use assert_cmd::cargo::cargo_bin;
 use callister::engine::State;
 use callister::play::command::{self, COMMANDS};
-use callister::play::session::{Look, NoHost, Request, Session};
+use callister::play::ledger::Known;
+use callister::play::session::{Answer, Look, NoHost, Request, Session};
 use expectrl::Expect;
 use expectrl::session::OsSession;
 
@@ -29,7 +30,8 @@ fn root() -> PathBuf {
 struct Term {
     pty: OsSession,
     screen: vt100::Parser,
-    _saves: tempfile::TempDir,
+    /// The saves directory, when the terminal made its own.
+    owned_saves: Option<tempfile::TempDir>,
 }
 
 impl Term {
@@ -37,6 +39,21 @@ impl Term {
     /// colour allowed) on a terminal of `columns`, and waits for the prompt.
     fn start(env: &[(&str, &str)], columns: u16) -> Term {
         let saves = tempfile::tempdir().unwrap();
+        let mut term = Term::spawn(
+            &["--scenes", STORY, "--seed", "1"],
+            env,
+            columns,
+            saves.path(),
+        );
+        term.owned_saves = Some(saves);
+        term
+    }
+
+    /// Starts the game with `args` and its saves in `saves` (declining the
+    /// autosave it offers to continue, if there is one), and waits for the
+    /// prompt.
+    fn spawn(args: &[&str], env: &[(&str, &str)], columns: u16, saves: &Path) -> Term {
+        let offered = saves.join("autosave.ron").exists();
         // The terminal is resized once spawned; the game starts when it sees
         // the size.
         let mut cmd = Command::new("sh");
@@ -46,8 +63,9 @@ impl Term {
                 "until [ \"$(stty size)\" = \"24 {columns}\" ]; do sleep 0.05; done; exec \"$0\" \"$@\""
             ))
             .arg(cargo_bin("callister"))
-            .args(["--scenes", STORY, "--seed", "1", "--saves"])
-            .arg(saves.path())
+            .args(args)
+            .arg("--saves")
+            .arg(saves)
             .env_remove("CALLISTER_SAVES")
             .env_remove("NO_COLOR")
             .env_remove("CLICOLOR")
@@ -64,8 +82,12 @@ impl Term {
         let mut term = Term {
             pty,
             screen: vt100::Parser::new(SCREEN_ROWS, columns, 0),
-            _saves: saves,
+            owned_saves: None,
         };
+        if offered {
+            term.expect("Continue it? [Y/n] ");
+            term.send("n\r");
+        }
         term.prompt();
         term
     }
@@ -99,7 +121,8 @@ impl Term {
     fn say(&mut self, line: &str) -> String {
         self.send(&format!("{line}\r"));
         let echo = self.expect("\n");
-        echo + "\n" + &self.prompt()
+        // The terminal ends lines with `\r\n`: plain `\n` here.
+        (echo + "\n" + &self.prompt()).replace("\r\n", "\n")
     }
 
     /// Sends keys and draws what the editor shows for them: everything
@@ -623,6 +646,439 @@ fn undo_to_the_start_and_an_ending_counted_once() {
     assert!(!out.contains("New ending found"), "{out}");
 }
 
+// Replaying faster: skip mode, what was never seen, hints, what is met.
+
+const LIGHTHOUSE: &str = "examples/lighthouse";
+const REPLAYING: &str = "tests/fixtures/replaying";
+
+/// A second playthrough with `--skip-seen` shows a scene read in the first
+/// as its title and one line, then its choices; `look` shows the text. A
+/// scene not read before, or read before with other words (another `{if}`
+/// branch, another value), shows in full; `skip off` turns it off and
+/// `skip on` is remembered for the next game.
+#[test]
+fn skip_mode_shows_a_scene_read_before_as_one_line() {
+    let saves = tempfile::tempdir().unwrap();
+    let args = ["--scenes", LIGHTHOUSE, "--seed", "1"];
+    let env = [("NO_COLOR", "1")];
+    let mut t = Term::spawn(&args, &env, 80, saves.path());
+    for line in ["shed", "back", "wade"] {
+        let shown = t.say(line);
+        assert!(!shown.contains("Read before"), "skip mode is off: {shown}");
+    }
+    t.quit();
+
+    let mut t = Term::spawn(
+        &[&args[..], &["--skip-seen"]].concat(),
+        &env,
+        80,
+        saves.path(),
+    );
+    let shore = t.say("look");
+    assert!(shore.contains("The tide has gone out"), "{shore}");
+    let shed = words(&t.say("shed"));
+    assert!(
+        shed.contains(
+            "The Boat Shed Lamp oil 2 Read before; `look` to read it again. 1. Take the key"
+        ),
+        "{shed}"
+    );
+    assert!(!shed.contains("Nets, a smell of tar"), "{shed}");
+    let again = t.say("look");
+    assert!(again.contains("Nets, a smell of tar"), "{again}");
+    t.say("back");
+    t.say("wade");
+    // The run fails at seed 1: the shore again with less oil, which is
+    // another text of it.
+    let shore = words(&t.say("run"));
+    assert!(shore.contains("the gauge says 1"), "{shore}");
+    assert!(!shore.contains("Read before"), "{shore}");
+    // A scene never read: in full.
+    let home = t.say("leave");
+    assert!(home.contains("You sleep badly"), "{home}");
+    t.say("undo");
+    let off = t.say("skip off");
+    assert!(off.contains("Skip mode off"), "{off}");
+    let flats = t.say("wade");
+    assert!(flats.contains("The sand is ribbed"), "{flats}");
+    let on = t.say("skip on");
+    assert!(on.contains("Skip mode on"), "{on}");
+    t.quit();
+
+    // Remembered: no flag needed now.
+    let mut t = Term::spawn(&args, &env, 80, saves.path());
+    let shed = t.say("shed");
+    assert!(shed.contains("Read before"), "{shed}");
+    t.quit();
+}
+
+/// `unseen` lists the steps of the path where a choice never taken in any
+/// playthrough was open, nearest first, with what `rewind N` needs; a
+/// choice taken in an earlier playthrough is not listed.
+#[test]
+fn unseen_lists_the_steps_with_untaken_choices_nearest_first() {
+    let saves = tempfile::tempdir().unwrap();
+    let args = ["--scenes", LIGHTHOUSE, "--seed", "1"];
+    let env = [("NO_COLOR", "1")];
+    let mut t = Term::spawn(&args, &env, 80, saves.path());
+    for line in ["shed", "back", "wade", "turn"] {
+        t.say(line);
+    }
+    let unseen = t.say("unseen");
+    let rows: Vec<&str> = unseen.lines().map(str::trim_end).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with("Choices never taken, nearest first"))
+        .unwrap_or_else(|| panic!("{unseen}"));
+    assert_eq!(
+        rows[at + 1..at + 5],
+        [
+            "  now: The Shore: leave",
+            "    4. The Flats: run",
+            "    3. The Shore: leave",
+            "    1. The Shore: leave",
+        ],
+        "{unseen}"
+    );
+    let rewound = t.say("rewind 4");
+    assert!(rewound.contains("Rewound to step 4"), "{rewound}");
+    assert!(rewound.contains("Run for the rock"), "{rewound}");
+    t.say("run");
+    t.quit();
+
+    // Another playthrough knows what the first took.
+    let mut t = Term::spawn(&args, &env, 80, saves.path());
+    for line in ["shed", "back", "wade"] {
+        t.say(line);
+    }
+    let unseen = t.say("unseen");
+    assert!(
+        !unseen.contains("The Flats"),
+        "run and turn were taken: {unseen}"
+    );
+    assert!(unseen.contains("    3. The Shore: leave"), "{unseen}");
+    t.quit();
+}
+
+/// A check whose success or whose failure was never seen in any
+/// playthrough says which, beside its chance; the mark goes once both
+/// were seen. Plain mode words it the same.
+#[test]
+fn a_check_outcome_never_seen_is_marked() {
+    let saves = tempfile::tempdir().unwrap();
+    let env = [("NO_COLOR", "1")];
+    // Seed 1 fails the sail, seed 3 succeeds.
+    let mut t = Term::spawn(
+        &["--scenes", REPLAYING, "--seed", "1"],
+        &env,
+        80,
+        saves.path(),
+    );
+    let shown = t.say("look");
+    assert!(
+        shown.contains(" 2. Sail out past the breakwater (50%) [sail] new"),
+        "{shown}"
+    );
+    t.say("sail");
+    t.quit();
+    let mut t = Term::spawn(
+        &["--scenes", REPLAYING, "--seed", "3"],
+        &env,
+        80,
+        saves.path(),
+    );
+    let shown = t.say("look");
+    assert!(
+        shown.contains(" 2. Sail out past the breakwater (50%, success not yet seen) [sail]\n"),
+        "{shown}"
+    );
+    t.say("sail");
+    let shown = t.say("undo");
+    assert!(
+        shown.contains(" 2. Sail out past the breakwater (50%) [sail]\n"),
+        "both seen: {shown}"
+    );
+    t.quit();
+
+    let saves = tempfile::tempdir().unwrap();
+    let once = piped_story(
+        REPLAYING,
+        &["--seed", "1", "--plain"],
+        "sail\n",
+        saves.path(),
+    );
+    assert!(
+        once.contains("2. Sail out past the breakwater (50% chance, key sail, new)"),
+        "{once}"
+    );
+    let again = piped_story(
+        REPLAYING,
+        &["--seed", "1", "--plain"],
+        "look\n",
+        saves.path(),
+    );
+    assert!(
+        again.contains(
+            "2. Sail out past the breakwater (50% chance, success not yet seen, key sail)"
+        ),
+        "{again}"
+    );
+}
+
+/// `endings` lists those found, then the rest by the chapter of their
+/// scene; each ending's hint shows once half of the endings are found.
+#[test]
+fn endings_by_chapter_with_hints_after_half_are_found() {
+    let saves = tempfile::tempdir().unwrap();
+    let env = [("NO_COLOR", "1")];
+    let mut t = Term::spawn(
+        &["--scenes", REPLAYING, "--seed", "1"],
+        &env,
+        80,
+        saves.path(),
+    );
+    t.say("sail");
+    let endings = t.say("endings");
+    let expected = [
+        "Not yet found: 3, by chapter",
+        "  Part Two",
+        "    ??? (not yet found)",
+        "    ??? (not yet found)",
+        "    ??? (not yet found)",
+        "Hints show once you have found half of the endings: 1 more.",
+    ];
+    assert!(
+        words(&endings).contains("Endings found: 1/4 Wrecked (bad) — first reached"),
+        "{endings}"
+    );
+    assert!(
+        words(&endings).contains("in 1 turn; reached 1 time, fewest turns 1"),
+        "{endings}"
+    );
+    let rows: Vec<&str> = endings.lines().map(str::trim_end).collect();
+    let at = rows
+        .iter()
+        .position(|r| *r == expected[0])
+        .unwrap_or_else(|| panic!("{endings}"));
+    assert_eq!(rows[at..at + 6], expected, "{endings}");
+    assert!(!endings.contains("hint:"), "{endings}");
+    t.quit();
+
+    let mut t = Term::spawn(
+        &["--scenes", REPLAYING, "--seed", "3"],
+        &env,
+        80,
+        saves.path(),
+    );
+    t.say("sail");
+    t.say("home");
+    let endings = t.say("endings");
+    let rows: Vec<&str> = endings.lines().map(str::trim_end).collect();
+    let at = rows
+        .iter()
+        .position(|r| *r == "Not yet found: 2, by chapter")
+        .unwrap_or_else(|| panic!("{endings}"));
+    assert_eq!(
+        rows[at + 1..at + 4],
+        [
+            "  Part Two",
+            "    ??? hint: There is land out there, if you look for it.",
+            "    ??? hint: Keep going, and do not look back.",
+        ],
+        "{endings}"
+    );
+    assert!(
+        !endings.contains("Home is behind you"),
+        "a found ending's hint: {endings}"
+    );
+    assert!(!endings.contains("Hints show once"), "{endings}");
+    t.quit();
+
+    let plain = piped_story(
+        REPLAYING,
+        &["--seed", "1", "--plain"],
+        "endings\n",
+        saves.path(),
+    );
+    let plain = after(&plain, "endings");
+    assert!(plain.contains("In Part Two:"), "{plain}");
+    assert!(
+        plain.contains("Not yet found. Hint: Keep going, and do not look back."),
+        "{plain}"
+    );
+}
+
+/// `status` and `inventory` list only the crew and items the story has
+/// introduced (`met`): the shipped story does not show Walton's clone at
+/// turn 0, and shows him once he is found.
+#[test]
+fn status_lists_only_what_the_player_has_met() {
+    let saves = tempfile::tempdir().unwrap();
+    let env = [("NO_COLOR", "1")];
+    let mut t = Term::spawn(
+        &["--scenes", REPLAYING, "--seed", "1"],
+        &env,
+        80,
+        saves.path(),
+    );
+    let status = t.say("status");
+    assert!(status.contains("  Ada, pilot: alive"), "{status}");
+    assert!(!status.contains("stowaway"), "{status}");
+    assert!(status.contains("You carry: a folded map.\n"), "{status}");
+    let inventory = t.say("inventory");
+    assert!(
+        inventory.contains("You carry: a folded map.\n"),
+        "{inventory}"
+    );
+    t.say("hold");
+    let status = t.say("status");
+    assert!(
+        status.contains("  The stowaway, unexpected: alive"),
+        "{status}"
+    );
+    assert!(
+        status.contains("You carry: a folded map, a tracking bug."),
+        "{status}"
+    );
+    t.quit();
+
+    // The shipped story, in saves of its own: a save of another story is
+    // not offered, nor one under `--from`.
+    let saves = tempfile::tempdir().unwrap();
+    let mut t = Term::spawn(&["--seed", "1"], &env, 80, saves.path());
+    let status = t.say("status");
+    assert!(status.contains("Nate Packer, helm: alive"), "{status}");
+    assert!(
+        !status.contains("Walton"),
+        "Act II's castaway at turn 0: {status}"
+    );
+    t.quit();
+    let saves = tempfile::tempdir().unwrap();
+    let mut t = Term::spawn(
+        &["--seed", "1", "--from", "a2_castaway"],
+        &env,
+        80,
+        saves.path(),
+    );
+    let status = t.say("status");
+    assert!(
+        status.contains("Walton's clone, castaway: alive"),
+        "{status}"
+    );
+    t.quit();
+}
+
+/// The whole game plays through the terminal, skip mode off and then on:
+/// the shortest blessed plan of the shipped story, typed at the prompt at
+/// a seed whose dice give the plan's outcomes, reaches its ending both
+/// times; the second time, with `--skip-seen`, every scene is one read
+/// before.
+#[test]
+fn the_whole_game_plays_through_the_terminal_with_skip_mode_off_and_on() {
+    let story =
+        callister::story::embedded::story().unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let dir = root().join("tests/playthroughs");
+    let mut plans: Vec<(usize, callister::tools::plan::Plan)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".plan.ron"))
+        .map(|p| {
+            let plan =
+                callister::tools::plan::Plan::parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (plan.choices.len(), plan)
+        })
+        .collect();
+    plans.sort_by_key(|(n, plan)| (*n, plan.expect.ending.clone()));
+    let (_, plan) = plans.into_iter().next().expect("a blessed plan");
+    assert!(
+        plan.from.is_none() && plan.set.is_empty(),
+        "the plan starts at the start"
+    );
+    let ending = plan
+        .expect
+        .ending
+        .clone()
+        .expect("the plan expects an ending");
+    let title = story
+        .ending(story.ending_by_id(&ending).expect("the ending exists"))
+        .title
+        .clone();
+    // The plan forces its checks; at the prompt the dice decide, so find a
+    // seed whose rolls give the same outcomes.
+    let steps: Vec<(String, Option<bool>)> = plan
+        .choices
+        .iter()
+        .map(|c| match c.split_once(':') {
+            Some((key, "pass")) => (key.to_string(), Some(true)),
+            Some((key, _)) => (key.to_string(), Some(false)),
+            None => (c.clone(), None),
+        })
+        .collect();
+    let plays = |seed: u64| {
+        let mut state = State::new(&story, seed);
+        steps.iter().all(|(key, outcome)| {
+            let Some(c) = state.choices(&story).find(|&c| story.choice(c).key == *key) else {
+                return false;
+            };
+            let Ok(o) = state.choose(&story, c, callister::engine::RollMode::Random) else {
+                return false;
+            };
+            outcome.is_none_or(|want| o.roll.is_some_and(|r| r.success == want))
+        }) && state
+            .ending(&story)
+            .is_some_and(|e| story.ending(e).id == ending)
+    };
+    let seed = (0..10_000u64)
+        .find(|&s| plays(s))
+        .expect("a seed that plays the plan");
+    let seed = seed.to_string();
+    let saves = tempfile::tempdir().unwrap();
+    let env = [("NO_COLOR", "1")];
+    for skip in [false, true] {
+        let mut args = vec!["--seed", seed.as_str()];
+        if skip {
+            args.push("--skip-seen");
+        }
+        let mut t = Term::spawn(&args, &env, 80, saves.path());
+        let mut shown = String::new();
+        for (key, _) in &steps {
+            shown.push_str(&t.say(key));
+        }
+        let end = format!("THE END: {title}");
+        assert!(shown.contains(&end), "skip {skip}: no `{end}` in:\n{shown}");
+        let briefly = shown
+            .matches("Read before; `look` to read it again.")
+            .count();
+        if skip {
+            assert_eq!(
+                briefly,
+                steps.len(),
+                "every scene was read before:\n{shown}"
+            );
+        } else {
+            assert_eq!(briefly, 0, "{shown}");
+        }
+        t.quit();
+    }
+}
+
+/// Runs a story with piped stdin and its saves in `saves`; returns stdout.
+fn piped_story(story: &str, args: &[&str], input: &str, saves: &Path) -> String {
+    let out = assert_cmd::Command::new(cargo_bin("callister"))
+        .current_dir(root())
+        .args(["--scenes", story])
+        .args(args)
+        .arg("--saves")
+        .arg(saves)
+        .env_remove("CALLISTER_SAVES")
+        .env("NO_COLOR", "1")
+        .write_stdin(input)
+        .output()
+        .expect("run callister");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 // The session and its host; the command table.
 
 /// The session asks for disk work by returning requests: a step asks for
@@ -658,6 +1114,51 @@ fn the_session_returns_requests_for_disk_work() {
     // A host that keeps nothing says so.
     let (out, _) = session.input("saves", &mut NoHost);
     assert!(out.contains("`saves` is not available here"), "{out}");
+}
+
+/// With a ledger, the session asks to note a scene's text the first time
+/// it is shown in full, and never again for the same text; `skip on`
+/// asks the profile to remember it.
+#[test]
+fn the_session_notes_each_text_read_once() {
+    let story = callister::story::compile::load_dir(&root().join(STORY)).unwrap();
+    let state = State::new(&story, 1);
+    let mut session = Session::new(story, state, Look::default());
+    assert_eq!(session.intro().requests, [Request::Ledger]);
+    let reply = session.answer(Answer::Ledger(Some(Known::default())));
+    assert!(reply.text.contains("The Deck"), "{}", reply.text);
+    assert!(
+        matches!(reply.requests.as_slice(), [Request::Read { .. }]),
+        "{:?}",
+        reply.requests
+    );
+    assert!(session.read("look").requests.is_empty());
+    let reply = session.read("bridge");
+    assert!(
+        matches!(
+            reply.requests.as_slice(),
+            [
+                Request::Record { success: None, .. },
+                Request::Autosave,
+                Request::Read { .. }
+            ]
+        ),
+        "{:?}",
+        reply.requests
+    );
+    // The deck again, with the same text: nothing new to note.
+    let reply = session.read("back");
+    assert!(
+        matches!(
+            reply.requests.as_slice(),
+            [Request::Record { .. }, Request::Autosave]
+        ),
+        "{:?}",
+        reply.requests
+    );
+    assert_eq!(session.read("skip on").requests, [Request::SkipSeen(true)]);
+    let reply = session.read("undo");
+    assert!(reply.text.contains("Read before"), "{}", reply.text);
 }
 
 /// The README's command table is the command table: the same commands, in
