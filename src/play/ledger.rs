@@ -1,5 +1,9 @@
 //! The endings ledger: across every playthrough, the endings reached and
 //! the choices ever taken. One file, `profile.ron`, in the saves directory.
+//!
+//! Two games may share a saves directory: each change is made to the file
+//! as it is on disk, read again under a lock (`Profile::update`), so what
+//! the other game recorded in between is kept, never written over.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,6 +69,23 @@ impl Profile {
     pub fn store(&self, dir: &SaveDir) -> Result<(), SaveError> {
         write_serialised(&dir.dir, &dir.dir.join(PROFILE_FILE), || {
             ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(true))
+        })
+    }
+
+    /// Makes a change to the profile on disk: under the profile's lock, the
+    /// file is read again, changed by `change` and written back, so that
+    /// what another game recorded since this one last read it is kept.
+    /// Returns the profile as written and what `change` returned. A file
+    /// that does not read is an error, and is not written over.
+    pub fn update<T>(
+        dir: &SaveDir,
+        change: impl FnOnce(&mut Profile) -> T,
+    ) -> Result<(Profile, T), SaveError> {
+        dir.with_lock(crate::play::save::PROFILE_LOCK_FILE, || {
+            let mut profile = Profile::load(dir)?;
+            let out = change(&mut profile);
+            profile.store(dir)?;
+            Ok((profile, out))
         })
     }
 

@@ -131,7 +131,8 @@ fn prompt_save_quit_continue_undo_rewind_branch() {
     // An interactive start offers the autosave.
     let mut p = pty(&["--scenes", LIGHTHOUSE], saves.path());
     // The autosave followed the rewind: back at the start.
-    p.expect("An autosave exists: “The Shore”, turn 0").unwrap();
+    p.expect("An autosave exists in slot `autosave`: “The Shore”, turn 0")
+        .unwrap();
     p.send_line("y").unwrap();
     p.expect("Search the boat shed").unwrap();
     ready(&mut p);

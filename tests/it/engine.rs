@@ -932,8 +932,11 @@ fn undo_rewind_and_branches() {
     let d = play(&story, &mut tree, "unlock", RollMode::Random).1;
     assert_eq!(tree.nodes.len(), 5);
     assert_eq!(tree.leaves(), vec![c, d]);
-    assert_eq!(tree.branch_of(d), 1);
-    assert_eq!(tree.branch_of(a), 0);
+    // Branch numbers: the first path is branch 1, the fork from the start
+    // branch 2, and each node keeps the branch it was made on.
+    assert_eq!(tree.nodes[d].branch, 2);
+    assert_eq!(tree.nodes[a].branch, 1);
+    assert_eq!(tree.branches(), vec![(1, c), (2, d)]);
     assert_eq!(
         tree.nodes[c].state.scene,
         story.scene_by_id("yard").unwrap()

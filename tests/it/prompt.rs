@@ -634,7 +634,13 @@ fn the_session_returns_requests_for_disk_work() {
     let state = State::new(&story, 1);
     let mut session = Session::new(story, state, Look::default());
     let reply = session.read("save mine");
-    assert_eq!(reply.requests, [Request::Save("mine".into())]);
+    assert_eq!(
+        reply.requests,
+        [Request::Save {
+            slot: "mine".into(),
+            overwrite: false
+        }]
+    );
     assert!(reply.text.is_empty());
     let reply = session.read("bridge");
     assert!(
