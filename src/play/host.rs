@@ -82,7 +82,7 @@ impl GameHost {
             }
             let (slot, warning) = autosave_slot(&saves);
             warnings.extend(warning);
-            auto = Some(Autosave::new(saves.clone(), slot));
+            auto = slot.map(|slot| Autosave::new(saves.clone(), slot));
         }
         (
             GameHost {
@@ -126,7 +126,11 @@ impl GameHost {
         let restored = self.read_slot(&session.story, slot)?;
         session.replace_tree(restored.tree);
         if let Some(auto) = &mut self.auto {
-            auto.forget();
+            if auto.slot() == slot {
+                auto.resumed();
+            } else {
+                auto.forget();
+            }
         }
         // The notes name what the save held, and a save can come from
         // anywhere: its control characters are shown, not sent.
@@ -141,22 +145,32 @@ impl GameHost {
 /// The slot to autosave to: `autosave`, unless it holds a file that does
 /// not read, which is never written over: then the first `autosave-N` that
 /// is free or holds a readable save, and a sentence saying so.
-fn autosave_slot(saves: &SaveDir) -> (String, Option<String>) {
+fn autosave_slot(saves: &SaveDir) -> (Option<String>, Option<String>) {
+    // A file that is there but is not a save this game reads. (A directory
+    // that cannot be read at all is no reason to look elsewhere: every
+    // slot there fails alike, and each autosave says why.)
     let unreadable = |slot: &str| match saves.read(slot) {
-        Ok(_) | Err(SaveError::NotFound(_)) => None,
-        Err(e) => Some(e),
+        Err(e @ (SaveError::Corrupt(..) | SaveError::Newer(..))) => Some(e),
+        _ => None,
     };
     let Some(why) = unreadable(AUTOSAVE) else {
-        return (AUTOSAVE.to_string(), None);
+        return (Some(AUTOSAVE.to_string()), None);
     };
-    let slot = (1..)
+    let Some(slot) = (1..=1000)
         .map(|n| format!("{AUTOSAVE}-{n}"))
         .find(|s| unreadable(s).is_none())
-        .unwrap_or_else(|| AUTOSAVE.to_string());
+    else {
+        return (
+            None,
+            Some(format!(
+                "The autosave cannot be read: {why}. Nor can any of `autosave-1` to `autosave-1000`: this game does not autosave."
+            )),
+        );
+    };
     let warning = format!(
         "The autosave cannot be read: {why}. This game autosaves to slot `{slot}` instead."
     );
-    (slot, Some(warning))
+    (Some(slot), Some(warning))
 }
 
 impl Host for GameHost {
@@ -197,7 +211,7 @@ impl Host for GameHost {
                     return Answer::Unavailable(request);
                 };
                 let result = if request == Request::Leave {
-                    auto.write_full(story, &session.tree, stamp)
+                    auto.finish(story, &session.tree, stamp)
                 } else {
                     auto.sync(story, &session.tree, stamp)
                 };

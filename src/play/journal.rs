@@ -150,6 +150,9 @@ pub struct Autosave {
     slot: String,
     /// The open journal, once a full save was written.
     open: Option<Open>,
+    /// Set when the game was resumed from this slot and has not moved
+    /// since: the slot holds it already.
+    resumed: bool,
 }
 
 #[derive(Debug)]
@@ -180,6 +183,7 @@ impl Autosave {
             dir,
             slot,
             open: None,
+            resumed: false,
         }
     }
 
@@ -191,6 +195,24 @@ impl Autosave {
     /// full save.
     pub fn forget(&mut self) {
         self.open = None;
+        self.resumed = false;
+    }
+
+    /// The game was resumed from this very slot: until it moves, there is
+    /// nothing to write.
+    pub fn resumed(&mut self) {
+        self.open = None;
+        self.resumed = true;
+    }
+
+    /// The game ends: the full save is written, with the time played, so
+    /// that the next start reads one file. Nothing is written for a game
+    /// that never moved (a new one, or one resumed from this slot).
+    pub fn finish(&mut self, story: &Story, tree: &Tree, stamp: Stamp) -> Result<(), SaveError> {
+        if self.open.is_none() && (self.resumed || tree.nodes.len() <= 1) {
+            return Ok(());
+        }
+        self.write_full(story, tree, stamp)
     }
 
     /// Brings the autosave up to the game: one line appended for what
@@ -246,8 +268,7 @@ impl Autosave {
         Ok(())
     }
 
-    /// Writes the full save and starts its journal: when the game ends, so
-    /// that the next start reads one file.
+    /// Writes the full save and starts its journal.
     pub fn write_full(
         &mut self,
         story: &Story,
@@ -255,6 +276,7 @@ impl Autosave {
         stamp: Stamp,
     ) -> Result<(), SaveError> {
         self.open = None;
+        self.resumed = false;
         let number = save::fresh_id();
         let mut file =
             SaveFile::capture(story, tree, stamp.start, stamp.saved_at, stamp.played_secs);

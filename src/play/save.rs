@@ -551,6 +551,11 @@ impl SaveFile {
             Snapshot::restore(&self.snapshot, story).map(|(mut state, dropped)| {
                 state.seed = self.seed;
                 state.dice = self.dice;
+                // A game that rolls by position keeps the stream it began
+                // with, unused.
+                if self.snapshot.rng.is_none() {
+                    state.rng = <Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(self.seed);
+                }
                 (state, dropped)
             })
         } else {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anstyle::{AnsiColor, Style};
 
 use crate::engine::history::{Step, Tree};
-use crate::engine::{RollMode, State, View};
+use crate::engine::{Dice, RollMode, State, View};
 use crate::play::command::{self, BranchRef, COMMANDS, Command, Shape, Topic};
 use crate::play::ledger::{self, Ledger};
 pub use crate::play::look::Look;
@@ -20,6 +20,12 @@ use crate::play::save::{self, SaveError, SaveInfo};
 use crate::story::compile::Failure;
 use crate::story::diagnostic::visible;
 use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, Story};
+
+/// The dice rule in one sentence, as `help` and the README say it.
+pub const DICE_RULE: &str = "Dice: a check's roll comes from the game's seed and where you are (the step, the scene, the choice), so the same choice at the same point always rolls the same, and seeing one choice's roll tells you nothing about another's.";
+
+/// The rule of a game saved in format 1, which keeps the dice it had.
+pub const DICE_RULE_OLD: &str = "Dice: this game was saved by an older Callister and rolls as it did then: each check takes the next number of one stream, whatever is chosen.";
 
 /// What the driver should do after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1253,6 +1259,11 @@ impl Session {
                 let _ = writeln!(out, "{line}");
             }
         }
+        let dice = match self.tree.nodes[0].state.dice {
+            Dice::Position => DICE_RULE,
+            Dice::Stream => DICE_RULE_OLD,
+        };
+        let _ = writeln!(out, "{}", self.look.wrap(dice, "", ""));
         let _ = writeln!(
             out,
             "`help COMMAND` shows one; Tab completes commands and keys."

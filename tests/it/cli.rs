@@ -324,7 +324,8 @@ fn hostile_slot_names_are_refused() {
         saves.path(),
     );
     assert_eq!(code, 0);
-    assert_eq!(stdout.matches("is not a slot name").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("is not a slot name").count(), 4, "{stdout}");
+    assert!(stdout.contains("`con` is a reserved name"), "{stdout}");
     assert!(!saves.path().parent().unwrap().join("escape.ron").exists());
 }
 

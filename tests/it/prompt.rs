@@ -77,7 +77,7 @@ impl Term {
             .pty
             .expect(needle)
             .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}\n{}", self.shown()));
-        self.screen.process(found.before());
+        // `as_bytes` is what came before the match and the match itself.
         self.screen.process(found.as_bytes());
         String::from_utf8_lossy(found.before()).into_owned()
     }
@@ -231,7 +231,7 @@ fn after_nth<'t>(transcript: &'t str, line: &str, n: usize) -> &'t str {
 fn tab_inserts_the_common_prefix_and_lists_keys_and_commands() {
     let mut t = Term::start(&[("NO_COLOR", "1")], 80);
     t.keys("br\t");
-    assert_eq!(t.prompt_row(), "> br", "{}", t.shown());
+    assert_eq!(t.prompt_row(), "b1·0 > br", "{}", t.shown());
     let listed = t.shown();
     for word in ["bridge", "brace", "branches", "branch"] {
         assert!(listed.contains(word), "`{word}` not listed:\n{listed}");
@@ -241,15 +241,15 @@ fn tab_inserts_the_common_prefix_and_lists_keys_and_commands() {
     assert!(shown.contains("`br` is not a choice"), "{shown}");
     // Two more letters: what `branch` and `branches` share.
     t.keys("bran\t");
-    assert_eq!(t.prompt_row(), "> branch", "{}", t.shown());
+    assert_eq!(t.prompt_row(), "b1·0 > branch", "{}", t.shown());
     t.keys("\x03");
     // A unique match completes.
     t.keys("bri\t");
-    assert_eq!(t.prompt_row(), "> bridge", "{}", t.shown());
+    assert_eq!(t.prompt_row(), "b1·0 > bridge", "{}", t.shown());
     t.keys("\x03");
     // `re`: the key `rest` and the commands `redo`, `rewind`, `restart`.
     t.keys("re\t");
-    assert_eq!(t.prompt_row(), "> re", "{}", t.shown());
+    assert_eq!(t.prompt_row(), "b1·0 > re", "{}", t.shown());
     let listed = t.shown();
     for word in ["rest", "redo", "rewind", "restart"] {
         assert!(listed.contains(word), "`{word}` not listed:\n{listed}");
@@ -280,20 +280,20 @@ fn tab_inserts_the_common_prefix_and_lists_keys_and_commands() {
 fn hints_only_in_colour_and_ctrl_c_leaves_no_ghost() {
     let mut t = Term::start(&[], 80);
     t.keys("bri");
-    assert_eq!(t.prompt_row(), "> bridge", "the hint is drawn");
+    assert_eq!(t.prompt_row(), "b1·0 > bridge", "the hint is drawn");
     let (row, _) = t.screen.screen().cursor_position();
-    let cell = t.screen.screen().cell(row, 5).unwrap();
+    let cell = t.screen.screen().cell(row, 10).unwrap();
     assert!(cell.dim(), "the hint is dimmed");
     t.keys("\x03");
     assert_eq!(
         t.prompt_row(),
-        ">",
+        "b1·0 >",
         "Ctrl-C leaves no ghost:\n{}",
         t.shown()
     );
     // No hint for `br`: `bridge`, `brace`, `branch`… share nothing more.
     t.keys("br");
-    assert_eq!(t.prompt_row(), "> br");
+    assert_eq!(t.prompt_row(), "b1·0 > br");
     t.keys("\x03");
     let shown = t.say("look");
     assert!(shown.contains("The Deck"), "{shown}");
@@ -301,9 +301,9 @@ fn hints_only_in_colour_and_ctrl_c_leaves_no_ghost() {
 
     let mut t = Term::start(&[("NO_COLOR", "1")], 80);
     t.keys("bri");
-    assert_eq!(t.prompt_row(), "> bri", "no hint without colour");
+    assert_eq!(t.prompt_row(), "b1·0 > bri", "no hint without colour");
     t.keys("\x03");
-    assert_eq!(t.prompt_row(), ">");
+    assert_eq!(t.prompt_row(), "b1·0 >");
     t.quit();
 }
 

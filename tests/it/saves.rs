@@ -112,7 +112,7 @@ fn corrupt_saves_are_refused_and_left_untouched() {
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
     // A newer format version.
-    let newer = text.replacen("version: 1,", "version: 99,", 1);
+    let newer = text.replacen("version: 2,", "version: 99,", 1);
     let path = write(dir.path(), "newer.ron", newer.as_bytes());
     let err = read_save(&path).unwrap_err();
     assert!(matches!(err, SaveError::Newer(_, 99)), "{err:?}");
