@@ -153,6 +153,8 @@ pub struct Autosave {
     /// Set when the game was resumed from this slot and has not moved
     /// since: the slot holds it already.
     resumed: bool,
+    /// Bytes written in all, full saves and journal lines.
+    written: u64,
 }
 
 #[derive(Debug)]
@@ -184,11 +186,18 @@ impl Autosave {
             slot,
             open: None,
             resumed: false,
+            written: 0,
         }
     }
 
     pub fn slot(&self) -> &str {
         &self.slot
+    }
+
+    /// Bytes written in all, full saves and journal lines: what the
+    /// autosave has cost the disk.
+    pub fn written(&self) -> u64 {
+        self.written
     }
 
     /// The game was replaced (a load, a reload): the next `sync` writes a
@@ -262,6 +271,7 @@ impl Autosave {
         }
         open.lines += 1;
         open.bytes += text.len() as u64;
+        self.written += text.len() as u64;
         open.nodes = tree.nodes.len();
         open.at = tree.current;
         open.names.clone_from(&tree.names);
@@ -295,6 +305,7 @@ impl Autosave {
             .append(true)
             .open(&path)
             .map_err(|e| SaveError::Io(path.clone(), e))?;
+        self.written += bytes + header.len() as u64 + 1;
         self.open = Some(Open {
             file,
             lines: 0,

@@ -1048,12 +1048,22 @@ impl SaveDir {
     /// flushed and synced, then renamed over the old one. A save over
     /// [`MAX_SAVE_BYTES`] is refused before anything is written.
     pub fn write(&self, slot: &str, save: &SaveFile) -> Result<PathBuf, SaveError> {
+        self.write_within(slot, save, MAX_SAVE_BYTES)
+    }
+
+    /// `write`, with another limit than [`MAX_SAVE_BYTES`] (tests).
+    pub fn write_within(
+        &self,
+        slot: &str,
+        save: &SaveFile,
+        limit: u64,
+    ) -> Result<PathBuf, SaveError> {
         check_slot(slot)?;
         let path = self.path(slot);
         let text = save
             .to_ron()
             .map_err(|e| SaveError::Unserialisable(path.clone(), e.to_string()))?;
-        if text.len() as u64 > MAX_SAVE_BYTES {
+        if text.len() as u64 > limit {
             return Err(SaveError::TooLarge(path, text.len() as u64));
         }
         write_atomic(&self.dir, &path, text.as_bytes())?;
