@@ -186,8 +186,16 @@ impl Host for GameHost {
                 ending,
                 turn,
             } => {
-                if self.profile.is_none() {
+                let Some(known) = &self.profile else {
                     return Answer::Unavailable(request);
+                };
+                // A choice the ledger has (on disk too: it only grows) and
+                // no ending: nothing to write.
+                if ending.is_none() && known.taken(story, choice) {
+                    return Answer::Recorded(Ok(Recorded {
+                        new_ending: None,
+                        found: self.ending_count(story),
+                    }));
                 }
                 // The file is read again and changed under its lock, so
                 // that another game's endings are kept.
