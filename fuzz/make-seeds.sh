@@ -64,7 +64,7 @@ done
 
 # save: real saves, written by the game playing each blessed plan through a
 # pipe: a slot mid-way, and one at the end after a step back and a new
-# branch.
+# branch (format 2); and the format 1 saves of tests/fixtures/saves.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 play() { # NAME SCENES-ARGS... < plan
@@ -93,6 +93,8 @@ done
 for f in examples/lighthouse/plans/*.plan.ron; do
     play "lighthouse-$(basename "$f" .plan.ron)" "$f" --scenes examples/lighthouse
 done
+# Saves of format 1, written by the game before format 2: still read.
+cp tests/fixtures/saves/v1-*.ron "$seeds/save/"
 
 # command: lines typed at the prompt, one session per file.
 cat > "$seeds/command/commands" <<'LINES'

@@ -6,8 +6,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::cli::{Exit, OutputFormat, PlayArgs, SavesArgs, load, start_state, stdout_color};
 use crate::play::host::{self, GameHost};
 use crate::play::repl;
-use crate::play::save::{self, AUTOSAVE, SaveDir};
-use crate::play::session::{Look, Session};
+use crate::play::save::{self, SaveDir, SaveInfo};
+use crate::play::session::{Look, Session, settle};
 use crate::story::Story;
 
 pub(super) fn play(args: PlayArgs) -> Exit {
@@ -40,6 +40,8 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let (mut host, warning) = GameHost::new(saves, start_id, args.scenes.clone(), color);
     let mut session = Session::new(story, state, look);
     session.skip_seen = args.skip_seen;
+    // A new game: a playthrough of its own, until a save is resumed.
+    session.tree.playthrough = save::fresh_id();
     if let Some(w) = warning {
         eprintln!("{w}");
     }
@@ -47,14 +49,33 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let slot = if let Some(slot) = &args.slot {
         Some(slot.clone())
     } else if args.resume {
-        match host
-            .saves
-            .list()
-            .0
-            .into_iter()
-            .find(|s| s.story == session.story.title)
-        {
-            Some(latest) => Some(latest.slot),
+        let (good, _) = host.saves.list();
+        let ours: Vec<&SaveInfo> = good
+            .iter()
+            .filter(|s| s.story == session.story.title)
+            .collect();
+        match ours.first() {
+            Some(latest) => {
+                println!(
+                    "Continuing slot `{}`: {}.",
+                    latest.slot,
+                    describe(&session.story, latest)
+                );
+                // The autosave of another playthrough is not passed over
+                // without a word.
+                if let Some(auto) = ours
+                    .iter()
+                    .find(|s| Some(s.slot.as_str()) == host.autosave_slot())
+                    .filter(|a| a.slot != latest.slot && a.playthrough != latest.playthrough)
+                {
+                    println!(
+                        "The autosave is another playthrough ({}): `load {}` returns to it.",
+                        describe(&session.story, auto),
+                        auto.slot
+                    );
+                }
+                Some(latest.slot.clone())
+            }
             None => {
                 eprintln!("No save of this story to continue; starting a new game.");
                 None
@@ -63,9 +84,10 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     } else if args.from.is_none()
         && args.set.is_empty()
         && std::io::stdin().is_terminal()
-        && offer_continue(&host, &session.story)
+        && let Some(slot) = host.autosave_slot().map(str::to_string)
+        && offer_continue(&host, &session.story, &slot)
     {
-        Some(AUTOSAVE.to_string())
+        Some(slot)
     } else {
         None
     };
@@ -86,10 +108,28 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let _ = std::fs::create_dir_all(&host.saves.dir);
     // The prompt ends with 0 when the player leaves, and otherwise only
     // when its input cannot be read.
-    match repl::run(&mut session, &mut host, Some(history)) {
+    let code = repl::run(&mut session, &mut host, Some(history));
+    // However the prompt ended, the autosave is written whole.
+    let leave = session.leave();
+    let (text, _) = settle(&mut session, &mut host, leave);
+    repl::emit(&text, &mut host);
+    match code {
         0 => Exit::Success,
         _ => Exit::Usage,
     }
+}
+
+/// A save as the player knows it: `“The Door”, turn 4, saved 2026-11-24 06:12`.
+fn describe(story: &Story, s: &SaveInfo) -> String {
+    let scene = story
+        .scene_by_id(&s.scene)
+        .map_or_else(|| s.scene.clone(), |id| story.scene(id).title.clone());
+    let future = if s.future { " (in the future)" } else { "" };
+    format!(
+        "“{scene}”, turn {}, saved {}{future}",
+        s.turn,
+        save::format_time(s.saved_at)
+    )
 }
 
 pub(super) fn saves(args: &SavesArgs) -> Exit {
@@ -114,6 +154,7 @@ pub(super) fn saves(args: &SavesArgs) -> Exit {
                 "scene": s.scene,
                 "turn": s.turn,
                 "saved_at": s.saved_at,
+                "in_the_future": s.future,
             })).collect::<Vec<_>>(),
             "unreadable": bad.iter().map(|(slot, e)| serde_json::json!({
                 "slot": slot,
@@ -141,22 +182,16 @@ fn width() -> usize {
 }
 
 /// Asks whether to continue from the autosave, when there is one.
-fn offer_continue(host: &GameHost, story: &Story) -> bool {
-    let Ok(save) = host.saves.read(AUTOSAVE) else {
+fn offer_continue(host: &GameHost, story: &Story, slot: &str) -> bool {
+    let Ok(Some(info)) = host.saves.peek(slot) else {
         return false;
     };
-    if save.story != story.title {
+    if info.story != story.title {
         return false;
     }
-    let scene = story
-        .scene_by_id(&save.snapshot.scene)
-        .map_or(save.snapshot.scene.clone(), |s| {
-            story.scene(s).title.clone()
-        });
     print!(
-        "An autosave exists: “{scene}”, turn {}, saved {}. Continue it? [Y/n] ",
-        save.snapshot.turn,
-        save::format_time(save.saved_at)
+        "An autosave exists in slot `{slot}`: {}. Continue it? [Y/n] ",
+        describe(story, &info)
     );
     let _ = std::io::stdout().flush();
     let mut answer = String::new();

@@ -7,13 +7,22 @@
 //!
 //! Moving back (undo, rewind, restart) remembers where you came from, so
 //! `redo` can follow the same path down again.
+//!
+//! Every branch has a number for good: the start is branch 1; a step from
+//! the end of a branch carries it on; a step from anywhere else (a choice
+//! not taken there before) starts a new branch with the next number. A
+//! node's `branch` is the branch it was made on, so the nodes of a branch
+//! are a chain from where it forked down to its end, each parent's first
+//! child carrying the parent's number on.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::State;
 
 /// One choice taken: the event log's entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
     /// The scene the choice was taken in.
     pub scene: String,
@@ -34,16 +43,45 @@ pub struct Node {
     pub state: State,
     pub children: Vec<usize>,
     pub depth: usize,
+    /// The number of the branch this node was made on.
+    pub branch: u32,
 }
 
 #[derive(Debug, Clone)]
 pub struct Tree {
     pub nodes: Vec<Node>,
     pub current: usize,
+    /// Which playthrough this is (see `play::save::SaveFile::playthrough`):
+    /// set by whoever begins a new game, kept by saves; 0 when unset.
+    pub playthrough: u64,
+    /// The number the next new branch takes.
+    pub next_branch: u32,
+    /// Names the player gave branches, by number.
+    pub names: BTreeMap<u32, String>,
     /// The deepest node that moving back left, for `redo`: it counts only
     /// while it lies below the current node. Not saved: a loaded game has
     /// nothing to redo.
     came_from: Option<usize>,
+}
+
+/// Why a branch name was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    /// Not 1 to 32 letters, digits, `-` and `_` with a letter among them.
+    Malformed,
+    /// Another branch has it.
+    Taken(u32),
+}
+
+impl std::fmt::Display for NameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameError::Malformed => f.write_str(
+                "a branch name is 1 to 32 letters, digits, `-` and `_`, with at least one letter",
+            ),
+            NameError::Taken(b) => write!(f, "branch {b} has that name already"),
+        }
+    }
 }
 
 impl Tree {
@@ -55,8 +93,12 @@ impl Tree {
                 state: root,
                 children: Vec::new(),
                 depth: 0,
+                branch: 1,
             }],
             current: 0,
+            playthrough: 0,
+            next_branch: 2,
+            names: BTreeMap::new(),
             came_from: None,
         }
     }
@@ -83,12 +125,21 @@ impl Tree {
             return child;
         }
         let depth = self.nodes[here].depth + 1;
+        // The end of a branch carries it on; anywhere else forks a new one.
+        let branch = if self.nodes[here].children.is_empty() {
+            self.nodes[here].branch
+        } else {
+            let b = self.next_branch;
+            self.next_branch = self.next_branch.saturating_add(1);
+            b
+        };
         self.nodes.push(Node {
             parent: Some(here),
             step: Some(step),
             state,
             children: Vec::new(),
             depth,
+            branch,
         });
         let id = self.nodes.len() - 1;
         self.nodes[here].children.push(id);
@@ -215,13 +266,114 @@ impl Tree {
         out
     }
 
-    /// The branch (index into `leaves`) that the current node lies on: the
-    /// first leaf below it.
-    pub fn branch_of(&self, node: usize) -> usize {
-        let leaves = self.leaves();
-        leaves
-            .iter()
-            .position(|&l| l == node || self.is_below(l, node))
-            .unwrap_or(0)
+    /// The number of the branch you are on: the one `redo` would follow
+    /// when you stepped back from it, else the one this node was made on.
+    pub fn branch_here(&self) -> u32 {
+        match self.came_from.filter(|&t| self.is_below(t, self.current)) {
+            Some(t) => self.nodes[t].branch,
+            None => self.nodes[self.current].branch,
+        }
     }
+
+    /// The end of branch `number`, if there is such a branch.
+    pub fn end_of(&self, number: u32) -> Option<usize> {
+        let start = self.nodes.iter().position(|n| n.branch == number)?;
+        let mut node = start;
+        while let Some(&first) = self.nodes[node].children.first() {
+            node = first;
+        }
+        Some(node)
+    }
+
+    /// The branch called `name` (any case).
+    pub fn named(&self, name: &str) -> Option<u32> {
+        self.names
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(&b, _)| b)
+    }
+
+    /// Names branch `number`; `None` takes its name away.
+    pub fn name(&mut self, number: u32, name: Option<&str>) -> Result<(), NameError> {
+        let Some(name) = name else {
+            self.names.remove(&number);
+            return Ok(());
+        };
+        if !is_branch_name(name) {
+            return Err(NameError::Malformed);
+        }
+        match self.named(name) {
+            Some(other) if other != number => Err(NameError::Taken(other)),
+            _ => {
+                self.names.insert(number, name.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives the branches the numbers a save recorded, by the node each
+    /// ends at: each number goes up the chain of first children from its
+    /// end. Ends not listed keep the numbers replaying gave them, moved
+    /// past the recorded ones so that no number is used twice.
+    pub fn renumber(&mut self, ends: &[(usize, u32)], next: u32) {
+        let recorded: std::collections::HashSet<u32> = ends.iter().map(|e| e.1).collect();
+        let mut next = ends
+            .iter()
+            .map(|e| e.1.saturating_add(1))
+            .fold(next.max(2), u32::max);
+        let mut fresh = BTreeMap::new();
+        for leaf in self.leaves() {
+            let number = match ends.iter().find(|e| e.0 == leaf) {
+                Some(&(_, n)) => n,
+                None => {
+                    let old = self.nodes[leaf].branch;
+                    if recorded.contains(&old) || fresh.contains_key(&old) {
+                        let n = next;
+                        next = next.saturating_add(1);
+                        fresh.insert(n, ());
+                        n
+                    } else {
+                        fresh.insert(old, ());
+                        next = next.max(old.saturating_add(1));
+                        old
+                    }
+                }
+            };
+            // Up the chain: while this node is its parent's first child.
+            let mut node = leaf;
+            loop {
+                self.nodes[node].branch = number;
+                match self.nodes[node].parent {
+                    Some(p) if self.nodes[p].children.first() == Some(&node) => node = p,
+                    _ => break,
+                }
+            }
+        }
+        self.next_branch = next;
+        self.names
+            .retain(|b, _| recorded.contains(b) || fresh.contains_key(b));
+    }
+
+    /// Every branch as (number, the node it ends at), by number.
+    pub fn branches(&self) -> Vec<(u32, usize)> {
+        let mut out: Vec<(u32, usize)> = self
+            .leaves()
+            .into_iter()
+            .map(|l| (self.nodes[l].branch, l))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Whether `name` can name a branch: 1 to 32 letters, digits, `-` and `_`,
+/// with a letter among them (so that it is never read as a number), and
+/// not `name` (which `branch name NAME` reads as its own word).
+pub fn is_branch_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && name.bytes().any(|b| b.is_ascii_alphabetic())
+        && !name.eq_ignore_ascii_case("name")
 }

@@ -2,9 +2,16 @@
 //!
 //! No I/O and no terminal here. The prompt, replay, the explorer and the
 //! tests all drive the same two functions: `view` and `choose`.
+//!
+//! The dice: a check's roll is a pure function of the game's seed and the
+//! position (the step number, the scene, the choice's key), [`position_roll`],
+//! so the same choice at the same point always rolls the same, and seeing
+//! one option's roll tells nothing of another's. Games saved in format 1
+//! drew each roll from one stream ([`Dice::Stream`]) and keep that rule.
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
 
 use crate::story::{
     Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId, Operand,
@@ -153,7 +160,44 @@ pub struct State {
     pub turn: u32,
     /// The seed the game started from (kept for saves and replays).
     pub seed: u64,
+    /// How checks roll: by position (every new game), or from `rng` (games
+    /// saved in format 1).
+    pub dice: Dice,
+    /// The roll stream of [`Dice::Stream`]; unused by [`Dice::Position`].
     pub rng: Xoshiro256PlusPlus,
+}
+
+/// The rule a game's checks roll by. It is part of the game: a save records
+/// it, and a game keeps the rule it began with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Dice {
+    /// Each roll is [`position_roll`] of the seed, the step, the scene and
+    /// the choice: what one option rolls says nothing of another.
+    #[default]
+    Position,
+    /// Each roll is the next number of one stream seeded by the game's seed,
+    /// whatever is chosen (save format 1). A roll seen, undone and chosen
+    /// around told the player the next number: kept only so that old saves
+    /// replay exactly.
+    Stream,
+}
+
+/// The roll of a check under [`Dice::Position`], 1 to 100: the xxh3-64 hash,
+/// keyed by the game's `seed`, of the step number (`u32`, little-endian; a
+/// game's first choice is step 1), the scene's id, a `0xFF` byte (which
+/// UTF-8 never holds, so the two names cannot run together) and the
+/// choice's key, mapped onto 1..=100 as `1 + ⌊hash · 100 / 2⁶⁴⌋`. The same
+/// choice at the same point rolls the same; another choice, scene or step
+/// rolls independently (as far as xxh3 is a random function; the mapping's
+/// bias is below 10⁻¹⁷).
+pub fn position_roll(seed: u64, step: u32, scene: &str, key: &str) -> i64 {
+    let mut hash = xxhash_rust::xxh3::Xxh3::with_seed(seed);
+    hash.update(&step.to_le_bytes());
+    hash.update(scene.as_bytes());
+    hash.update(&[0xFF]);
+    hash.update(key.as_bytes());
+    let wide = u128::from(hash.digest()) * 100;
+    1 + (wide >> 64) as i64
 }
 
 /// What the player sees of the current scene.
@@ -179,12 +223,13 @@ pub struct ChoiceView {
 /// How a random check is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RollMode {
-    /// Draw from the game's RNG.
+    /// Roll by the game's dice rule.
     Random,
     /// Force the outcome (plans, the explorer); no number is drawn.
     Force(bool),
-    /// Draw a number as usual, but take the recorded outcome: replaying a
-    /// saved log keeps the RNG in step even if the story's chances changed.
+    /// Roll as usual, but take the recorded outcome: replaying a saved log
+    /// keeps a [`Dice::Stream`] game's stream in step even if the story's
+    /// chances changed.
     Recorded(bool),
 }
 
@@ -248,6 +293,7 @@ impl State {
             used: Taken::default(),
             turn: 0,
             seed,
+            dice: Dice::Position,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
         };
         let mut sink = Sink::default();
@@ -271,6 +317,7 @@ impl State {
         self.used.clear();
         self.turn = 0;
         self.seed = seed;
+        self.dice = Dice::Position;
         self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         self.enter(story, story.start, &mut Sink::default());
     }
@@ -477,13 +524,11 @@ impl State {
                 let chance = self.chance(story, check);
                 let (roll, success) = match mode {
                     RollMode::Random => {
-                        let r = self.rng.random_range(1..=100i64);
+                        let r = self.roll(story, id);
                         (Some(r), r <= chance)
                     }
                     RollMode::Force(success) => (None, success),
-                    RollMode::Recorded(success) => {
-                        (Some(self.rng.random_range(1..=100i64)), success)
-                    }
+                    RollMode::Recorded(success) => (Some(self.roll(story, id)), success),
                 };
                 let branch = if success {
                     &check.success
@@ -506,6 +551,23 @@ impl State {
         };
         self.enter(story, target, sink);
         Ok(roll)
+    }
+
+    /// The roll of choice `id`'s check, by the game's dice rule. Called once
+    /// the turn has counted this step.
+    fn roll(&mut self, story: &Story, id: ChoiceId) -> i64 {
+        match self.dice {
+            Dice::Position => {
+                let choice = story.choice(id);
+                position_roll(
+                    self.seed,
+                    self.turn,
+                    &story.scene(choice.scene).id,
+                    &choice.key,
+                )
+            }
+            Dice::Stream => self.rng.random_range(1..=100i64),
+        }
     }
 
     fn enter(&mut self, story: &Story, scene: SceneId, sink: &mut Sink) {

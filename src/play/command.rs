@@ -52,6 +52,15 @@ pub enum Shape {
     },
     /// `on` or `off`, nothing more.
     Toggle(fn(bool) -> Command),
+    /// A branch by number or name, or `name NAME`: `branch B | name NAME`.
+    Branch,
+}
+
+/// A branch as the player names it: by its number or by the name given it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchRef {
+    Number(usize),
+    Name(String),
 }
 
 /// A row of [`COMMANDS`], by position: a command that exists.
@@ -86,7 +95,9 @@ pub enum Command {
     History,
     Rewind(usize),
     Branches,
-    Branch(usize),
+    Branch(BranchRef),
+    /// `branch name NAME`: names the branch you are on.
+    NameBranch(String),
     /// The steps of the path where a choice never taken was open.
     Unseen,
     /// Skip mode on or off.
@@ -177,11 +188,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "branch",
         aliases: &[],
-        shape: Shape::Number {
-            meta: "B",
-            make: Command::Branch,
-        },
-        help: "jump to the end of branch B of `branches`",
+        shape: Shape::Branch,
+        help: "jump to the end of branch B of `branches` (its number or name); `branch name NAME` names the branch you are on",
         completes: true,
     },
     Spec {
@@ -333,6 +341,7 @@ impl Spec {
             Shape::Topic(_) => format!("{name} [COMMAND]"),
             Shape::Switch { .. } => format!("{name} on [FILE] | off"),
             Shape::Toggle(_) => format!("{name} on | off"),
+            Shape::Branch => format!("{name} B | name NAME"),
         }
     }
 
@@ -341,6 +350,7 @@ impl Spec {
         match &self.shape {
             Shape::Switch { .. } | Shape::Toggle(_) => vec!["on", "off"],
             Shape::Topic(_) => completed_names().collect(),
+            Shape::Branch => vec!["name"],
             _ => Vec::new(),
         }
     }
@@ -391,6 +401,13 @@ impl Shape {
             }
             (Shape::Toggle(make), [word]) if word.eq_ignore_ascii_case("on") => Some(make(true)),
             (Shape::Toggle(make), [word]) if word.eq_ignore_ascii_case("off") => Some(make(false)),
+            (Shape::Branch, [word]) => Some(Command::Branch(match number(word) {
+                Some(n) => BranchRef::Number(n),
+                None => BranchRef::Name((*word).to_string()),
+            })),
+            (Shape::Branch, [word, name]) if word.eq_ignore_ascii_case("name") => {
+                Some(Command::NameBranch((*name).to_string()))
+            }
             _ => None,
         }
     }
@@ -426,6 +443,7 @@ mod tests {
                     Shape::Number { .. } => format!("{name} 2"),
                     Shape::Slot { .. } => format!("{name} mine"),
                     Shape::Switch { .. } | Shape::Toggle(_) => format!("{name} on"),
+                    Shape::Branch => format!("{name} 2"),
                 };
                 let parsed = parse(&line);
                 assert!(
@@ -447,7 +465,16 @@ mod tests {
         assert_eq!(parse("undo 0"), Command::Malformed(find("undo").unwrap()));
         assert_eq!(parse("redo 2"), Command::Redo(2));
         assert_eq!(parse("rewind"), Command::Malformed(find("rewind").unwrap()));
-        assert_eq!(parse("branch 2"), Command::Branch(2));
+        assert_eq!(parse("branch 2"), Command::Branch(BranchRef::Number(2)));
+        assert_eq!(
+            parse("branch Cautious"),
+            Command::Branch(BranchRef::Name("Cautious".into()))
+        );
+        assert_eq!(
+            parse("branch name cautious"),
+            Command::NameBranch("cautious".into())
+        );
+        assert_eq!(parse("branch"), Command::Malformed(find("branch").unwrap()));
         assert_eq!(parse("delete"), Command::Malformed(find("delete").unwrap()));
         assert_eq!(parse("save"), Command::Save(None));
         assert_eq!(parse("transcript off"), Command::TranscriptOff);
@@ -482,7 +509,7 @@ mod tests {
         assert_eq!(usage("look"), "look");
         assert_eq!(usage("undo"), "undo [N]");
         assert_eq!(usage("rewind"), "rewind N");
-        assert_eq!(usage("branch"), "branch B");
+        assert_eq!(usage("branch"), "branch B | name NAME");
         assert_eq!(usage("delete"), "delete SLOT");
         assert_eq!(usage("save"), "save [SLOT]");
         assert_eq!(usage("help"), "help [COMMAND]");

@@ -7,16 +7,19 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::engine::history::Tree;
+use crate::play::journal::{Autosave, Stamp};
 use crate::play::ledger::{Known, Profile};
-use crate::play::save::{self, AUTOSAVE, SaveDir, SaveError, SaveFile};
+use crate::play::save::{self, AUTOSAVE, DirLock, SaveDir, SaveError, SaveFile};
 pub use crate::play::session::render_saves_table;
 use crate::play::session::{Answer, Host, Recorded, Reloaded, Request, Restored, Session};
 use crate::story::Story;
 
 pub struct GameHost {
     pub saves: SaveDir,
-    /// `None` when the profile file is unreadable: it is then never
-    /// overwritten, and the ledger is off for this session.
+    /// The ledger as last read or written; `None` when the profile file is
+    /// unreadable: it is then never overwritten, and the ledger is off for
+    /// this session.
     pub profile: Option<Profile>,
     /// The scene the game began in, by id (survives `reload`).
     pub start: String,
@@ -26,11 +29,21 @@ pub struct GameHost {
     pub transcript: Option<(PathBuf, std::fs::File)>,
     /// The story directory, for `reload`; `None` for the embedded story.
     pub story_dir: Option<PathBuf>,
+    /// Whether the game autosaves: set when this game holds the saves
+    /// directory's lock.
     pub autosave: bool,
+    /// The saves directory's lock, held for the game's life; `None` when
+    /// another game holds it (this one is then read-only: no autosave).
+    lock: Option<DirLock>,
+    /// Where the autosave goes, once known: `autosave`, or another slot
+    /// when that one holds a file that does not read.
+    auto: Option<Autosave>,
 }
 
 impl GameHost {
-    /// The host, and a warning for the player when the ledger is off.
+    /// The host, and what the player must be told before play: that the
+    /// ledger is off, that another game holds the directory, that the
+    /// autosave does not read and the game autosaves elsewhere.
     /// `_color` is unused (the session paints everything the player reads);
     /// it stays until the command line stops passing it.
     pub fn new(
@@ -39,6 +52,7 @@ impl GameHost {
         story_dir: Option<PathBuf>,
         _color: bool,
     ) -> (GameHost, Option<String>) {
+        let mut warnings = Vec::new();
         let (profile, warning) = match Profile::load(&saves) {
             Ok(p) => (Some(p), None),
             Err(e) => (
@@ -46,6 +60,29 @@ impl GameHost {
                 Some(format!("The endings ledger is off for this session: {e}.")),
             ),
         };
+        warnings.extend(warning);
+        let (lock, locked) = match saves.lock() {
+            Ok(Some(lock)) => (Some(lock), true),
+            Ok(None) => {
+                warnings.push(format!(
+                    "Another game is playing from `{}`: this one does not autosave (`save SLOT` still saves).",
+                    saves.dir.display()
+                ));
+                (None, false)
+            }
+            // A directory that cannot be locked cannot be written either:
+            // the game plays, and each save it tries says why it failed.
+            Err(_) => (None, true),
+        };
+        let mut auto = None;
+        if locked {
+            if lock.is_some() {
+                saves.clean_temporary();
+            }
+            let (slot, warning) = autosave_slot(&saves);
+            warnings.extend(warning);
+            auto = slot.map(|slot| Autosave::new(saves.clone(), slot));
+        }
         (
             GameHost {
                 saves,
@@ -55,10 +92,25 @@ impl GameHost {
                 started: Instant::now(),
                 transcript: None,
                 story_dir,
-                autosave: true,
+                autosave: locked,
+                lock,
+                auto,
             },
-            warning,
+            (!warnings.is_empty()).then(|| warnings.join("\n")),
         )
+    }
+
+    /// Whether this game holds the saves directory's lock.
+    pub fn holds_lock(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// The slot this game autosaves to, if it autosaves.
+    pub fn autosave_slot(&self) -> Option<&str> {
+        self.auto
+            .as_ref()
+            .filter(|_| self.autosave)
+            .map(Autosave::slot)
     }
 
     pub fn save(&mut self, session: &Session, slot: &str) -> Result<PathBuf, SaveError> {
@@ -72,6 +124,13 @@ impl GameHost {
     pub fn load(&mut self, session: &mut Session, slot: &str) -> Result<Vec<String>, SaveError> {
         let restored = self.read_slot(&session.story, slot)?;
         session.replace_tree(restored.tree);
+        if let Some(auto) = &mut self.auto {
+            if auto.slot() == slot {
+                auto.resumed();
+            } else {
+                auto.forget();
+            }
+        }
         // The notes name what the save held, and a save can come from
         // anywhere: its control characters are shown, not sent.
         Ok(restored
@@ -80,6 +139,37 @@ impl GameHost {
             .map(|n| crate::story::diagnostic::visible(n).into_owned())
             .collect())
     }
+}
+
+/// The slot to autosave to: `autosave`, unless it holds a file that does
+/// not read, which is never written over: then the first `autosave-N` that
+/// is free or holds a readable save, and a sentence saying so.
+fn autosave_slot(saves: &SaveDir) -> (Option<String>, Option<String>) {
+    // A file that is there but is not a save this game reads. (A directory
+    // that cannot be read at all is no reason to look elsewhere: every
+    // slot there fails alike, and each autosave says why.)
+    let unreadable = |slot: &str| match saves.read(slot) {
+        Err(e @ (SaveError::Corrupt(..) | SaveError::Newer(..))) => Some(e),
+        _ => None,
+    };
+    let Some(why) = unreadable(AUTOSAVE) else {
+        return (Some(AUTOSAVE.to_string()), None);
+    };
+    let Some(slot) = (1..=1000)
+        .map(|n| format!("{AUTOSAVE}-{n}"))
+        .find(|s| unreadable(s).is_none())
+    else {
+        return (
+            None,
+            Some(format!(
+                "The autosave cannot be read: {why}. Nor can any of `autosave-1` to `autosave-1000`: this game does not autosave."
+            )),
+        );
+    };
+    let warning = format!(
+        "The autosave cannot be read: {why}. This game autosaves to slot `{slot}` instead."
+    );
+    (Some(slot), Some(warning))
 }
 
 impl Host for GameHost {
@@ -96,44 +186,93 @@ impl Host for GameHost {
                 ending,
                 turn,
             } => {
-                let Some(profile) = self.profile.as_mut() else {
+                let Some(known) = &self.profile else {
                     return Answer::Unavailable(request);
                 };
-                profile.record_choice(story, choice);
-                if let Some(success) = success {
-                    profile.record_outcome(story, choice, success);
+                // A choice the ledger has (on disk too: it only grows), an
+                // outcome seen before and no ending: nothing to write.
+                let outcome_known = success.is_none_or(|s| known.outcome_seen(story, choice, s));
+                if ending.is_none() && outcome_known && known.taken(story, choice) {
+                    return Answer::Recorded(Ok(Recorded {
+                        new_ending: None,
+                        found: self.ending_count(story),
+                    }));
                 }
-                let first = ending.filter(|&e| {
-                    profile.record_ending(story, &story.ending(e).id, turn, save::now())
+                // The file is read again and changed under its lock, so
+                // that another game's endings are kept.
+                let updated = Profile::update(&self.saves, |profile| {
+                    profile.record_choice(story, choice);
+                    if let Some(success) = success {
+                        profile.record_outcome(story, choice, success);
+                    }
+                    ending.filter(|&e| {
+                        profile.record_ending(story, &story.ending(e).id, turn, save::now())
+                    })
                 });
-                Answer::Recorded(profile.store(&self.saves).map(|()| Recorded {
-                    new_ending: first,
-                    found: self.ending_count(story),
+                Answer::Recorded(updated.map(|(profile, first)| {
+                    self.profile = Some(profile);
+                    Recorded {
+                        new_ending: first,
+                        found: self.ending_count(story),
+                    }
                 }))
             }
-            Request::Read { scene, ref hash } => match self.profile.as_mut() {
-                Some(p) => Answer::Noted(if p.record_read(story, scene, hash) {
-                    p.store(&self.saves)
+            Request::Read { scene, ref hash } => match &self.profile {
+                Some(p) if p.read_before(story, scene, hash) => Answer::Noted(Ok(())),
+                Some(_) => Answer::Noted(
+                    Profile::update(&self.saves, |p| {
+                        p.record_read(story, scene, hash);
+                    })
+                    .map(|(profile, ())| self.profile = Some(profile)),
+                ),
+                None => Answer::Unavailable(request),
+            },
+            Request::SkipSeen(on) => match &self.profile {
+                Some(_) => Answer::Noted(
+                    Profile::update(&self.saves, |p| p.skip_seen = on)
+                        .map(|(profile, ())| self.profile = Some(profile)),
+                ),
+                None => Answer::Unavailable(request),
+            },
+            Request::Autosave | Request::Leave if self.autosave => {
+                let stamp = self.stamp(session);
+                let Some(auto) = &mut self.auto else {
+                    return Answer::Unavailable(request);
+                };
+                let result = if request == Request::Leave {
+                    auto.finish(story, &session.tree, stamp)
                 } else {
-                    Ok(())
-                }),
-                None => Answer::Unavailable(request),
-            },
-            Request::SkipSeen(on) => match self.profile.as_mut() {
-                Some(p) => {
-                    p.skip_seen = on;
-                    Answer::Noted(p.store(&self.saves))
-                }
-                None => Answer::Unavailable(request),
-            },
-            Request::Autosave if self.autosave => {
-                Answer::Autosaved(self.save(session, AUTOSAVE).map(|_| ()))
+                    auto.sync(story, &session.tree, stamp)
+                };
+                Answer::Autosaved(result)
             }
-            Request::Autosave => Answer::Unavailable(request),
-            Request::Save(slot) => Answer::Saved {
-                result: self.save(session, &slot),
-                slot,
-            },
+            Request::Autosave | Request::Leave => Answer::Unavailable(request),
+            Request::Save { slot, overwrite } => {
+                if let Err(e) = save::check_save_slot(&slot) {
+                    return Answer::Saved {
+                        slot,
+                        result: Err(e),
+                    };
+                }
+                match self.saves.peek(&slot) {
+                    Ok(Some(info))
+                        if !overwrite && info.playthrough != session.tree.playthrough =>
+                    {
+                        return Answer::Occupied { slot, info };
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Answer::Saved {
+                            result: Err(SaveError::Unreadable(self.saves.path(&slot), Box::new(e))),
+                            slot,
+                        };
+                    }
+                }
+                Answer::Saved {
+                    result: self.save(session, &slot),
+                    slot,
+                }
+            }
             Request::Load(slot) => {
                 let slot = match slot {
                     Some(s) => s,
@@ -148,10 +287,13 @@ impl Host for GameHost {
                         None => return Answer::NothingToLoad,
                     },
                 };
-                Answer::Loaded {
-                    result: self.read_slot(story, &slot),
-                    slot,
+                let result = self.load_keeping(session, &slot);
+                if result.is_ok()
+                    && let Some(auto) = &mut self.auto
+                {
+                    auto.forget();
                 }
+                Answer::Loaded { result, slot }
             }
             Request::ListSaves => {
                 let (good, bad) = self.saves.list();
@@ -161,10 +303,37 @@ impl Host for GameHost {
                     bad,
                 }
             }
-            Request::Delete(slot) => Answer::Deleted {
-                result: self.saves.delete(&slot),
+            Request::Delete {
                 slot,
+                confirmed: false,
+            } => match self.saves.peek(&slot) {
+                Ok(Some(info)) => Answer::DeleteWhat {
+                    slot,
+                    holds: Ok(info),
+                },
+                Ok(None) => Answer::Deleted {
+                    result: Err(SaveError::NotFound(slot.clone())),
+                    slot,
+                },
+                Err(e) => Answer::DeleteWhat {
+                    slot,
+                    holds: Err(e),
+                },
             },
+            Request::Delete {
+                slot,
+                confirmed: true,
+            } => {
+                let result = self.saves.delete(&slot);
+                // The autosave deleted is written afresh at the next step.
+                if result.is_ok()
+                    && let Some(auto) = &mut self.auto
+                    && auto.slot() == slot
+                {
+                    auto.forget();
+                }
+                Answer::Deleted { result, slot }
+            }
             Request::Endings => Answer::Endings(
                 self.profile
                     .as_ref()
@@ -174,7 +343,15 @@ impl Host for GameHost {
             Request::TranscriptOff => {
                 Answer::TranscriptOff(self.transcript.take().map(|(path, _)| path))
             }
-            Request::Reload => Answer::Reloaded(self.reload(session)),
+            Request::Reload => {
+                let reloaded = self.reload(session);
+                if matches!(reloaded, Reloaded::Carried { .. })
+                    && let Some(auto) = &mut self.auto
+                {
+                    auto.forget();
+                }
+                Answer::Reloaded(reloaded)
+            }
         }
     }
 
@@ -191,8 +368,117 @@ impl Host for GameHost {
 }
 
 impl GameHost {
+    /// Loads a slot at the prompt without losing the game being played:
+    /// the same playthrough's branches are merged into the loaded tree;
+    /// another playthrough is first kept in a slot of its own, which the
+    /// notes name (and if it cannot be kept, nothing is loaded).
+    fn load_keeping(&mut self, session: &Session, slot: &str) -> Result<Restored, SaveError> {
+        let story = &session.story;
+        let here = &session.tree;
+        // Read before anything is written: a slot that does not load
+        // changes nothing.
+        let file = self.saves.read(slot)?;
+        let path = self.saves.path(slot);
+        let (mut tree, start, report) = file.restore(story, &path)?;
+        let mut notes = report.notes;
+        if here.nodes.len() > 1 {
+            if same_playthrough(here, &tree) {
+                let added = merge(story, &mut tree, here);
+                if !added.is_empty() {
+                    let list: Vec<String> = added.iter().map(u32::to_string).collect();
+                    notes.push(format!(
+                        "The branches explored since are kept in the loaded game: {} {} (`branches` shows them).",
+                        if added.len() == 1 { "branch" } else { "branches" },
+                        list.join(", ")
+                    ));
+                }
+            } else {
+                let kept = self.keep_aside(session)?;
+                notes.push(format!(
+                    "The game you were playing is another playthrough: it is kept in slot `{kept}` (`load {kept}` returns to it)."
+                ));
+            }
+        }
+        self.start = story.scene(start).id.clone();
+        self.played_before = file.played_secs;
+        self.started = Instant::now();
+        Ok(Restored { tree, notes })
+    }
+
+    /// Saves the game being played in the first free `before-load-N`.
+    fn keep_aside(&mut self, session: &Session) -> Result<String, SaveError> {
+        let slot = (1..)
+            .map(|n| format!("before-load-{n}"))
+            .find(|s| !self.saves.path(s).exists())
+            .unwrap_or_else(|| "before-load".to_string());
+        self.save(session, &slot)?;
+        Ok(slot)
+    }
+
+    fn stamp(&self, session: &Session) -> Stamp {
+        Stamp {
+            start: session
+                .story
+                .scene_by_id(&self.start)
+                .unwrap_or(session.story.start),
+            saved_at: save::now(),
+            played_secs: self.played(),
+        }
+    }
+}
+
+/// Whether two trees are the same playthrough: the same number, from the
+/// same first state (seed, dice, scene), so that a step of one means the
+/// same in the other.
+fn same_playthrough(a: &Tree, b: &Tree) -> bool {
+    let (ra, rb) = (&a.nodes[0].state, &b.nodes[0].state);
+    a.playthrough == b.playthrough
+        && ra.seed == rb.seed
+        && ra.dice == rb.dice
+        && ra.scene == rb.scene
+}
+
+/// Replays every step of `from` that `into` lacks into it (the union of
+/// the two trees), keeping `into`'s position; returns the numbers of the
+/// branches that came of it. Names `from` gave its branches are kept where
+/// `into` does not use them.
+fn merge(story: &Story, into: &mut Tree, from: &Tree) -> Vec<u32> {
+    let at = into.current;
+    let before = into.nodes.len();
+    let mut placed: Vec<Option<usize>> = vec![None; from.nodes.len()];
+    placed[0] = Some(0);
+    for (i, node) in from.nodes.iter().enumerate().skip(1) {
+        let (Some(parent), Some(step)) = (node.parent.and_then(|p| placed[p]), &node.step) else {
+            continue;
+        };
+        into.current = parent;
+        if save::replay(story, into, std::slice::from_ref(step)).is_ok() {
+            placed[i] = Some(into.current);
+        }
+    }
+    into.current = at;
+    let mut added: Vec<u32> = into.nodes[before..].iter().map(|n| n.branch).collect();
+    added.sort_unstable();
+    added.dedup();
+    // Only branches that end among the new steps are new to the player.
+    added.retain(|&b| into.end_of(b).is_some_and(|end| end >= before));
+    for (number, name) in &from.names {
+        if let Some(end) = from.end_of(*number)
+            && let Some(there) = placed[end]
+        {
+            let b = into.nodes[there].branch;
+            if !into.names.contains_key(&b) {
+                let _ = into.name(b, Some(name));
+            }
+        }
+    }
+    added
+}
+
+impl GameHost {
     fn played(&self) -> u64 {
-        self.played_before + self.started.elapsed().as_secs()
+        self.played_before
+            .saturating_add(self.started.elapsed().as_secs())
     }
 
     fn capture(&self, session: &Session) -> SaveFile {

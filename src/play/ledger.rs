@@ -2,6 +2,10 @@
 //! choices ever taken, the outcomes of checks seen and the scene texts
 //! read; and the player's `skip` setting. One file, `profile.ron`, in the
 //! saves directory.
+//!
+//! Two games may share a saves directory: each change is made to the file
+//! as it is on disk, read again under a lock (`Profile::update`), so what
+//! the other game recorded in between is kept, never written over.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,6 +113,23 @@ impl Profile {
         })
     }
 
+    /// Makes a change to the profile on disk: under the profile's lock, the
+    /// file is read again, changed by `change` and written back, so that
+    /// what another game recorded since this one last read it is kept.
+    /// Returns the profile as written and what `change` returned. A file
+    /// that does not read is an error, and is not written over.
+    pub fn update<T>(
+        dir: &SaveDir,
+        change: impl FnOnce(&mut Profile) -> T,
+    ) -> Result<(Profile, T), SaveError> {
+        dir.with_lock(crate::play::save::PROFILE_LOCK_FILE, || {
+            let mut profile = Profile::load(dir)?;
+            let out = change(&mut profile);
+            profile.store(dir)?;
+            Ok((profile, out))
+        })
+    }
+
     pub fn ledger(&self, story: &Story) -> Option<&Ledger> {
         self.stories.get(&story.title)
     }
@@ -165,6 +186,20 @@ impl Profile {
         let id = &story.scene(scene).id;
         let read = &mut self.ledger_mut(story).read;
         note_read(read, id, hash, |scene| story.scene_by_id(scene).is_some())
+    }
+
+    /// Whether this outcome of a choice's check was seen before.
+    pub fn outcome_seen(&self, story: &Story, choice: ChoiceId, success: bool) -> bool {
+        self.ledger(story)
+            .and_then(|l| l.outcomes.get(&choice_key(story, choice)))
+            .is_some_and(|o| if success { o.success } else { o.failure })
+    }
+
+    /// Whether this text of a scene was read before.
+    pub fn read_before(&self, story: &Story, scene: SceneId, hash: &str) -> bool {
+        self.ledger(story)
+            .and_then(|l| l.read.get(&story.scene(scene).id))
+            .is_some_and(|texts| texts.iter().any(|t| t == hash))
     }
 
     pub fn taken(&self, story: &Story, choice: ChoiceId) -> bool {

@@ -179,17 +179,25 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     if let Some(file) = &history_file {
         let _ = editor.load_history(file);
     }
-    let styled = if session.look.colored() {
-        format!("\x1b[1;36m{PROMPT}\x1b[0m")
-    } else {
-        PROMPT.to_string()
+    // The prompt says where you are (`b3·42 > `), so it is made afresh
+    // for every line.
+    let styled = |prompt: &str, colored: bool| {
+        if colored {
+            format!("\x1b[1;36m{prompt}\x1b[0m")
+        } else {
+            prompt.to_string()
+        }
     };
     // Set while bytes that are not UTF-8 arrive, so a run of them is
     // reported once.
     let mut undecodable = false;
     let code = 'session: loop {
         *keys.borrow_mut() = session.choice_keys();
-        match editor.readline(&(PROMPT, styled.as_str())) {
+        let prompt = session.prompt();
+        match editor.readline(&(
+            prompt.as_str(),
+            styled(&prompt, session.look.colored()).as_str(),
+        )) {
             Ok(text) => {
                 undecodable = false;
                 // Several lines pasted at once arrive together: each is
@@ -200,9 +208,9 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
                         continue;
                     }
                     if i == 0 {
-                        host.transcribe(&format!("{PROMPT}{line}\n"));
+                        host.transcribe(&format!("{prompt}{line}\n"));
                     } else {
-                        emit(&format!("{PROMPT}{line}\n"), host);
+                        emit(&format!("{}{line}\n", session.prompt()), host);
                     }
                     if !line.trim().is_empty() {
                         let _ = editor.add_history_entry(line);

@@ -1,11 +1,17 @@
-//! Save files: readable RON holding the event log and a snapshot by name,
-//! written atomically, and loaded even after the story was edited.
+//! Save files: readable RON holding the tree of paths and a snapshot by
+//! name, written atomically, and loaded even after the story was edited.
 //!
 //! A save stores names, never indices, so that it means the same thing to a
 //! later version of the story. Loading rebuilds the tree of paths by
-//! replaying the logged steps from the seed; when the story changed, it maps
+//! replaying the saved steps from the seed; when the story changed, it maps
 //! the snapshot by name and says what it dropped, or resumes at the last
 //! step that still fits.
+//!
+//! Format 2 (this one) holds every step of the tree once, with the step it
+//! follows, so a save grows with the steps taken and no more; it records
+//! the dice rule, the playthrough it belongs to and the branches' numbers
+//! and names. Format 1 held the current path and each branch as a whole
+//! log, and rolled from one stream: it still loads, and keeps its dice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
@@ -16,35 +22,99 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::history::{Step, Tree};
 use crate::engine::replay::{Entry, Player, Stop};
-use crate::engine::{self, ChooseError, RollMode, State};
+use crate::engine::{self, ChooseError, Dice, RollMode, State};
 use crate::story::{ChoiceId, CrewId, FlagId, ItemId, SceneId, Story, VarId};
 
 /// The save format this build writes; it reads this and every older one.
-pub const FORMAT_VERSION: u32 = 1;
-/// Saves larger than this are refused as corrupt rather than parsed.
+pub const FORMAT_VERSION: u32 = 2;
+/// The one size limit of a save, the profile and the autosave's journal:
+/// a file larger than this is never written (the game says so and goes on)
+/// and is refused as corrupt rather than parsed.
 pub const MAX_SAVE_BYTES: u64 = 64 * 1024 * 1024;
 pub const AUTOSAVE: &str = "autosave";
 pub const QUICKSAVE: &str = "quick";
 
+/// A save, in format 2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Save")]
 pub struct SaveFile {
     pub version: u32,
     pub story: String,
     pub fingerprint: String,
+    /// Which playthrough this is: a number drawn when a new game begins and
+    /// kept in every save of it, so that a load can tell the same game from
+    /// another.
+    pub playthrough: u64,
     pub seed: u64,
+    /// How the game's checks roll.
+    pub dice: Dice,
     /// The scene the game began in (the story's start, or `--from`).
     pub start: String,
     /// Seconds since the Unix epoch.
     pub saved_at: u64,
     /// Seconds of play, across sessions.
     pub played_secs: u64,
-    /// The choices taken, from the start to the current scene.
-    pub log: Vec<Step>,
-    /// Every other path explored (`branches`): each a log from the start.
+    /// Every step of the tree of paths, once each, in the order first
+    /// taken. A step's `from` is the node it was taken from: 0 for the
+    /// start, `n` for the `n`th step of this list.
+    pub steps: Vec<SavedStep>,
+    /// Where the game is: 0 for the start, `n` for the `n`th step.
+    pub at: usize,
+    /// The number of each branch, by the step it ends at, and its name.
     #[serde(default)]
-    pub branches: Vec<Vec<Step>>,
+    pub branches: Vec<BranchMark>,
+    /// The number the next new branch takes.
+    pub next_branch: u32,
     pub snapshot: Snapshot,
+    /// For the autosave: which journal continues this file (see
+    /// `play::journal`); 0 for a slot.
+    #[serde(default)]
+    pub journal: u64,
+    /// What a journal read after this file added (not in the file).
+    #[serde(skip)]
+    pub journalled: Option<Journalled>,
+}
+
+/// One step of the tree of paths in a save.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Step")]
+pub struct SavedStep {
+    /// The node it was taken from: 0 the start, `n` the `n`th step.
+    pub from: usize,
+    pub scene: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+
+/// A branch's number and name, by the node it ends at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Branch")]
+pub struct BranchMark {
+    pub number: u32,
+    /// The node the branch ends at: 0 the start, `n` the `n`th step.
+    pub end: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What the autosave's journal added to its last full save: the snapshot
+/// then describes node `snapshot_at`, not `at`, and the steps from
+/// `snapshot_steps` on came from the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Journalled {
+    pub snapshot_at: usize,
+    pub snapshot_steps: usize,
+    /// Where the game is after the journal, for the saves table.
+    pub scene: String,
+    pub turn: u32,
+    /// Set when the journal's last line was cut short (a kill while it was
+    /// written): that step is not in the save.
+    pub torn: bool,
+    /// The branch names, when the journal changed them.
+    pub names: Option<BTreeMap<u32, String>>,
 }
 
 /// The state when saved, by name.
@@ -60,13 +130,43 @@ pub struct Snapshot {
     pub visits: BTreeMap<String, u32>,
     /// `once` choices taken, as `scene/key`.
     pub used: Vec<String>,
-    pub rng: Xoshiro256PlusPlus,
+    /// Scenes to return to, innermost last. Always empty in this version
+    /// of the game; a save may hold it from format 2 on.
+    #[serde(default)]
+    pub stack: Vec<String>,
+    /// The roll stream, for a game that rolls by [`Dice::Stream`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rng: Option<Xoshiro256PlusPlus>,
+}
+
+/// A save in format 1, as it was written: the current path as a log, every
+/// other path as a whole log from the start, and rolls from one stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Save")]
+pub struct SaveV1 {
+    pub version: u32,
+    pub story: String,
+    pub fingerprint: String,
+    pub seed: u64,
+    pub start: String,
+    pub saved_at: u64,
+    pub played_secs: u64,
+    /// The choices taken, from the start to the current scene.
+    pub log: Vec<Step>,
+    /// Every other path explored: each a log from the start.
+    #[serde(default)]
+    pub branches: Vec<Vec<Step>>,
+    pub snapshot: Snapshot,
 }
 
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SaveError {
     BadSlot(String),
+    /// A name the system or the game keeps for itself.
+    Reserved(String),
+    /// `save autosave`: the game's own slot.
+    AutosaveSlot,
     NotFound(String),
     Io(PathBuf, std::io::Error),
     Corrupt(PathBuf, String),
@@ -76,6 +176,11 @@ pub enum SaveError {
     Unplayable(PathBuf, String),
     /// The value would not serialise: nothing was written.
     Unserialisable(PathBuf, String),
+    /// The save would be larger than [`MAX_SAVE_BYTES`]: nothing was written.
+    TooLarge(PathBuf, u64),
+    /// The slot holds a file that is not a readable save: it is never
+    /// written over.
+    Unreadable(PathBuf, Box<SaveError>),
     /// No saves directory was given and there is no home directory to
     /// find the platform's data directory in.
     NoSavesDir,
@@ -98,6 +203,13 @@ impl SaveError {
             SaveError::BadSlot(s) => write!(
                 f,
                 "`{s}` is not a slot name: use 1 to 64 letters, digits, `-` and `_`"
+            ),
+            SaveError::Reserved(s) => write!(
+                f,
+                "`{s}` is a reserved name (systems keep it for a device, or the game for its own file): choose another"
+            ),
+            SaveError::AutosaveSlot => f.write_str(
+                "`autosave` is the game's own slot, written after every step: save under another name",
             ),
             SaveError::NotFound(s) => write!(f, "there is no save in slot `{s}`"),
             SaveError::Io(p, e) => write!(f, "cannot use `{}`: {}", p.display(), io_reason(e)),
@@ -122,6 +234,18 @@ impl SaveError {
             SaveError::Unserialisable(p, why) => write!(
                 f,
                 "cannot write `{}`: {why}; the file on disk was left untouched",
+                p.display()
+            ),
+            SaveError::TooLarge(p, bytes) => write!(
+                f,
+                "`{}` would be {:.1} MiB, over the {} MiB a save may be; nothing was written",
+                p.display(),
+                *bytes as f64 / (1024.0 * 1024.0),
+                MAX_SAVE_BYTES / (1024 * 1024)
+            ),
+            SaveError::Unreadable(p, why) => write!(
+                f,
+                "`{}` holds a file that is not a readable save, and it is never written over ({why}): save under another name, or `delete` it first",
                 p.display()
             ),
             SaveError::NoSavesDir => {
@@ -152,19 +276,31 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Checks a slot name: letters, digits, `-`, `_`, 1 to 64 of them.
+/// Checks a slot name: letters, digits, `-`, `_`, 1 to 64 of them, and not
+/// a name kept for something else.
 pub fn check_slot(slot: &str) -> Result<(), SaveError> {
     let ok = !slot.is_empty()
         && slot.len() <= 64
         && slot
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && !is_reserved(slot);
-    if ok {
-        Ok(())
-    } else {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
         Err(SaveError::BadSlot(slot.chars().take(80).collect()))
+    } else if is_reserved(slot) {
+        Err(SaveError::Reserved(slot.to_string()))
+    } else {
+        Ok(())
     }
+}
+
+/// Checks a slot the player names to save into: a slot name, and not the
+/// autosave's.
+pub fn check_save_slot(slot: &str) -> Result<(), SaveError> {
+    check_slot(slot)?;
+    if slot.eq_ignore_ascii_case(AUTOSAVE) {
+        return Err(SaveError::AutosaveSlot);
+    }
+    Ok(())
 }
 
 /// Names some systems reserve for devices, and the profile's own name.
@@ -186,7 +322,8 @@ pub struct LoadReport {
 }
 
 impl SaveFile {
-    /// Captures a session's tree (current path and branches) and state.
+    /// Captures a session's tree (every branch and where you are) and
+    /// state.
     pub fn capture(
         story: &Story,
         tree: &Tree,
@@ -195,24 +332,31 @@ impl SaveFile {
         played_secs: u64,
     ) -> SaveFile {
         let state = tree.state();
-        let current_path = tree.path();
-        let branches = tree
-            .leaves()
-            .into_iter()
-            .filter(|l| !current_path.contains(l))
-            .map(|l| tree.log_to(l))
-            .collect();
         SaveFile {
             version: FORMAT_VERSION,
             story: story.title.clone(),
             fingerprint: story.fingerprint.clone(),
+            playthrough: tree.playthrough,
             seed: state.seed,
+            dice: tree.nodes[0].state.dice,
             start: story.scene(start).id.clone(),
             saved_at,
             played_secs,
-            log: tree.log(),
-            branches,
+            steps: saved_steps(tree, 1),
+            at: tree.current,
+            branches: branch_marks(tree),
+            next_branch: tree.next_branch,
             snapshot: Snapshot::of(story, state),
+            journal: 0,
+            journalled: None,
+        }
+    }
+
+    /// The scene and turn the save resumes at (after its journal, if any).
+    pub fn position(&self) -> (&str, u32) {
+        match &self.journalled {
+            Some(j) => (&j.scene, j.turn),
+            None => (&self.snapshot.scene, self.snapshot.turn),
         }
     }
 
@@ -226,34 +370,75 @@ impl SaveFile {
         ron::ser::to_string_pretty(self, config)
     }
 
-    /// Parses a save's text. `path` is for messages only.
+    /// Parses a save's text, of this format or an older one. `path` is for
+    /// messages only.
     pub fn parse(text: &str, path: &Path) -> Result<SaveFile, SaveError> {
-        let options = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .with_recursion_limit(64);
-        match options.from_str::<SaveFile>(text) {
+        let corrupt = |e: ron::error::SpannedError| {
+            SaveError::Corrupt(
+                path.to_path_buf(),
+                format!(
+                    "line {}, column {}: {}",
+                    e.span.start.line, e.span.start.col, e.code
+                ),
+            )
+        };
+        let save = match ron_options().from_str::<SaveFile>(text) {
             // A newer format that happens to read as this one is newer all
             // the same.
             Ok(save) if save.version > FORMAT_VERSION => {
-                Err(SaveError::Newer(path.to_path_buf(), save.version))
+                return Err(SaveError::Newer(path.to_path_buf(), save.version));
             }
-            Ok(save) => Ok(save),
-            Err(e) => {
-                // Only a document that does not read is read again, for its
-                // version alone: a newer format is named as such rather than
-                // as corrupt.
-                if let Some(version) = newer_version(text) {
-                    return Err(SaveError::Newer(path.to_path_buf(), version));
-                }
-                Err(SaveError::Corrupt(
+            Ok(save) if save.version == FORMAT_VERSION => save,
+            Ok(save) => {
+                return Err(SaveError::Corrupt(
                     path.to_path_buf(),
                     format!(
-                        "line {}, column {}: {}",
-                        e.span.start.line, e.span.start.col, e.code
+                        "it says it is of save format {}, but is written as format {FORMAT_VERSION}",
+                        save.version
                     ),
-                ))
+                ));
+            }
+            // Only a document that does not read is read again, for its
+            // version alone: an older format is read as such, and a newer
+            // one named as newer rather than as corrupt.
+            Err(e) => match version_of(text) {
+                Some(1) => ron_options()
+                    .from_str::<SaveV1>(text)
+                    .map_err(corrupt)?
+                    .upgrade(),
+                Some(v) if v > FORMAT_VERSION => {
+                    return Err(SaveError::Newer(path.to_path_buf(), v));
+                }
+                _ => return Err(corrupt(e)),
+            },
+        };
+        save.check()
+            .map_err(|why| SaveError::Corrupt(path.to_path_buf(), why))?;
+        Ok(save)
+    }
+
+    /// The tree's references point backwards and inside the save.
+    fn check(&self) -> Result<(), String> {
+        for (i, s) in self.steps.iter().enumerate() {
+            if s.from > i {
+                return Err(format!(
+                    "step {} follows step {}, which comes after it",
+                    i + 1,
+                    s.from
+                ));
             }
         }
+        let nodes = self.steps.len();
+        if self.at > nodes {
+            return Err(format!("it resumes at step {}, of {nodes}", self.at));
+        }
+        if let Some(b) = self.branches.iter().find(|b| b.end > nodes) {
+            return Err(format!(
+                "branch {} ends at step {}, of {nodes}",
+                b.number, b.end
+            ));
+        }
+        Ok(())
     }
 
     /// Rebuilds the game this save holds, against `story` (possibly edited).
@@ -277,20 +462,84 @@ impl SaveFile {
                 self.start
             ));
         }
-        let root = State::at(story, self.seed, start);
-        let mut tree = Tree::new(root);
-        // Branches first, so that the current path is explored last and the
-        // tree ends on it.
-        for branch in &self.branches {
-            tree.current = 0;
-            let _ = replay(story, &mut tree, branch);
+        if self.journalled.as_ref().is_some_and(|j| j.torn) {
+            report.notes.push(
+                "The last step of the autosave was cut short when it was written (the game was stopped mid-save); it resumes one step earlier."
+                    .to_string(),
+            );
         }
-        tree.current = 0;
-        let replayed = replay(story, &mut tree, &self.log);
+        let mut root = State::at(story, self.seed, start);
+        root.dice = self.dice;
+        let mut tree = Tree::new(root);
+        tree.playthrough = self.playthrough;
+        let (snapshot_steps, snapshot_at) = match &self.journalled {
+            Some(j) => (j.snapshot_steps, j.snapshot_at),
+            None => (self.steps.len(), self.at),
+        };
+        // Each saved node's place in the rebuilt tree, `None` once a step
+        // (or one before it) no longer fits the story.
+        let mut placed: Vec<Option<usize>> = vec![Some(0); 1];
+        let mut stops: Vec<Option<String>> = vec![None; 1];
+        let mut dropped = 0usize;
+        for (i, s) in self.steps.iter().enumerate() {
+            if i == snapshot_steps {
+                number(&mut tree, &placed, &self.branches, self.next_branch);
+            }
+            let (node, stop) = match placed[s.from] {
+                Some(from) => {
+                    tree.current = from;
+                    match replay(story, &mut tree, std::slice::from_ref(&s.to_step())) {
+                        Ok(()) => (Some(tree.current), None),
+                        Err(why) => (
+                            None,
+                            Some(why.replacen("step 1", &format!("step {}", i + 1), 1)),
+                        ),
+                    }
+                }
+                None => (None, stops[s.from].clone()),
+            };
+            if node.is_none() {
+                dropped += 1;
+            }
+            placed.push(node);
+            stops.push(stop);
+        }
+        if self.steps.len() == snapshot_steps {
+            number(&mut tree, &placed, &self.branches, self.next_branch);
+        }
+        if let Some(names) = self.journalled.as_ref().and_then(|j| j.names.as_ref()) {
+            tree.names.clear();
+            for (&b, name) in names {
+                if tree.end_of(b).is_some() {
+                    let _ = tree.name(b, Some(name));
+                }
+            }
+        }
+        // Where play resumes: the saved node, or the last of its steps that
+        // still fits.
+        let mut resume = self.at;
+        while placed[resume].is_none() {
+            resume = self.steps[resume - 1].from;
+        }
+        tree.current = placed[resume].unwrap_or(0);
+        let path_dropped = self.path_len(self.at) - self.path_len(resume);
+        if dropped > path_dropped {
+            report.notes.push(format!(
+                "The story changed since this save: {} of other branches no longer fit it and were dropped.",
+                plural_steps(dropped - path_dropped)
+            ));
+        }
+        let replayed = match stops[self.at].clone() {
+            Some(stop) => Err(stop),
+            None => Ok(()),
+        };
         let unchanged = self.fingerprint == story.fingerprint;
+        // The snapshot describes the saved node only when no journal moved
+        // the game on after it.
+        let snapshot_here = snapshot_at == self.at;
         if unchanged
             && replayed.is_ok()
-            && story.scene(tree.state().scene).id == self.snapshot.scene
+            && (!snapshot_here || story.scene(tree.state().scene).id == self.snapshot.scene)
         {
             // The same story, replayed to the scene the snapshot names: the
             // replayed state stands, and mapping the snapshot (which fails
@@ -298,10 +547,20 @@ impl SaveFile {
             // story that mapping is most of the cost of a load.
             return Ok((tree, start, report));
         }
-        let mapped = Snapshot::restore(&self.snapshot, story).map(|(mut state, dropped)| {
-            state.seed = self.seed;
-            (state, dropped)
-        });
+        let mapped = if snapshot_here {
+            Snapshot::restore(&self.snapshot, story).map(|(mut state, dropped)| {
+                state.seed = self.seed;
+                state.dice = self.dice;
+                // A game that rolls by position keeps the stream it began
+                // with, unused.
+                if self.snapshot.rng.is_none() {
+                    state.rng = <Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(self.seed);
+                }
+                (state, dropped)
+            })
+        } else {
+            Err("the autosave's last steps came after its snapshot".to_string())
+        };
         match (replayed, mapped) {
             (Ok(()), Ok((state, dropped))) => {
                 if !unchanged {
@@ -316,21 +575,23 @@ impl SaveFile {
                     "The story changed since this save: the steps before it could not all be replayed ({stop}), so `undo` starts from here."
                 ));
                 report.notes.extend(dropped);
+                let playthrough = tree.playthrough;
                 tree = Tree::new(state);
+                tree.playthrough = playthrough;
             }
             (Err(stop), Err(why)) => {
                 let at = tree.depth();
                 let title = story.scene(tree.state().scene).title.clone();
-                if at == 0 && self.log.is_empty() {
+                if at == 0 && self.at == 0 {
                     return Err(SaveError::Unplayable(path.to_path_buf(), why));
                 }
                 report.notes.push(format!(
                     "The story changed since this save: {why}. Replayed {at} of {} steps; resuming at “{title}” ({stop}).",
-                    self.log.len()
+                    self.path_len(self.at)
                 ));
             }
             (Ok(()), Err(why)) => {
-                // The log replays but the snapshot does not map: the replay
+                // The steps replay but the snapshot does not map: the replay
                 // is the truest state we have.
                 report.notes.push(format!(
                     "The story changed since this save: {why}; the game was rebuilt from its steps."
@@ -339,22 +600,160 @@ impl SaveFile {
         }
         Ok((tree, start, report))
     }
+
+    /// How many steps lead from the start to saved node `node`.
+    fn path_len(&self, mut node: usize) -> usize {
+        let mut n = 0;
+        while node > 0 {
+            node = self.steps[node - 1].from;
+            n += 1;
+        }
+        n
+    }
 }
 
-/// The version of a save written by a newer Callister, read from a document
-/// that does not read as this format: every other field is ignored.
-fn newer_version(text: &str) -> Option<u32> {
+/// Gives the rebuilt tree the save's branch numbers and names, for the
+/// saved nodes placed so far.
+fn number(tree: &mut Tree, placed: &[Option<usize>], marks: &[BranchMark], next: u32) {
+    let ends: Vec<(usize, u32)> = marks
+        .iter()
+        .filter_map(|m| placed.get(m.end).copied().flatten().map(|n| (n, m.number)))
+        .filter(|&(n, _)| tree.nodes[n].children.is_empty())
+        .collect();
+    tree.renumber(&ends, next);
+    for m in marks {
+        if let Some(name) = &m.name
+            && ends.iter().any(|e| e.1 == m.number)
+        {
+            let _ = tree.name(m.number, Some(name));
+        }
+    }
+}
+
+fn plural_steps(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_string()
+    } else {
+        format!("{n} steps")
+    }
+}
+
+/// The steps of the tree from node `first` on, as a save holds them.
+pub fn saved_steps(tree: &Tree, first: usize) -> Vec<SavedStep> {
+    tree.nodes[first.min(tree.nodes.len())..]
+        .iter()
+        .filter_map(|n| {
+            let step = n.step.as_ref()?;
+            Some(SavedStep {
+                from: n.parent?,
+                scene: step.scene.clone(),
+                key: step.key.clone(),
+                roll: step.roll,
+                success: step.success,
+            })
+        })
+        .collect()
+}
+
+/// Every branch's number and name, by the node it ends at.
+pub fn branch_marks(tree: &Tree) -> Vec<BranchMark> {
+    tree.branches()
+        .into_iter()
+        .map(|(number, end)| BranchMark {
+            number,
+            end,
+            name: tree.names.get(&number).cloned(),
+        })
+        .collect()
+}
+
+impl SavedStep {
+    pub fn to_step(&self) -> Step {
+        Step {
+            scene: self.scene.clone(),
+            key: self.key.clone(),
+            roll: self.roll,
+            success: self.success,
+        }
+    }
+}
+
+impl SaveV1 {
+    /// The same game in format 2: the logs folded into one tree, in the
+    /// order format 1 replayed them (the branches first, the current path
+    /// last), with its stream dice, and a playthrough number made from its
+    /// seed and start, so that loading the same old save twice is the same
+    /// playthrough.
+    pub fn upgrade(self) -> SaveFile {
+        let mut steps: Vec<SavedStep> = Vec::new();
+        let mut children: HashMap<(usize, Step), usize> = HashMap::new();
+        let mut at = 0;
+        for log in self.branches.iter().chain(std::iter::once(&self.log)) {
+            let mut node = 0;
+            for step in log {
+                node = *children.entry((node, step.clone())).or_insert_with(|| {
+                    steps.push(SavedStep {
+                        from: node,
+                        scene: step.scene.clone(),
+                        key: step.key.clone(),
+                        roll: step.roll,
+                        success: step.success,
+                    });
+                    steps.len()
+                });
+            }
+            at = node;
+        }
+        let playthrough = {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(b"callister save format 1\xff");
+            h.update(&self.seed.to_le_bytes());
+            h.update(self.start.as_bytes());
+            h.digest()
+        };
+        SaveFile {
+            version: FORMAT_VERSION,
+            story: self.story,
+            fingerprint: self.fingerprint,
+            playthrough,
+            seed: self.seed,
+            dice: Dice::Stream,
+            start: self.start,
+            saved_at: self.saved_at,
+            played_secs: self.played_secs,
+            steps,
+            at,
+            // Replaying gives the branches numbers in the order they were
+            // explored, as format 1 listed them.
+            branches: Vec::new(),
+            next_branch: 2,
+            snapshot: self.snapshot,
+            journal: 0,
+            journalled: None,
+        }
+    }
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(64)
+}
+
+/// The version a save says it is of, read from its `version` field alone
+/// (every other field ignored), or `None` when even that does not read.
+fn version_of(text: &str) -> Option<u32> {
     #[derive(Deserialize)]
     #[serde(rename = "Save")]
     struct VersionOnly {
         version: u32,
     }
     ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::empty())
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(64)
         .from_str::<IgnoringRest<VersionOnly>>(text)
         .ok()
         .map(|v| v.0.version)
-        .filter(|&v| v > FORMAT_VERSION)
 }
 
 /// Deserialises a struct's known fields and ignores the rest.
@@ -474,7 +873,8 @@ impl Snapshot {
                     format!("{}/{}", story.scene(c.scene).id, c.key)
                 })
                 .collect(),
-            rng: state.rng.clone(),
+            stack: Vec::new(),
+            rng: (state.dice == Dice::Stream).then(|| state.rng.clone()),
         }
     }
 
@@ -500,7 +900,11 @@ impl Snapshot {
             used: crate::engine::Taken::default(),
             turn: self.turn,
             seed: 0,
-            rng: self.rng.clone(),
+            dice: Dice::Position,
+            rng: self
+                .rng
+                .clone()
+                .unwrap_or_else(|| <Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(0)),
         };
         let mut dropped = Vec::new();
         let mut gone = |kind: &str, names: Vec<&str>| {
@@ -594,10 +998,23 @@ pub struct SaveDir {
 pub struct SaveInfo {
     pub slot: String,
     pub story: String,
+    pub playthrough: u64,
     pub scene: String,
     pub turn: u32,
     pub saved_at: u64,
+    /// The save says it was made later than now (a clock set wrong, a save
+    /// copied from another machine): it is ordered by when its file was
+    /// last written instead, and the table says so.
+    pub future: bool,
+    /// When the save counts as made, for ordering: `saved_at`, or for a
+    /// save stamped in the future the time its file was written (never
+    /// later than now).
+    pub order: u64,
 }
+
+/// Temporary files of an interrupted write older than this are removed
+/// when a game starts.
+pub const STALE_TEMPORARY_SECS: u64 = 5 * 60;
 
 impl SaveDir {
     /// The saves directory: `--saves DIR`, else `CALLISTER_SAVES`, else
@@ -622,24 +1039,64 @@ impl SaveDir {
         self.dir.join(format!("{slot}.ron"))
     }
 
+    /// The journal beside a slot's file (only the autosave has one).
+    pub fn journal_path(&self, slot: &str) -> PathBuf {
+        self.dir.join(format!("{slot}.journal"))
+    }
+
     /// Writes a save atomically: a temporary file in the same directory,
-    /// flushed and synced, then renamed over the old one.
+    /// flushed and synced, then renamed over the old one. A save over
+    /// [`MAX_SAVE_BYTES`] is refused before anything is written.
     pub fn write(&self, slot: &str, save: &SaveFile) -> Result<PathBuf, SaveError> {
+        self.write_within(slot, save, MAX_SAVE_BYTES)
+    }
+
+    /// `write`, with another limit than [`MAX_SAVE_BYTES`] (tests).
+    pub fn write_within(
+        &self,
+        slot: &str,
+        save: &SaveFile,
+        limit: u64,
+    ) -> Result<PathBuf, SaveError> {
         check_slot(slot)?;
         let path = self.path(slot);
-        write_serialised(&self.dir, &path, || save.to_ron())?;
+        let text = save
+            .to_ron()
+            .map_err(|e| SaveError::Unserialisable(path.clone(), e.to_string()))?;
+        if text.len() as u64 > limit {
+            return Err(SaveError::TooLarge(path, text.len() as u64));
+        }
+        write_atomic(&self.dir, &path, text.as_bytes())?;
+        // A journal left beside the slot belongs to an older file: the
+        // new save holds everything.
+        if save.journal == 0 {
+            remove_if_there(&self.journal_path(slot))?;
+        }
         Ok(path)
     }
 
+    /// Reads a slot, with its journal when it has one.
     pub fn read(&self, slot: &str) -> Result<SaveFile, SaveError> {
         check_slot(slot)?;
         let path = self.path(slot);
-        read_save(&path).map_err(|e| match e {
+        let mut save = read_save(&path).map_err(|e| match e {
             SaveError::Io(_, ref io) if io.kind() == std::io::ErrorKind::NotFound => {
                 SaveError::NotFound(slot.into())
             }
             other => other,
-        })
+        })?;
+        crate::play::journal::apply(&mut save, &self.journal_path(slot))?;
+        Ok(save)
+    }
+
+    /// What a slot holds, for a question before it is written over or
+    /// deleted: `Ok(None)` when it is empty.
+    pub fn peek(&self, slot: &str) -> Result<Option<SaveInfo>, SaveError> {
+        match self.read(slot) {
+            Ok(save) => Ok(Some(self.info(slot, &save))),
+            Err(SaveError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn delete(&self, slot: &str) -> Result<(), SaveError> {
@@ -648,7 +1105,8 @@ impl SaveDir {
         std::fs::remove_file(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SaveError::NotFound(slot.into()),
             _ => SaveError::Io(path, e),
-        })
+        })?;
+        remove_if_there(&self.journal_path(slot))
     }
 
     /// Every readable save, newest first; unreadable files are listed by
@@ -672,21 +1130,189 @@ impl SaveDir {
             if check_slot(&slot).is_err() {
                 continue;
             }
-            match read_save(&path) {
-                Ok(save) => good.push(SaveInfo {
-                    slot,
-                    story: save.story,
-                    scene: save.snapshot.scene,
-                    turn: save.snapshot.turn,
-                    saved_at: save.saved_at,
-                }),
+            match self.read(&slot) {
+                Ok(save) => good.push(self.info(&slot, &save)),
                 Err(e) => bad.push((slot, e)),
             }
         }
-        good.sort_by(|a, b| b.saved_at.cmp(&a.saved_at).then(a.slot.cmp(&b.slot)));
+        good.sort_by(|a, b| b.order.cmp(&a.order).then(a.slot.cmp(&b.slot)));
         bad.sort_by(|a, b| a.0.cmp(&b.0));
         (good, bad)
     }
+
+    /// A save's row of the table.
+    fn info(&self, slot: &str, save: &SaveFile) -> SaveInfo {
+        let now = now();
+        // A minute of grace for clocks a little apart.
+        let future = save.saved_at > now.saturating_add(60);
+        let order = if future {
+            let written = [self.path(slot), self.journal_path(slot)]
+                .iter()
+                .filter_map(|p| std::fs::metadata(p).ok()?.modified().ok())
+                .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs())
+                .max()
+                .unwrap_or(0);
+            written.min(now)
+        } else {
+            save.saved_at
+        };
+        let (scene, turn) = save.position();
+        SaveInfo {
+            slot: slot.to_string(),
+            story: save.story.clone(),
+            playthrough: save.playthrough,
+            scene: scene.to_string(),
+            turn,
+            saved_at: save.saved_at,
+            future,
+            order,
+        }
+    }
+
+    /// Locks the directory for one game, for as long as the lock lives:
+    /// `Ok(None)` when another game holds it. An advisory lock (`flock`) on
+    /// `.lock` in the directory, which the system lets go when the game
+    /// ends, however it ends. Where there is no `flock` (not Unix) every
+    /// game gets the lock.
+    pub fn lock(&self) -> Result<Option<DirLock>, SaveError> {
+        let io = |e| SaveError::Io(self.dir.clone(), e);
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(LOCK_FILE))
+            .map_err(io)?;
+        match flock(&file, false) {
+            Ok(true) => Ok(Some(DirLock { _file: file })),
+            Ok(false) => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Runs `f` holding the lock of one file of the directory (the
+    /// profile's), waiting for another game to let go of it: what `f`
+    /// reads and writes is then not written in between by that game.
+    /// Where the lock cannot be had at all (a directory that cannot be
+    /// written), `f` runs all the same and meets the same problem.
+    pub fn with_lock<T>(&self, name: &str, f: impl FnOnce() -> T) -> T {
+        let file = std::fs::create_dir_all(&self.dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(self.dir.join(name))
+        });
+        let _held = file.ok().filter(|f| flock(f, true).unwrap_or(false));
+        f()
+    }
+
+    /// Removes what interrupted writes left: regular files named
+    /// `.callister-*.tmp`, owned by this user, older than
+    /// [`STALE_TEMPORARY_SECS`]. Only the game holding the directory's lock
+    /// calls this, so no write in progress is touched. Returns how many.
+    pub fn clean_temporary(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !(name.starts_with(".callister-") && name.ends_with(".tmp")) {
+                continue;
+            }
+            // Not followed: a link is not ours to judge.
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age.as_secs() >= STALE_TEMPORARY_SECS);
+            if meta.file_type().is_file()
+                && owned_by_us(&meta)
+                && old
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// The directory lock's file.
+pub const LOCK_FILE: &str = ".lock";
+/// The lock held while the profile is read, merged and written.
+pub const PROFILE_LOCK_FILE: &str = ".profile.lock";
+
+/// A saves directory's lock, held while it lives.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Takes an exclusive `flock` on `file`: waiting for it when `wait`, else
+/// `Ok(false)` when another process holds it.
+#[cfg(unix)]
+fn flock(file: &std::fs::File, wait: bool) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd as _;
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    loop {
+        // SAFETY: `flock` reads nothing but the descriptor, which `file`
+        // keeps open for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn flock(_file: &std::fs::File, _wait: bool) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+#[cfg(unix)]
+fn owned_by_us(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    // SAFETY: `geteuid` cannot fail and touches no memory.
+    meta.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn owned_by_us(_meta: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn remove_if_there(path: &Path) -> Result<(), SaveError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SaveError::Io(path.to_path_buf(), e)),
+    }
+}
+
+/// A number no other playthrough or journal is likely to have drawn: the
+/// process's randomised hasher over the time and the process id.
+pub fn fresh_id() -> u64 {
+    use std::hash::BuildHasher as _;
+    std::collections::hash_map::RandomState::new()
+        .hash_one((std::time::SystemTime::now(), std::process::id()))
+        .max(1)
 }
 
 pub fn read_save(path: &Path) -> Result<SaveFile, SaveError> {

@@ -12,14 +12,20 @@ use std::path::PathBuf;
 use anstyle::{AnsiColor, Style};
 
 use crate::engine::history::{Step, Tree};
-use crate::engine::{RollMode, State, View};
-use crate::play::command::{self, COMMANDS, Command, Shape, Topic};
+use crate::engine::{Dice, RollMode, State, View};
+use crate::play::command::{self, BranchRef, COMMANDS, Command, Shape, Topic};
 use crate::play::ledger::{self, Known, Ledger, Outcomes};
 pub use crate::play::look::Look;
 use crate::play::save::{self, SaveError, SaveInfo};
 use crate::story::compile::Failure;
 use crate::story::diagnostic::visible;
 use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, SceneId, Story};
+
+/// The dice rule in one sentence, as `help` and the README say it.
+pub const DICE_RULE: &str = "Dice: a check's roll comes from the game's seed and where you are (the step, the scene, the choice), so the same choice at the same point always rolls the same, and seeing one choice's roll tells you nothing about another's.";
+
+/// The rule of a game saved in format 1, which keeps the dice it had.
+pub const DICE_RULE_OLD: &str = "Dice: this game was saved by an older Callister and rolls as it did then: each check takes the next number of one stream, whatever is chosen.";
 
 /// What the driver should do after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,11 +74,24 @@ pub enum Request {
     SkipSeen(bool),
     /// The game moved: the autosave follows it.
     Autosave,
-    Save(String),
+    /// The player is leaving: the autosave is written whole, with the time
+    /// played.
+    Leave,
+    /// Save to a slot; one holding another playthrough is written over
+    /// only with `overwrite` (after asking).
+    Save {
+        slot: String,
+        overwrite: bool,
+    },
     /// A slot, or the newest save of this story.
     Load(Option<String>),
     ListSaves,
-    Delete(String),
+    /// Delete a slot: without `confirmed`, only say what it holds, for the
+    /// question.
+    Delete {
+        slot: String,
+        confirmed: bool,
+    },
     Endings,
     TranscriptOn(Option<String>),
     TranscriptOff,
@@ -94,6 +113,17 @@ pub enum Answer {
     Saved {
         slot: String,
         result: Result<PathBuf, SaveError>,
+    },
+    /// The slot holds another playthrough: saving there needs a yes.
+    Occupied {
+        slot: String,
+        info: SaveInfo,
+    },
+    /// What a slot to delete holds (or why it does not read), for the
+    /// question.
+    DeleteWhat {
+        slot: String,
+        holds: Result<SaveInfo, SaveError>,
     },
     Loaded {
         slot: String,
@@ -227,9 +257,12 @@ pub struct Session {
 }
 
 /// A question the session asked, answered by the next line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Question {
     Restart,
+    /// Write over the slot, which holds another playthrough?
+    Overwrite(String),
+    Delete(String),
 }
 
 impl Session {
@@ -278,6 +311,27 @@ impl Session {
         }
     }
 
+    /// The prompt for the line editor: where you are, as branch and step
+    /// (`b3·42 > `; in plain mode `branch 3, step 42 > `).
+    pub fn prompt(&self) -> String {
+        let branch = self.tree.branch_here();
+        let step = self.tree.depth();
+        if self.look.plain {
+            format!("branch {branch}, step {step} > ")
+        } else {
+            format!("b{branch}·{step} > ")
+        }
+    }
+
+    /// The player leaves (`quit`, the end of input): the autosave is
+    /// written whole.
+    pub fn leave(&mut self) -> Reply {
+        Reply {
+            requests: vec![Request::Leave],
+            ..Reply::default()
+        }
+    }
+
     /// The keys of the open choices, for completion.
     pub fn choice_keys(&self) -> Vec<String> {
         let state = self.state();
@@ -307,6 +361,7 @@ impl Session {
         }
         let cmd = command::parse(line);
         let before = (self.tree.current, self.tree.nodes.len());
+        let names = self.tree.names.clone();
         let mut requests = Vec::new();
         let flow = self.dispatch(&cmd, line, &mut out, &mut requests);
         let moved = matches!(
@@ -314,6 +369,9 @@ impl Session {
             Command::Undo(_) | Command::Redo(_) | Command::Rewind(_) | Command::Branch(_)
         );
         if moved && before != (self.tree.current, self.tree.nodes.len()) {
+            requests.push(Request::Autosave);
+        }
+        if matches!(cmd, Command::NameBranch(_)) && names != self.tree.names {
             requests.push(Request::Autosave);
         }
         let mut reply = self.reply(out, requests);
@@ -340,6 +398,7 @@ impl Session {
             Answer::Unavailable(
                 Request::Record { .. }
                 | Request::Autosave
+                | Request::Leave
                 | Request::Read { .. }
                 | Request::SkipSeen(_),
             ) => {}
@@ -404,6 +463,22 @@ impl Session {
                     let _ = writeln!(out, "Not saved: {e}. The game goes on.");
                 }
             },
+            Answer::Occupied { slot, info } => {
+                let _ = writeln!(
+                    out,
+                    "Slot `{slot}` holds another playthrough: {}. Write over it? [y/N]",
+                    self.describe_save(&info)
+                );
+                self.asking = Some(Question::Overwrite(slot));
+            }
+            Answer::DeleteWhat { slot, holds } => {
+                let what = match &holds {
+                    Ok(info) => self.describe_save(info),
+                    Err(e) => format!("a file that is not a readable save ({e})"),
+                };
+                let _ = writeln!(out, "Delete slot `{slot}`, {what}? [y/N]");
+                self.asking = Some(Question::Delete(slot));
+            }
             Answer::Loaded { slot, result } => match result {
                 Ok(restored) => {
                     self.replace_tree(restored.tree);
@@ -413,6 +488,8 @@ impl Session {
                     }
                     out.push('\n');
                     self.show_scene(&mut out);
+                    // The autosave holds the game being played.
+                    requests.push(Request::Autosave);
                 }
                 Err(e) => {
                     let _ = writeln!(out, "Not loaded: {e}. Nothing changed.");
@@ -579,13 +656,31 @@ impl Session {
             Command::History => self.history(out),
             Command::Rewind(n) => self.rewind(*n, out),
             Command::Branches => self.branches(out),
-            Command::Branch(b) => self.branch(*b, out),
-            Command::Save(slot) => requests.push(Request::Save(
-                slot.clone().unwrap_or_else(|| save::QUICKSAVE.to_string()),
-            )),
+            Command::Branch(b) => self.branch(b, out),
+            Command::NameBranch(name) => self.name_branch(name, out),
+            Command::Save(slot) => {
+                let slot = slot.clone().unwrap_or_else(|| save::QUICKSAVE.to_string());
+                match save::check_save_slot(&slot) {
+                    Ok(()) => requests.push(Request::Save {
+                        slot,
+                        overwrite: false,
+                    }),
+                    Err(e) => {
+                        let _ = writeln!(out, "Not saved: {e}. The game goes on.");
+                    }
+                }
+            }
             Command::Load(slot) => requests.push(Request::Load(slot.clone())),
             Command::Saves => requests.push(Request::ListSaves),
-            Command::Delete(slot) => requests.push(Request::Delete(slot.clone())),
+            Command::Delete(slot) => match save::check_slot(slot) {
+                Ok(()) => requests.push(Request::Delete {
+                    slot: slot.clone(),
+                    confirmed: false,
+                }),
+                Err(e) => {
+                    let _ = writeln!(out, "Not deleted: {e}.");
+                }
+            },
             Command::Endings => requests.push(Request::Endings),
             Command::TranscriptOn(file) => requests.push(Request::TranscriptOn(file.clone())),
             Command::TranscriptOff => requests.push(Request::TranscriptOff),
@@ -701,7 +796,7 @@ impl Session {
             return;
         }
         let depth = self.tree.depth();
-        let branch = self.tree.branch_of(self.tree.current) + 1;
+        let branch = self.tree.branch_here();
         self.asking = Some(Question::Restart);
         let _ = writeln!(
             out,
@@ -717,7 +812,7 @@ impl Session {
         let yes = matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
         match question {
             Question::Restart if yes => {
-                let branch = self.tree.branch_of(self.tree.current) + 1;
+                let branch = self.tree.branch_here();
                 self.tree.go_to(0);
                 let line = format!(
                     "Back at the start. The path you left is branch {branch}: `branch {branch}` returns to its end, `redo` retraces it."
@@ -728,6 +823,20 @@ impl Session {
             }
             Question::Restart => {
                 let _ = writeln!(out, "Not restarted. Nothing changed.");
+            }
+            Question::Overwrite(slot) if yes => requests.push(Request::Save {
+                slot,
+                overwrite: true,
+            }),
+            Question::Overwrite(slot) => {
+                let _ = writeln!(out, "Not saved; slot `{slot}` is as it was.");
+            }
+            Question::Delete(slot) if yes => requests.push(Request::Delete {
+                slot,
+                confirmed: true,
+            }),
+            Question::Delete(slot) => {
+                let _ = writeln!(out, "Not deleted; slot `{slot}` is as it was.");
             }
         }
         self.reply(out, requests)
@@ -781,23 +890,77 @@ impl Session {
         }
     }
 
-    fn branch(&mut self, b: usize, out: &mut String) {
-        let leaves = self.tree.leaves();
-        match b.checked_sub(1).and_then(|i| leaves.get(i)) {
-            Some(&leaf) => {
-                self.tree.go_to(leaf);
-                let line = format!("Jumped to the end of branch {b}.");
+    fn branch(&mut self, b: &BranchRef, out: &mut String) {
+        let number = match b {
+            BranchRef::Number(n) => u32::try_from(*n).ok(),
+            BranchRef::Name(name) => self.tree.named(name),
+        };
+        match number.and_then(|n| Some((n, self.tree.end_of(n)?))) {
+            Some((n, end)) => {
+                self.tree.go_to(end);
+                let line = format!("Jumped to the end of {}.", self.branch_label(n));
                 let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
                 self.show_scene_fresh(out);
             }
             None => {
+                let numbers: Vec<String> = self
+                    .tree
+                    .branches()
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                let which = match b {
+                    BranchRef::Number(n) => format!("There is no branch {n}"),
+                    BranchRef::Name(name) => {
+                        let shown: String = name.chars().take(40).collect();
+                        format!("No branch is called `{}`", visible(&shown))
+                    }
+                };
                 let _ = writeln!(
                     out,
-                    "There is no branch {b} (branches 1 to {}). Type `branches` to see them.",
-                    leaves.len()
+                    "{which} (branches: {}). Type `branches` to see them; `branch name NAME` names the one you are on.",
+                    numbers.join(", ")
                 );
             }
         }
+    }
+
+    fn name_branch(&mut self, name: &str, out: &mut String) {
+        let number = self.tree.branch_here();
+        match self.tree.name(number, Some(name)) {
+            Ok(()) => {
+                let _ = writeln!(
+                    out,
+                    "This is branch {number}, `{name}`: `branch {name}` returns to its end."
+                );
+            }
+            Err(e) => {
+                let shown: String = name.chars().take(40).collect();
+                let _ = writeln!(
+                    out,
+                    "Cannot name the branch `{}`: {e}. Nothing changed.",
+                    visible(&shown)
+                );
+            }
+        }
+    }
+
+    /// `branch 3`, or `branch 3 (cautious)` when it has a name.
+    fn branch_label(&self, number: u32) -> String {
+        match self.tree.names.get(&number) {
+            Some(name) => format!("branch {number} ({name})"),
+            None => format!("branch {number}"),
+        }
+    }
+
+    /// A save as a phrase: `“The Door”, turn 4, saved 2026-11-24 06:12`.
+    fn describe_save(&self, info: &SaveInfo) -> String {
+        format!(
+            "“{}”, turn {}, saved {}",
+            save_scene(&self.story, info),
+            info.turn,
+            saved_when(info)
+        )
     }
 
     fn usage(&self, topic: Topic, out: &mut String) {
@@ -1262,6 +1425,11 @@ impl Session {
                 let _ = writeln!(out, "{line}");
             }
         }
+        let dice = match self.tree.nodes[0].state.dice {
+            Dice::Position => DICE_RULE,
+            Dice::Stream => DICE_RULE_OLD,
+        };
+        let _ = writeln!(out, "{}", self.look.wrap(dice, "", ""));
         let _ = writeln!(
             out,
             "`help COMMAND` shows one; Tab completes commands and keys."
@@ -1309,9 +1477,9 @@ impl Session {
         let leaves = self.tree.leaves();
         let heading = if self.look.plain {
             format!(
-                "{} in this playthrough. You are on branch {}.",
+                "{} in this playthrough. You are on {}.",
                 plural(leaves.len(), "branch"),
-                self.tree.branch_of(self.tree.current) + 1
+                self.branch_label(self.tree.branch_here())
             )
         } else {
             format!("Branches ({}); * marks where you are", leaves.len())
@@ -1374,10 +1542,15 @@ impl Session {
             }
         });
         let ending = ending.unwrap_or_default();
-        let label = match leaves.iter().position(|&l| l == end) {
-            Some(b) if plain => format!("Branch {}: ", b + 1),
-            Some(b) => format!("branch {}: ", b + 1),
-            None => String::new(),
+        let label = if leaves.contains(&end) {
+            let label = self.branch_label(tree.nodes[end].branch);
+            if plain {
+                format!("{}: ", capitalise(&label))
+            } else {
+                format!("{label}: ")
+            }
+        } else {
+            String::new()
         };
         let first_key = tree.nodes[node].step.as_ref().map(|s| s.key.as_str());
         let steps = plural(steps, "step");
@@ -1522,14 +1695,7 @@ impl Session {
             return;
         }
         for s in good {
-            let _ = writeln!(
-                out,
-                "{}: {}, turn {}, saved {} UTC.",
-                s.slot,
-                save_scene(&self.story, s),
-                s.turn,
-                save::format_time(s.saved_at)
-            );
+            let _ = writeln!(out, "{}: {}.", s.slot, self.describe_save(s));
         }
         for (slot, e) in bad {
             let _ = writeln!(out, "{slot}: unreadable: {e}");
@@ -1618,7 +1784,7 @@ pub fn render_saves_table(story: &Story, good: &[SaveInfo], bad: &[(String, Save
                 s.slot.clone(),
                 save_scene(story, s),
                 s.turn.to_string(),
-                save::format_time(s.saved_at),
+                saved_when(s),
             ]
         })
         .collect();
@@ -1651,6 +1817,17 @@ pub fn render_saves_table(story: &Story, good: &[SaveInfo], bad: &[(String, Save
     out
 }
 
+/// When a save was made, in local time; a time later than now is said to
+/// be in the future.
+fn saved_when(s: &SaveInfo) -> String {
+    let when = save::format_time(s.saved_at);
+    if s.future {
+        format!("{when} (in the future)")
+    } else {
+        when
+    }
+}
+
 /// Where a save stands, by the scene's title in this story.
 fn save_scene(story: &Story, s: &SaveInfo) -> String {
     if s.story == story.title {
@@ -1670,10 +1847,10 @@ fn request_name(request: &Request) -> &'static str {
             "endings"
         }
         Request::SkipSeen(_) => "skip",
-        Request::Autosave | Request::Save(_) => "save",
+        Request::Autosave | Request::Leave | Request::Save { .. } => "save",
         Request::Load(_) => "load",
         Request::ListSaves => "saves",
-        Request::Delete(_) => "delete",
+        Request::Delete { .. } => "delete",
         Request::TranscriptOn(_) | Request::TranscriptOff => "transcript",
         Request::Reload => "reload",
     }

@@ -131,7 +131,8 @@ fn prompt_save_quit_continue_undo_rewind_branch() {
     // An interactive start offers the autosave.
     let mut p = pty(&["--scenes", LIGHTHOUSE], saves.path());
     // The autosave followed the rewind: back at the start.
-    p.expect("An autosave exists: “The Shore”, turn 0").unwrap();
+    p.expect("An autosave exists in slot `autosave`: “The Shore”, turn 0")
+        .unwrap();
     p.send_line("y").unwrap();
     p.expect("Search the boat shed").unwrap();
     ready(&mut p);
@@ -323,7 +324,8 @@ fn hostile_slot_names_are_refused() {
         saves.path(),
     );
     assert_eq!(code, 0);
-    assert_eq!(stdout.matches("is not a slot name").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("is not a slot name").count(), 4, "{stdout}");
+    assert!(stdout.contains("`con` is a reserved name"), "{stdout}");
     assert!(!saves.path().parent().unwrap().join("escape.ron").exists());
 }
 

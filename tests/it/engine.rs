@@ -932,8 +932,11 @@ fn undo_rewind_and_branches() {
     let d = play(&story, &mut tree, "unlock", RollMode::Random).1;
     assert_eq!(tree.nodes.len(), 5);
     assert_eq!(tree.leaves(), vec![c, d]);
-    assert_eq!(tree.branch_of(d), 1);
-    assert_eq!(tree.branch_of(a), 0);
+    // Branch numbers: the first path is branch 1, the fork from the start
+    // branch 2, and each node keeps the branch it was made on.
+    assert_eq!(tree.nodes[d].branch, 2);
+    assert_eq!(tree.nodes[a].branch, 1);
+    assert_eq!(tree.branches(), vec![(1, c), (2, d)]);
     assert_eq!(
         tree.nodes[c].state.scene,
         story.scene_by_id("yard").unwrap()
@@ -1057,12 +1060,23 @@ fn a_snapshot_maps_back_to_the_same_state() {
     let mut checked = 0;
     for seed in 0..20 {
         let mut state = State::new(&story, seed);
+        // Half the games roll by the old stream, whose place the snapshot
+        // keeps; a game that rolls by position never draws from it.
+        let stream = seed % 2 == 1;
+        if stream {
+            state.dice = callister::engine::Dice::Stream;
+        }
         for _ in 0..200 {
             let (mut mapped, dropped) = save::Snapshot::of(&story, &state)
                 .restore(&story)
                 .unwrap_or_else(|e| panic!("{e}"));
             assert!(dropped.is_empty(), "{dropped:?}");
+            // What the save holds beside the snapshot.
             mapped.seed = state.seed;
+            mapped.dice = state.dice;
+            if !stream {
+                mapped.rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(state.seed);
+            }
             assert_eq!(mapped, state);
             checked += 1;
             let open: Vec<ChoiceId> = state.choices(&story).collect();
@@ -1083,26 +1097,24 @@ fn slot_names() {
         assert!(save::check_slot(slot).is_ok(), "`{slot}` is a slot name");
     }
     let too_long = "a".repeat(65);
-    for slot in [
-        "",
-        "a b",
-        "../x",
-        "x/y",
-        "x.ron",
-        "é",
-        "con",
-        "NUL",
-        "com1",
-        "LPT9",
-        "profile",
-        "History",
-        too_long.as_str(),
-    ] {
+    for slot in ["", "a b", "../x", "x/y", "x.ron", "é", too_long.as_str()] {
         assert!(
             matches!(save::check_slot(slot), Err(SaveError::BadSlot(_))),
             "`{slot}` is not a slot name"
         );
     }
+    // Names kept for devices or the game's own files are reserved, and
+    // said to be (issue 14: not "use letters").
+    for slot in ["con", "NUL", "com1", "LPT9", "profile", "History"] {
+        let err = save::check_slot(slot).unwrap_err();
+        assert!(matches!(err, SaveError::Reserved(_)), "`{slot}`: {err:?}");
+        assert!(err.to_string().contains("is a reserved name"), "{err}");
+    }
+    // The autosave is a slot to load, never one to save into by name.
+    assert!(save::check_slot("autosave").is_ok());
+    let err = save::check_save_slot("autosave").unwrap_err();
+    assert!(matches!(err, SaveError::AutosaveSlot), "{err:?}");
+    assert!(err.to_string().contains("the game's own slot"), "{err}");
 }
 
 #[test]
@@ -1158,9 +1170,9 @@ fn saves_that_cannot_be_loaded_say_why() {
     let save = SaveFile::capture(&story, &tree, story.start, 0, 0);
     let path = Path::new("slot.ron");
     let text = save.to_ron().unwrap();
-    assert!(text.contains("version: 1,"), "{text}");
+    assert!(text.contains("version: 2,"), "{text}");
 
-    let newer = text.replace("version: 1,", "version: 99,\n    new_field: true,");
+    let newer = text.replace("version: 2,", "version: 99,\n    new_field: true,");
     assert!(matches!(
         SaveFile::parse(&newer, path),
         Err(SaveError::Newer(_, 99))
@@ -1541,4 +1553,55 @@ fn play(story: &Story, tree: &mut Tree, key: &str, mode: RollMode) -> (Outcome, 
 
 fn log_keys(tree: &Tree) -> Vec<String> {
     tree.log().into_iter().map(|s| s.key).collect()
+}
+
+// The dice (issue 14): a roll by position, not the next number of a stream.
+
+/// Regression (issue 14): seeing one option's roll, undoing and choosing
+/// another told the player that other option's roll, for the roll was the
+/// next number of one stream whatever was chosen. Now each roll is drawn
+/// from the seed and the position: the other option's roll is its own.
+#[test]
+fn a_roll_seen_and_undone_tells_nothing_of_another_choice() {
+    let story = build(DICE_STORY, DICE_CHAPTER);
+    let mut told = 0;
+    for seed in 0..200 {
+        let mut tree = Tree::new(State::new(&story, seed));
+        let (_, seen) = play(&story, &mut tree, "roll", RollMode::Random);
+        let seen = tree.nodes[seen].step.as_ref().unwrap().roll.unwrap();
+        tree.undo(1);
+        let (_, other) = play(&story, &mut tree, "wild", RollMode::Random);
+        let other = tree.nodes[other].step.as_ref().unwrap().roll.unwrap();
+        if seen == other {
+            told += 1;
+        }
+        // Each is the position's roll: seed, step 1, the scene, the key.
+        assert_eq!(
+            seen,
+            callister::engine::position_roll(seed, 1, "hall", "roll")
+        );
+        assert_eq!(
+            other,
+            callister::engine::position_roll(seed, 1, "hall", "wild")
+        );
+        // And the same choice at the same point rolls the same again.
+        tree.undo(1);
+        let (_, again) = play(&story, &mut tree, "roll", RollMode::Random);
+        assert_eq!(tree.nodes[again].step.as_ref().unwrap().roll, Some(seen));
+    }
+    // By chance they agree about one time in a hundred; under the old rule
+    // they always did.
+    assert!(told < 10, "{told} of 200 rolls were the same");
+
+    // The old rule, kept for games saved in format 1: the stream.
+    let mut old = State::new(&story, 9);
+    old.dice = callister::engine::Dice::Stream;
+    let mut a = old.clone();
+    let mut b = old.clone();
+    let ra = take(&story, &mut a, "roll").roll.unwrap().roll;
+    let rb = take(&story, &mut b, "wild").roll.unwrap().roll;
+    assert_eq!(
+        ra, rb,
+        "the stream gives the next number whatever is chosen"
+    );
 }

@@ -554,3 +554,195 @@ fn fuzz_findings_stay_fixed() {
     }
     assert!(seen > 0, "no findings under {}", dir.display());
 }
+
+// The dice rule (issue 14): a check's roll is a pure function of the
+// seed and the position, the same choice at the same point rolls the same,
+// different choices roll independently, and saves of format 1 replay
+// exactly under the stream they were made with.
+
+/// A walk of the lighthouse: at each step the `n`th open choice.
+fn walk(story: &Story, tree: &mut Tree, picks: &[u8]) {
+    for &p in picks {
+        let mut state = tree.state().clone();
+        let open: Vec<_> = state.choices(story).collect();
+        if open.is_empty() {
+            break;
+        }
+        let c = open[usize::from(p) % open.len()];
+        let scene = story.scene(state.scene).id.clone();
+        let roll = state
+            .advance(story, c, callister::engine::RollMode::Random)
+            .unwrap();
+        tree.push(
+            callister::engine::history::Step {
+                scene,
+                key: story.choice(c).key.clone(),
+                roll: roll.as_ref().and_then(|r| r.roll),
+                success: roll.as_ref().map(|r| r.success),
+            },
+            state,
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// The same choice at the same point rolls the same: however the game
+    /// got there, whatever was tried and undone there before.
+    #[test]
+    fn the_same_choice_at_the_same_point_rolls_the_same(
+        seed in any::<u64>(),
+        picks in prop::collection::vec(any::<u8>(), 0..30),
+        detours in prop::collection::vec(any::<u8>(), 1..6),
+    ) {
+        let story = lighthouse();
+        let mut tree = Tree::new(State::new(story, seed));
+        walk(story, &mut tree, &picks);
+        let here = tree.current;
+        let state = tree.state().clone();
+        for c in state.choices(story).collect::<Vec<_>>() {
+            // Try something else first, and come back.
+            walk(story, &mut tree, &detours);
+            tree.go_to(here);
+            let mut a = tree.state().clone();
+            let mut b = state.clone();
+            let ra = a.advance(story, c, callister::engine::RollMode::Random).unwrap();
+            let rb = b.advance(story, c, callister::engine::RollMode::Random).unwrap();
+            prop_assert_eq!(&ra, &rb);
+            prop_assert_eq!(&a, &b);
+            if let Some(r) = ra.and_then(|r| r.roll) {
+                let choice = story.choice(c);
+                prop_assert_eq!(
+                    r,
+                    callister::engine::position_roll(
+                        seed,
+                        state.turn + 1,
+                        &story.scene(choice.scene).id,
+                        &choice.key
+                    )
+                );
+            }
+        }
+    }
+
+    /// Saves of format 1 replay exactly: a game played under the stream
+    /// dice, written as format 1 wrote it, loads to the same tree, every
+    /// node's state (stream included) as it was played.
+    #[test]
+    fn format_1_saves_replay_exactly(
+        seed in any::<u64>(),
+        picks in prop::collection::vec(any::<u8>(), 0..40),
+        forks in prop::collection::vec((any::<u8>(), prop::collection::vec(any::<u8>(), 1..8)), 0..4),
+    ) {
+        let story = lighthouse();
+        let mut root = State::new(story, seed);
+        root.dice = callister::engine::Dice::Stream;
+        let mut tree = Tree::new(root);
+        walk(story, &mut tree, &picks);
+        for (at, more) in &forks {
+            let path = tree.path();
+            tree.go_to(path[usize::from(*at) % path.len()]);
+            walk(story, &mut tree, more);
+        }
+        let current = tree.path();
+        let old = callister::play::save::SaveV1 {
+            version: 1,
+            story: story.title.clone(),
+            fingerprint: story.fingerprint.clone(),
+            seed,
+            start: story.scene(story.start).id.clone(),
+            saved_at: 1_700_000_000,
+            played_secs: 5,
+            log: tree.log(),
+            branches: tree
+                .leaves()
+                .into_iter()
+                .filter(|l| !current.contains(l))
+                .map(|l| tree.log_to(l))
+                .collect(),
+            snapshot: callister::play::save::Snapshot::of(story, tree.state()),
+        };
+        let text = ron::ser::to_string_pretty(
+            &old,
+            ron::ser::PrettyConfig::new()
+                .struct_names(true)
+                .extensions(ron::extensions::Extensions::IMPLICIT_SOME),
+        )
+        .unwrap();
+        prop_assert!(text.contains("version: 1,"));
+        let save = SaveFile::parse(&text, Path::new("v1.ron")).unwrap();
+        let (loaded, _, report) = save.restore(story, Path::new("v1.ron")).unwrap();
+        prop_assert!(report.notes.is_empty(), "{:?}", report.notes);
+        prop_assert_eq!(loaded.state(), tree.state());
+        prop_assert_eq!(loaded.log(), tree.log());
+        // Every path of the old game, each node's state as it was played.
+        for leaf in tree.leaves() {
+            let log = tree.log_to(leaf);
+            let there = loaded
+                .leaves()
+                .into_iter()
+                .chain([loaded.current])
+                .find(|&l| loaded.log_to(l) == log);
+            let there = there.ok_or_else(|| TestCaseError::fail("a path is missing"))?;
+            prop_assert_eq!(&loaded.nodes[there].state, &tree.nodes[leaf].state);
+        }
+        // Played on, it rolls by the stream still, as the old game would.
+        let mut a = loaded.state().clone();
+        let mut b = tree.state().clone();
+        for c in a.choices(story).collect::<Vec<_>>().into_iter().take(1) {
+            prop_assert_eq!(
+                a.advance(story, c, callister::engine::RollMode::Random),
+                b.advance(story, c, callister::engine::RollMode::Random)
+            );
+        }
+    }
+}
+
+/// Different choices roll independently: over many seeds, the roll of one
+/// choice says nothing of another's at the same point (nor of the same
+/// choice's at the next step). The rolls are uniform on 1..=100 and their
+/// correlation is near zero; under the stream rule the two were equal.
+#[test]
+fn different_choices_roll_independently() {
+    use callister::engine::position_roll;
+    let n = 20_000u64;
+    let mut counts = [0u32; 100];
+    let pairs: Vec<[(i64, i64); 3]> = (0..n)
+        .map(|seed| {
+            let a = position_roll(seed, 7, "flats", "run");
+            counts[(a - 1) as usize] += 1;
+            [
+                (a, position_roll(seed, 7, "flats", "swim")),
+                (a, position_roll(seed, 8, "flats", "run")),
+                (a, position_roll(seed, 7, "shore", "run")),
+            ]
+        })
+        .collect();
+    // Uniform: every value within 30% of its share.
+    let share = n as f64 / 100.0;
+    for (v, &c) in counts.iter().enumerate() {
+        assert!(
+            (f64::from(c) - share).abs() < 0.3 * share,
+            "{} came {c} times",
+            v + 1
+        );
+    }
+    for k in 0..3 {
+        let xs: Vec<f64> = pairs.iter().map(|p| p[k].0 as f64).collect();
+        let ys: Vec<f64> = pairs.iter().map(|p| p[k].1 as f64).collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (mx, my) = (mean(&xs), mean(&ys));
+        let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+        let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+        let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+        let r = cov / (vx * vy).sqrt();
+        // Four standard errors of a correlation of independent samples.
+        assert!(
+            r.abs() < 4.0 / (n as f64).sqrt(),
+            "pair {k}: correlation {r}"
+        );
+        let same = pairs.iter().filter(|p| p[k].0 == p[k].1).count();
+        assert!(same < (n as usize) / 50, "pair {k}: {same} equal rolls");
+    }
+}
