@@ -503,7 +503,7 @@ mod tests {
         let shared = dir.path().join("s");
         write_atomic(&shared, Access::Shared, |w| w.write_all(b"x")).unwrap();
         let mode = std::fs::metadata(&shared).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077 & !0o022, 0, "no more than 0644");
+        assert_eq!(mode & 0o777 & !0o644, 0, "no more than 0644");
         assert_eq!(mode & 0o600, 0o600);
     }
 

@@ -66,6 +66,16 @@ pub fn emit(text: &str, host: &mut dyn Host) {
     host.transcribe(&text);
 }
 
+/// Whether rustyline edits lines on this terminal (raw mode), rather than
+/// reading plain lines: `TERM` is not one it leaves alone (its own list).
+fn edited_terminal() -> bool {
+    std::env::var("TERM").map_or(true, |term| {
+        !["dumb", "cons25", "emacs"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&term))
+    })
+}
+
 /// Sets the width the session wraps at from the terminal's size now; when
 /// stdout is not a terminal, the width it was given stays.
 fn measure(session: &mut Session) {
@@ -241,7 +251,14 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     });
     // SIGTERM, SIGHUP and SIGQUIT end the game as Ctrl-D does: the line
     // editor gives the terminal back as it found it, the history is saved.
-    let watch = signals::Watch::start();
+    // Where rustyline does not edit (a terminal it does not support reads
+    // plain lines, the terminal never raw) the signals keep their default
+    // action, as Ctrl-C does there.
+    let watch = if edited_terminal() {
+        signals::Watch::start()
+    } else {
+        None
+    };
     let styled = if session.look.colored() {
         format!("\x1b[1;36m{PROMPT}\x1b[0m")
     } else {
