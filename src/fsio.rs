@@ -89,9 +89,9 @@ impl std::fmt::Display for Refusal {
                 "it is one of the game's own files in the saves directory (a save, \
                  the profile or the prompt history)",
             ),
-            Refusal::NotATranscript => f.write_str(
-                "it exists and is not a Callister transcript, so it is left untouched",
-            ),
+            Refusal::NotATranscript => {
+                f.write_str("it exists and is not a Callister transcript, so it is left untouched")
+            }
         }
     }
 }
@@ -119,7 +119,8 @@ impl From<Refusal> for io::Error {
 
 /// The refusal an I/O error carries, if it is one.
 pub fn refusal(e: &io::Error) -> Option<&Refusal> {
-    e.get_ref().and_then(|inner| inner.downcast_ref::<Refusal>())
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<Refusal>())
 }
 
 /// Who may read a file the program writes.

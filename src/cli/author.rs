@@ -186,7 +186,11 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
     let plan = match Plan::parse(&text) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: `{}` is not a valid plan: {}", shown(path), visible(&e));
+            eprintln!(
+                "error: `{}` is not a valid plan: {}",
+                shown(path),
+                visible(&e)
+            );
             return Exit::Usage;
         }
     };

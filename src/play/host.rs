@@ -291,8 +291,10 @@ impl GameHost {
     /// refusals, and the transcript's own); whether it is new or empty.
     fn open_named_transcript(&self, path: &Path) -> std::io::Result<(std::fs::File, bool)> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let own = name.ends_with(".ron") || name == "history.txt" || name.starts_with(".callister-");
-        if own && fsio::is_within(fsio::parent(path), &self.saves.dir)
+        let own =
+            name.ends_with(".ron") || name == "history.txt" || name.starts_with(".callister-");
+        if own
+            && fsio::is_within(fsio::parent(path), &self.saves.dir)
             && fsio::is_within(&self.saves.dir, fsio::parent(path))
         {
             return Err(Refusal::OwnFile.into());

@@ -207,8 +207,7 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     // history file, which is read and written here through `fsio`, with
     // the checks every file of the saves directory gets.
     let history = MemHistory::with_config(&config);
-    let mut editor: Editor<PromptHelper, MemHistory> = match Editor::with_history(config, history)
-    {
+    let mut editor: Editor<PromptHelper, MemHistory> = match Editor::with_history(config, history) {
         Ok(e) => e,
         Err(e) => {
             say(
@@ -358,7 +357,11 @@ fn parse_history(text: &str) -> Vec<String> {
     let escaped = lines.next_if_eq(&"#V2").is_some();
     let mut out: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     for line in lines {
-        let Some(line) = (if escaped { unescape(line) } else { Some(line.to_string()) }) else {
+        let Some(line) = (if escaped {
+            unescape(line)
+        } else {
+            Some(line.to_string())
+        }) else {
             continue;
         };
         if line.trim().is_empty()
@@ -401,7 +404,9 @@ fn save_history(file: &Path, history: &MemHistory) -> std::io::Result<()> {
         text.push_str(&line.replace('\\', "\\\\").replace('\n', "\\n"));
         text.push('\n');
     }
-    fsio::write_atomic(file, fsio::Access::Private, |w| w.write_all(text.as_bytes()))
+    fsio::write_atomic(file, fsio::Access::Private, |w| {
+        w.write_all(text.as_bytes())
+    })
 }
 
 /// Completion and hints from the open choices' keys and the command table.
@@ -579,7 +584,8 @@ mod signals {
                     return None;
                 }
                 let mut cooked: libc::termios = std::mem::zeroed();
-                let cooked = (libc::tcgetattr(libc::STDIN_FILENO, &mut cooked) == 0).then_some(cooked);
+                let cooked =
+                    (libc::tcgetattr(libc::STDIN_FILENO, &mut cooked) == 0).then_some(cooked);
                 let game = libc::pthread_self();
                 let shared = Arc::new(Shared {
                     received: AtomicI32::new(0),
@@ -689,5 +695,65 @@ mod signals {
         pub fn received(&self) -> Option<&'static str> {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_reads_what_rustyline_wrote_and_drops_what_it_must_not_show() {
+        // rustyline's format: `#V2`, then escaped lines.
+        let text = "#V2\nshed\nsay a\\\\b\nbad\\x\n\nlook\u{1b}]0;t\u{7}\nback\n";
+        assert_eq!(parse_history(text), ["shed", "say a\\b", "back"]);
+        // The first format (no header): lines as they are.
+        assert_eq!(parse_history("shed\nback\n"), ["shed", "back"]);
+        // Multi-line entries (escaped line ends) are not lines one types.
+        assert!(parse_history("#V2\na\\nb\n").is_empty());
+        // At most the last thousand lines.
+        let many: String = (0..1500).map(|i| format!("k{i}\n")).collect();
+        let kept = parse_history(&many);
+        assert_eq!(kept.len(), HISTORY_LINES);
+        assert_eq!(kept[0], "k500");
+    }
+
+    #[test]
+    fn the_history_round_trips_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("history.txt");
+        let mut history = MemHistory::new();
+        for line in ["shed", "say a\\b", "back"] {
+            history.add(line).unwrap();
+        }
+        save_history(&file, &history).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "#V2\nshed\nsay a\\\\b\nback\n"
+        );
+        assert_eq!(load_history(&file).unwrap(), ["shed", "say a\\b", "back"]);
+        assert!(load_history(&dir.path().join("none")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_line_is_unfinished_only_at_the_end_of_input() {
+        let mut input: &[u8] = b"shed\nsave mine";
+        let mut buf = Vec::new();
+        assert_eq!(read_line_bounded(&mut input, &mut buf).unwrap(), Read::Line);
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut input, &mut buf).unwrap(),
+            Read::Unfinished
+        );
+        buf.clear();
+        assert_eq!(read_line_bounded(&mut input, &mut buf).unwrap(), Read::End);
+        // An overlong line with its line end is a line, however long.
+        let long = [vec![b'x'; 3 * command::MAX_LINE], b"\n".to_vec()].concat();
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut long.as_slice(), &mut buf).unwrap(),
+            Read::Line
+        );
+        assert_eq!(buf.len(), command::MAX_LINE + 1);
     }
 }

@@ -765,7 +765,9 @@ fn pty_then_stty(saves: &Path) -> expectrl::session::OsSession {
     let mut cmd = Command::new("sh");
     cmd.current_dir(root())
         .arg("-c")
-        .arg("stty -a; echo started; trap : TERM HUP QUIT; \"$0\" \"$@\"; echo \"exit $?\"; stty -a")
+        .arg(
+            "stty -a; echo started; trap : TERM HUP QUIT; \"$0\" \"$@\"; echo \"exit $?\"; stty -a",
+        )
         .arg(cargo_bin("callister"))
         .args(["--scenes", LIGHTHOUSE, "--seed", "1", "--saves"])
         .arg(saves)
@@ -783,7 +785,12 @@ fn settings(stty: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stty);
     let mut flags: Vec<String> = text
         .split([' ', ';', '\r', '\n'])
-        .filter(|w| !w.is_empty() && w.trim_start_matches('-').chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .filter(|w| {
+            !w.is_empty()
+                && w.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
         .map(str::to_string)
         .collect();
     flags.sort();
@@ -832,7 +839,10 @@ fn signals_at_the_line_editor_leave_the_terminal_cooked_and_the_history_saved() 
         let end = p.expect(expectrl::Eof).unwrap();
         let after = String::from_utf8_lossy(&[end.before(), end.as_bytes()].concat()).into_owned();
         assert!(after.contains("exit 0"), "{name}: {after}");
-        assert!(after.contains(&format!("{name}: leaving the game")), "{name}: {after}");
+        assert!(
+            after.contains(&format!("{name}: leaving the game")),
+            "{name}: {after}"
+        );
         // The terminal as the game found it: cooked (`icanon`), signals
         // from keys (`isig`), echo as it was (the pty starts without).
         let left = settings(after.rsplit("exit 0").next().unwrap().as_bytes());
@@ -883,7 +893,13 @@ fn an_unfinished_last_line_is_not_run() {
 fn replay_reads_only_regular_files_of_bounded_size() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo.plan.ron");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let huge = dir.path().join("huge.plan.ron");
     std::fs::File::create(&huge)
         .unwrap()
@@ -899,7 +915,10 @@ fn replay_reads_only_regular_files_of_bounded_size() {
             .timeout(Duration::from_secs(60))
             .output()
             .unwrap();
-        (String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code())
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
     };
     let zero = std::ffi::OsStr::new("/dev/zero");
     for (args, why) in [
@@ -935,12 +954,19 @@ fn a_history_file_that_is_a_fifo_or_a_device_is_left_alone() {
         let saves = tempfile::tempdir().unwrap();
         let history = saves.path().join("history.txt");
         if hostile == "fifo" {
-            assert!(Command::new("mkfifo").arg(&history).status().unwrap().success());
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&history)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         } else {
             std::os::unix::fs::symlink("/dev/zero", &history).unwrap();
         }
         let mut p = pty_then_stty(saves.path());
-        p.expect("The prompt history is off for this session").unwrap();
+        p.expect("The prompt history is off for this session")
+            .unwrap();
         at_prompt(&mut p);
         p.send_line("shed").unwrap();
         p.expect("Take the key").unwrap();
@@ -953,7 +979,10 @@ fn a_history_file_that_is_a_fifo_or_a_device_is_left_alone() {
         let kind = meta.file_type();
         {
             use std::os::unix::fs::FileTypeExt as _;
-            assert!(kind.is_fifo() || kind.is_symlink(), "{hostile} was replaced");
+            assert!(
+                kind.is_fifo() || kind.is_symlink(),
+                "{hostile} was replaced"
+            );
         }
     }
 }
@@ -971,7 +1000,9 @@ fn a_history_file_link_is_neither_read_nor_rewritten() {
     let saves = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(&target, saves.path().join("history.txt")).unwrap();
     let mut p = pty_then_stty(saves.path());
-    let before = p.expect("The prompt history is off for this session").unwrap();
+    let before = p
+        .expect("The prompt history is off for this session")
+        .unwrap();
     let _ = before;
     p.expect("symbolic link").unwrap();
     at_prompt(&mut p);
@@ -1012,10 +1043,22 @@ fn a_save_with_a_name_longer_than_a_column_is_listed() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&listed.stdout);
-    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert_eq!(
+        listed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
     assert!(stdout.lines().all(|l| l.chars().count() < 200), "{stdout}");
-    assert!(stdout.contains("longlong") && stdout.contains('…'), "{stdout}");
-    let (out, code) = piped(&["--scenes", LIGHTHOUSE, "--seed", "1"], saves.path(), "saves\nquit\n");
+    assert!(
+        stdout.contains("longlong") && stdout.contains('…'),
+        "{stdout}"
+    );
+    let (out, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        "saves\nquit\n",
+    );
     assert_eq!(code, Some(0), "{out}");
     let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(words.contains("(another story: OtherOther"), "{out}");

@@ -386,17 +386,35 @@ fn bless_and_plans_never_write_through_a_story_symlink() {
     let replay = ["replay", "plans/home.plan.ron", "--scenes", "story"];
 
     // A blessed transcript at a link: refused, the link left as it is.
-    let out = run_in(repo, &[&replay[..], &["--expect", "plans/done.txt", "--bless"]].concat(), "");
+    let out = run_in(
+        repo,
+        &[&replay[..], &["--expect", "plans/done.txt", "--bless"]].concat(),
+        "",
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("symbolic link"), "{}", text(&out.stderr));
-    assert!(std::fs::symlink_metadata(repo.join("plans/done.txt")).unwrap().file_type().is_symlink());
+    assert!(
+        text(&out.stderr).contains("symbolic link"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(repo.join("plans/done.txt"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     untouched("bless at a link");
 
     // In a directory of the repository linked out of it: refused.
-    let out = run_in(repo, &[&replay[..], &["--expect", "out/new.txt", "--bless"]].concat(), "");
+    let out = run_in(
+        repo,
+        &[&replay[..], &["--expect", "out/new.txt", "--bless"]].concat(),
+        "",
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("`out` is a symbolic link that leads out of the directory it is in"),
+        text(&out.stderr)
+            .contains("`out` is a symbolic link that leads out of the directory it is in"),
         "{}",
         text(&out.stderr)
     );
@@ -406,19 +424,31 @@ fn bless_and_plans_never_write_through_a_story_symlink() {
     for dir in ["found", "out"] {
         let out = run_in(repo, &["explore", "story", "--plans", dir], "");
         assert_eq!(out.status.code(), Some(2), "{dir}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("symbolic link"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("symbolic link"),
+            "{}",
+            text(&out.stderr)
+        );
         untouched(dir);
     }
 
     // A regular target is written, and a path outside the repository the
     // user names is theirs.
-    let out = run_in(repo, &[&replay[..], &["--expect", "plans/home.txt", "--bless"]].concat(), "");
+    let out = run_in(
+        repo,
+        &[&replay[..], &["--expect", "plans/home.txt", "--bless"]].concat(),
+        "",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let elsewhere = tempfile::tempdir().unwrap();
     let chosen = elsewhere.path().join("home.txt");
     let out = run_in(
         repo,
-        &[&replay[..], &["--expect", chosen.to_str().unwrap(), "--bless"]].concat(),
+        &[
+            &replay[..],
+            &["--expect", chosen.to_str().unwrap(), "--bless"],
+        ]
+        .concat(),
         "",
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -450,7 +480,14 @@ fn the_saves_directory_s_links_are_refused() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = run_in(
         root,
-        &["--scenes", "examples/lighthouse", "--seed", "1", "--saves", saves.path().to_str().unwrap()],
+        &[
+            "--scenes",
+            "examples/lighthouse",
+            "--seed",
+            "1",
+            "--saves",
+            saves.path().to_str().unwrap(),
+        ],
         "shed\nsave mine\nload mine\nsaves\nquit\n",
     );
     let stdout = text(&out.stdout);
@@ -476,7 +513,14 @@ fn a_real_save(saves: &std::path::Path) -> callister::play::save::SaveFile {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = run_in(
         root,
-        &["--scenes", "examples/lighthouse", "--seed", "1", "--saves", saves.to_str().unwrap()],
+        &[
+            "--scenes",
+            "examples/lighthouse",
+            "--seed",
+            "1",
+            "--saves",
+            saves.to_str().unwrap(),
+        ],
         "shed\nsave mine\nquit\n",
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -518,16 +562,36 @@ fn saves_and_plans_cannot_control_the_terminal() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let saves_arg = saves.path().to_str().unwrap();
 
-    let out = run_in(root, &["saves", "--scenes", "examples/lighthouse", "--saves", saves_arg], "");
+    let out = run_in(
+        root,
+        &[
+            "saves",
+            "--scenes",
+            "examples/lighthouse",
+            "--saves",
+            saves_arg,
+        ],
+        "",
+    );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("gone␛]0;pwned␇"), "{stdout}");
-    assert!(stdout.contains("(another story: Other␛]0;pwned␇"), "{stdout}");
+    assert!(
+        stdout.contains("(another story: Other␛]0;pwned␇"),
+        "{stdout}"
+    );
     assert_inert("callister saves", &stdout);
 
     let out = run_in(
         root,
-        &["--scenes", "examples/lighthouse", "--seed", "1", "--saves", saves_arg],
+        &[
+            "--scenes",
+            "examples/lighthouse",
+            "--seed",
+            "1",
+            "--saves",
+            saves_arg,
+        ],
         "saves\nquit\n",
     );
     let stdout = text(&out.stdout);
@@ -545,7 +609,10 @@ fn saves_and_plans_cannot_control_the_terminal() {
     p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
     let asked = expectrl::Expect::expect(&mut p, "Continue it? [Y/n]").unwrap();
     let asked = text(asked.before());
-    assert!(asked.contains("An autosave exists: “gone␛]0;pwned␇"), "{asked}");
+    assert!(
+        asked.contains("An autosave exists: “gone␛]0;pwned␇"),
+        "{asked}"
+    );
     assert_inert("the continue question", &asked);
     expectrl::Expect::send_line(&mut p, "n").unwrap();
     expectrl::Expect::expect(&mut p, "> ").unwrap();
@@ -559,18 +626,29 @@ fn saves_and_plans_cannot_control_the_terminal() {
     let plan = plan_dir.path().join("p.plan.ron");
     std::fs::write(
         &plan,
-        format!("Plan(choices: [{:?}], expect: (scene: {:?}))", HOSTILE, HOSTILE),
+        format!(
+            "Plan(choices: [{:?}], expect: (scene: {:?}))",
+            HOSTILE, HOSTILE
+        ),
     )
     .unwrap();
     let out = run_in(
         root,
-        &["replay", plan.to_str().unwrap(), "--scenes", "examples/lighthouse"],
+        &[
+            "replay",
+            plan.to_str().unwrap(),
+            "--scenes",
+            "examples/lighthouse",
+        ],
         "",
     );
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("plan failed: step 1: `␛]0;pwned␇"), "{stderr}");
+    assert!(
+        stderr.contains("plan failed: step 1: `␛]0;pwned␇"),
+        "{stderr}"
+    );
     assert!(stdout.contains("> ␛]0;pwned␇"), "{stdout}");
     assert_inert("replay's failures", &stderr);
     assert_inert("replay's transcript", &stdout);
@@ -607,13 +685,14 @@ fn a_saves_directory_inside_the_story_directory_is_refused() {
     lighthouse_repo(repo.path());
     let story = repo.path().join("story");
     for saves in ["saves", "."] {
-        let out = run_in(&story, &["--scenes", ".", "--saves", saves, "--seed", "1"], "shed\nquit\n");
+        let out = run_in(
+            &story,
+            &["--scenes", ".", "--saves", saves, "--seed", "1"],
+            "shed\nquit\n",
+        );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains("is inside the story directory"),
-            "{stderr}"
-        );
+        assert!(stderr.contains("is inside the story directory"), "{stderr}");
         let mut files: Vec<String> = std::fs::read_dir(&story)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -622,7 +701,11 @@ fn a_saves_directory_inside_the_story_directory_is_refused() {
         assert_eq!(files, ["shore.ron", "story.ron"], "{saves}");
     }
     // Beside the story, the saves are fine.
-    let out = run_in(&story, &["--scenes", ".", "--saves", "../saves", "--seed", "1"], "shed\nquit\n");
+    let out = run_in(
+        &story,
+        &["--scenes", ".", "--saves", "../saves", "--seed", "1"],
+        "shed\nquit\n",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(repo.path().join("saves/autosave.ron").is_file());
 }
@@ -640,7 +723,13 @@ fn transcripts_go_only_to_transcripts() {
     let place = tempfile::tempdir().unwrap();
     let saves = tempfile::tempdir().unwrap();
     let fifo = place.path().join("fifo.txt");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let victim = place.path().join("victim.txt");
     std::fs::write(&victim, "mine").unwrap();
     std::os::unix::fs::symlink(&victim, place.path().join("link.txt")).unwrap();
@@ -662,12 +751,25 @@ fn transcripts_go_only_to_transcripts() {
     for (path, _) in &refused {
         input.push_str(&format!("transcript on {path}\n"));
     }
-    input.push_str(&format!("transcript on {}\nshed\ntranscript off\n", at("t.txt")));
-    input.push_str(&format!("transcript on {}\nback\ntranscript off\n", at("t.txt")));
+    input.push_str(&format!(
+        "transcript on {}\nshed\ntranscript off\n",
+        at("t.txt")
+    ));
+    input.push_str(&format!(
+        "transcript on {}\nback\ntranscript off\n",
+        at("t.txt")
+    ));
     input.push_str("transcript on\ntranscript off\ntranscript on\nquit\n");
     let out = run_in(
         root,
-        &["--scenes", "examples/lighthouse", "--seed", "1", "--saves", saves_arg],
+        &[
+            "--scenes",
+            "examples/lighthouse",
+            "--seed",
+            "1",
+            "--saves",
+            saves_arg,
+        ],
         &input,
     );
     let stdout = text(&out.stdout);
@@ -676,7 +778,9 @@ fn transcripts_go_only_to_transcripts() {
     let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     for (path, why) in &refused {
         let said = format!("Cannot open `{path}` for the transcript: ");
-        let at = words.find(&said).unwrap_or_else(|| panic!("{said} in {stdout}"));
+        let at = words
+            .find(&said)
+            .unwrap_or_else(|| panic!("{said} in {stdout}"));
         let message = words[at..].split(". ").next().unwrap();
         assert!(message.contains(why), "{message}");
     }
@@ -686,7 +790,10 @@ fn transcripts_go_only_to_transcripts() {
     assert!(!saves.path().join("new.ron").exists());
     // The transcript: a header each time it is opened, what was shown.
     let t = std::fs::read_to_string(place.path().join("t.txt")).unwrap();
-    assert!(t.starts_with("# Callister transcript of “The Lighthouse"), "{t}");
+    assert!(
+        t.starts_with("# Callister transcript of “The Lighthouse"),
+        "{t}"
+    );
     assert!(t.contains("resumed"), "{t}");
     assert!(t.contains("> shed") && t.contains("> back"), "{t}");
     // Default names: two transcripts, two files, each with a random part.
