@@ -96,6 +96,32 @@ done
 # Saves of format 1, written by the game before format 2: still read.
 cp tests/fixtures/saves/v1-*.ron "$seeds/save/"
 
+# Hostile saves and plans (issue 13): names that control the terminal (a
+# window title, a clipboard write, a screen clear, a C1 CSI) and names too
+# long for a padded column (70,000 characters), in a real save of the
+# lighthouse and in plans.
+ctl='\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{9b}31m'
+ctl_sed=${ctl//\\/\\\\}
+long70k=$(printf 'long%.0s' $(seq 1 17500))
+real="$tmp/lighthouse-lit/end.ron"
+sed -e "s/^    story: \"The Lighthouse\",/    story: \"The Lighthouse$ctl_sed\",/" \
+    -e "s/^        scene: \"lamp\",/        scene: \"gone$ctl_sed\",/" \
+    -e "s/key: \"unlock\"/key: \"unlock$ctl_sed\"/" \
+    "$real" > "$seeds/save/hostile-control-names.ron"
+sed -e "s/^        scene: \"lamp\",/        scene: \"gone$ctl_sed\",/" \
+    "$real" > "$seeds/save/hostile-control-scene.ron"
+sed -e "s/^    story: \"The Lighthouse\",/    story: \"$long70k\",/" \
+    "$real" > "$seeds/save/hostile-long-story.ron"
+sed -e "s/^        scene: \"lamp\",/        scene: \"$long70k\",/" \
+    -e "s/key: \"unlock\"/key: \"$long70k\"/" \
+    "$real" > "$seeds/save/hostile-long-names.ron"
+printf 'Plan(seed: 1, choices: ["shed", "%s", "back:pass"], expect: (scene: "%s", ending: "%s", hold: ["has %s"]))\n' \
+    "$ctl" "$ctl" "$ctl" "$ctl" > "$seeds/plan/hostile-control-keys.plan.ron"
+printf 'Plan(from: "%s", choices: ["shed"])\n' "$ctl" > "$seeds/plan/hostile-control-from.plan.ron"
+printf 'Plan(set: ["oil=%s", "%s=1"], choices: ["shed"])\n' "$ctl" "$ctl" > "$seeds/plan/hostile-control-set.plan.ron"
+printf 'Plan(choices: ["shed", "%s"], expect: (scene: "%s", hold: ["has %s"]))\n' \
+    "$long70k" "$long70k" "$long70k" > "$seeds/plan/hostile-long-names.plan.ron"
+
 # command: lines typed at the prompt, one session per file.
 cat > "$seeds/command/commands" <<'LINES'
 help

@@ -6,7 +6,8 @@
 //! [`engine`] (pure: state, view, choose) → [`play`] (a session at the
 //! prompt, saves, the endings ledger) and [`tools`] (check, stats, graph,
 //! explore, replay, synthetic stories) → the `callister` command line
-//! (`cli`, with the `cli` feature).
+//! (`cli`, with the `cli` feature). [`fsio`] is beside the pipeline: every
+//! file the drivers write or read that is not a chapter goes through it.
 //!
 //! # Embedding the engine
 //!
@@ -66,6 +67,7 @@
 //! a driver that reads lines of text.
 
 pub mod engine;
+pub mod fsio;
 pub mod play;
 pub mod story;
 pub mod tools;

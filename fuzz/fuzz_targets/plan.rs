@@ -1,11 +1,13 @@
 //! Arbitrary bytes as a replay plan, replayed against the example story and
-//! the shipped story. Failures are sentences, never panics; a parsed plan
-//! writes back the same.
+//! the shipped story. Failures are sentences, never panics, and what
+//! `callister replay` prints of them is inert; a parsed plan writes back
+//! the same.
 
 #![no_main]
 
 use callister::tools::plan::Plan;
-use callister_fuzz::{lighthouse, shipped};
+use callister::story::diagnostic::visible;
+use callister_fuzz::{assert_inert, lighthouse, shipped};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,8 +23,16 @@ fuzz_target!(|data: &[u8]| {
         "a plan changed in the round trip"
     );
     for story in [lighthouse(), shipped()] {
-        if let Ok(replay) = plan.replay(story.clone()) {
-            assert!(replay.transcript.len() < 64 * 1024 * 1024);
+        match plan.replay(story.clone()) {
+            Ok(replay) => {
+                assert!(replay.transcript.len() < 64 * 1024 * 1024);
+                // What `callister replay` prints of it.
+                for failure in &replay.failures {
+                    assert_inert("a plan failure", &visible(failure));
+                }
+                assert_inert("a replay transcript", &visible(&replay.transcript));
+            }
+            Err(e) => assert_inert("a plan error", &visible(&e)),
         }
     }
 });

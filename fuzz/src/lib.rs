@@ -217,3 +217,29 @@ pub fn exercise_tree(story: &'static Story, tree: Tree) {
         }
     });
 }
+
+/// What the player's terminal gets from a save or a plan (issue 13): the
+/// saves table of the save (its names cut to a column, so a padded
+/// column never overflows the formatter) and the sentences a plan's replay
+/// shows through `visible`. Neither may hold a control character but the
+/// line end.
+pub fn assert_inert(what: &str, shown: &str) {
+    assert!(
+        !shown.chars().any(|c| c != '\n' && c.is_control()),
+        "{what} sends a control character to the terminal: {shown:?}"
+    );
+}
+
+/// The saves table a save makes against `story` (`saves`, `callister
+/// saves`): rendered, and inert.
+pub fn check_saves_table(story: &Story, save: &SaveFile) {
+    let info = callister::play::save::SaveInfo {
+        slot: "fuzz".into(),
+        story: save.story.clone(),
+        scene: save.snapshot.scene.clone(),
+        turn: save.snapshot.turn,
+        saved_at: save.saved_at,
+    };
+    let table = callister::play::session::render_saves_table(story, &[info], &[]);
+    assert_inert("the saves table", &table);
+}

@@ -8,9 +8,9 @@ use crate::cli::{
     SynthArgs, load, report_failure, start_state, stderr_color,
 };
 use crate::engine::State;
-use crate::play::save;
+use crate::fsio::{self, Follow};
 use crate::story::compile::{self, Failure, STORY_FILE};
-use crate::story::diagnostic::{self, Severity};
+use crate::story::diagnostic::{self, Severity, visible};
 use crate::story::{Story, embedded};
 use crate::tools::explore::report::plural;
 use crate::tools::plan::{self, Plan};
@@ -173,17 +173,24 @@ pub(super) fn graph(args: GraphArgs) -> Exit {
 
 pub(super) fn replay(args: &ReplayArgs) -> Exit {
     let path = &args.plan;
-    let text = match std::fs::read_to_string(path) {
+    // A plan and an expected transcript are files the user names: read only
+    // if they are regular files (a FIFO would block, `/dev/zero` never
+    // ends), and at most `fsio::MAX_PLAN_BYTES`.
+    let text = match fsio::read_text(path, fsio::MAX_PLAN_BYTES, Follow::Yes) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read plan `{}`: {e}", path.display());
+            eprintln!("error: cannot read plan `{}`: {e}", shown(path));
             return Exit::Usage;
         }
     };
     let plan = match Plan::parse(&text) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: `{}` is not a valid plan: {e}", path.display());
+            eprintln!(
+                "error: `{}` is not a valid plan: {}",
+                shown(path),
+                visible(&e)
+            );
             return Exit::Usage;
         }
     };
@@ -194,48 +201,65 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
     let result = match plan.replay(story) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", visible(&e));
             return Exit::Problems;
         }
     };
     let mut exit = Exit::Success;
+    // A plan's keys are echoed into the transcript and named in failures:
+    // what came from the file is shown with its control characters visible.
     for f in &result.failures {
-        eprintln!("plan failed: {f}");
+        eprintln!("plan failed: {}", visible(f));
         exit = Exit::Problems;
     }
     match (&args.expect, args.bless) {
         (Some(expected), true) => {
-            let dir = expected
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            if let Err(e) = save::write_atomic(dir, expected, result.transcript.as_bytes()) {
-                eprintln!("error: {e}");
+            if let Err(e) = bless(expected, &result.transcript) {
+                eprintln!("error: cannot bless `{}`: {e}", shown(expected));
                 return Exit::Usage;
             }
-            eprintln!("blessed `{}`", expected.display());
+            eprintln!("blessed `{}`", shown(expected));
         }
-        (Some(expected_path), false) => match std::fs::read_to_string(expected_path) {
-            Ok(expected) if expected == result.transcript => {}
-            Ok(expected) => {
-                eprintln!(
-                    "transcript differs from `{}` (run with --bless to accept):",
-                    expected_path.display()
-                );
-                eprint!("{}", plan::diff(&expected, &result.transcript));
-                exit = Exit::Problems;
+        (Some(expected_path), false) => {
+            match fsio::read_text(expected_path, fsio::MAX_PLAN_BYTES, Follow::Yes) {
+                Ok(expected) if expected == result.transcript => {}
+                Ok(expected) => {
+                    eprintln!(
+                        "transcript differs from `{}` (run with --bless to accept):",
+                        shown(expected_path)
+                    );
+                    eprint!("{}", visible(&plan::diff(&expected, &result.transcript)));
+                    exit = Exit::Problems;
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot read `{}`: {e} (run with --bless to create it)",
+                        shown(expected_path)
+                    );
+                    return Exit::Usage;
+                }
             }
-            Err(e) => {
-                eprintln!(
-                    "error: cannot read `{}`: {e} (run with --bless to create it)",
-                    expected_path.display()
-                );
-                return Exit::Usage;
-            }
-        },
-        (None, _) => print!("{}", result.transcript),
+        }
+        (None, _) => print!("{}", visible(&result.transcript)),
     }
     exit
+}
+
+/// Writes a blessed transcript: never through a symbolic link (at the file,
+/// or at a directory of a story repository that leads out of it), atomically,
+/// readable by others (it is meant to be committed).
+fn bless(path: &Path, transcript: &str) -> std::io::Result<()> {
+    let dir = fsio::parent(path);
+    fsio::check_confined(dir)?;
+    std::fs::create_dir_all(dir)?;
+    fsio::write_atomic(path, fsio::Access::Shared, |w| {
+        w.write_all(transcript.as_bytes())
+    })
+}
+
+/// A path for a message, control characters visible.
+fn shown(path: &Path) -> String {
+    visible(&path.display().to_string()).into_owned()
 }
 
 pub(super) fn synth(args: &SynthArgs) -> Exit {

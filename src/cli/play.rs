@@ -9,18 +9,31 @@ use crate::play::repl;
 use crate::play::save::{self, SaveDir, SaveInfo};
 use crate::play::session::{Look, Session, settle};
 use crate::story::Story;
+use crate::story::diagnostic::{MAX_CELL, visible, visible_cut};
 
 pub(super) fn play(args: PlayArgs) -> Exit {
-    let story = match load(args.scenes.as_deref()) {
-        Ok(s) => s,
-        Err(exit) => return exit,
-    };
     let saves = match SaveDir::resolve(args.saves.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return Exit::Usage;
         }
+    };
+    // Saves in the story directory (or below it) would be read back as
+    // chapters by the loader, and break the story at its next start.
+    if let Some(dir) = &args.scenes
+        && crate::fsio::is_within(&saves.dir, dir)
+    {
+        eprintln!(
+            "error: the saves directory `{}` is inside the story directory `{}`: the story would read the saves as chapters; give `--saves DIR` (or set `CALLISTER_SAVES`) to a directory outside it",
+            visible(&saves.dir.display().to_string()),
+            visible(&dir.display().to_string()),
+        );
+        return Exit::Usage;
+    }
+    let story = match load(args.scenes.as_deref()) {
+        Ok(s) => s,
+        Err(exit) => return exit,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
     let state = match start_state(&story, seed, args.from.as_deref(), &args.set) {
@@ -121,9 +134,12 @@ pub(super) fn play(args: PlayArgs) -> Exit {
 
 /// A save as the player knows it: `“The Door”, turn 4, saved 2026-11-24 06:12`.
 fn describe(story: &Story, s: &SaveInfo) -> String {
-    let scene = story
-        .scene_by_id(&s.scene)
-        .map_or_else(|| s.scene.clone(), |id| story.scene(id).title.clone());
+    // The scene's title in this story, else the name the save gives, which
+    // is shown, not sent, and cut to a line's length.
+    let scene = story.scene_by_id(&s.scene).map_or_else(
+        || visible_cut(&s.scene, MAX_CELL).into_owned(),
+        |id| story.scene(id).title.clone(),
+    );
     let future = if s.future { " (in the future)" } else { "" };
     format!(
         "“{scene}”, turn {}, saved {}{future}",

@@ -3,11 +3,12 @@
 //! answers. This is where the disk is touched; the text the player reads is
 //! written by the session.
 
-use std::io::Write as _;
-use std::path::PathBuf;
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::engine::history::Tree;
+use crate::fsio::{self, Refusal};
 use crate::play::journal::{Autosave, Stamp};
 use crate::play::ledger::{Known, Profile};
 use crate::play::save::{self, AUTOSAVE, DirLock, SaveDir, SaveError, SaveFile};
@@ -339,7 +340,9 @@ impl Host for GameHost {
                     .as_ref()
                     .map(|p| p.ledger(story).cloned().unwrap_or_default()),
             ),
-            Request::TranscriptOn(file) => Answer::TranscriptOn(self.transcript_on(file)),
+            Request::TranscriptOn(file) => {
+                Answer::TranscriptOn(self.transcript_on(file, &story.title))
+            }
             Request::TranscriptOff => {
                 Answer::TranscriptOff(self.transcript.take().map(|(path, _)| path))
             }
@@ -535,33 +538,89 @@ impl GameHost {
         }
     }
 
+    /// Opens a transcript: the file the player names, else a new file of
+    /// the saves directory with a name nobody can guess ahead
+    /// (`transcript-DATE-RANDOM.txt`, created exclusively). A symbolic
+    /// link, a FIFO (which would block), a device or a directory is
+    /// refused; so are the game's own files in the saves directory and any
+    /// existing file that does not start with the transcript header; a
+    /// missing directory is not created. Each transcript begins with a
+    /// header line, and one that is opened again gets another.
     fn transcript_on(
         &mut self,
         file: Option<String>,
+        title: &str,
     ) -> Result<PathBuf, (PathBuf, std::io::Error)> {
-        let path = match file {
-            Some(f) => PathBuf::from(f),
+        let stamp = save::format_time(save::now());
+        let (path, mut file, fresh) = match file {
+            Some(f) => {
+                let path = PathBuf::from(f);
+                match self.open_named_transcript(&path) {
+                    Ok((file, fresh)) => (path, file, fresh),
+                    Err(e) => return Err((path, e)),
+                }
+            }
             None => {
-                let stamp = save::format_time(save::now()).replace([' ', ':'], "-");
-                self.saves.dir.join(format!("transcript-{stamp}.txt"))
+                let prefix = format!("transcript-{}-", stamp.replace([' ', ':'], "-"));
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(&prefix).suffix(".txt").rand_bytes(8);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    builder.permissions(std::fs::Permissions::from_mode(0o644));
+                }
+                let made = builder
+                    .tempfile_in(&self.saves.dir)
+                    .and_then(|t| t.keep().map_err(|e| e.error));
+                match made {
+                    Ok((file, path)) => (path, file, true),
+                    Err(e) => return Err((self.saves.dir.join(format!("{prefix}….txt")), e)),
+                }
             }
         };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(parent);
+        let header = format!(
+            "{}{TRANSCRIPT_HEADER} of “{}”, {} {stamp}\n",
+            if fresh { "" } else { "\n" },
+            crate::story::diagnostic::visible(title),
+            if fresh { "started" } else { "resumed" },
+        );
+        if let Err(e) = file.write_all(header.as_bytes()) {
+            return Err((path, e));
         }
-        match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
+        self.transcript = Some((path.clone(), file));
+        Ok(path)
+    }
+
+    /// Opens a transcript file the player named, to append to (`fsio`'s
+    /// refusals, and the transcript's own); whether it is new or empty.
+    fn open_named_transcript(&self, path: &Path) -> std::io::Result<(std::fs::File, bool)> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let own =
+            name.ends_with(".ron") || name == "history.txt" || name.starts_with(".callister-");
+        if own
+            && fsio::is_within(fsio::parent(path), &self.saves.dir)
+            && fsio::is_within(&self.saves.dir, fsio::parent(path))
         {
-            Ok(f) => {
-                self.transcript = Some((path.clone(), f));
-                Ok(path)
-            }
-            Err(e) => Err((path, e)),
+            return Err(Refusal::OwnFile.into());
         }
+        let (mut file, existed) = fsio::open_append(path, fsio::Access::Shared)?;
+        let len = file.metadata()?.len();
+        if existed && len > 0 {
+            let mut start = vec![0; TRANSCRIPT_HEADER.len()];
+            let read = file
+                .seek(std::io::SeekFrom::Start(0))
+                .and_then(|_| file.read_exact(&mut start));
+            if read.is_err() || start != TRANSCRIPT_HEADER.as_bytes() {
+                return Err(Refusal::NotATranscript.into());
+            }
+        }
+        Ok((file, !existed || len == 0))
     }
 }
+
+/// The first words of every transcript: what marks a file as one, so that
+/// `transcript on FILE` never appends to a file that is something else.
+pub const TRANSCRIPT_HEADER: &str = "# Callister transcript";
 
 /// A save of the session's game, as the host writes it.
 fn capture(session: &Session, start: &str, played: u64) -> SaveFile {

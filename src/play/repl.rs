@@ -5,23 +5,32 @@
 
 use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
-use rustyline::history::DefaultHistory;
+use rustyline::history::{History as _, MemHistory};
 use rustyline::{
     Cmd, CompletionType, Config, Context, Editor, Helper, KeyEvent, Movement, Validator,
 };
 
+use crate::fsio;
 use crate::play::command;
 use crate::play::look::width_for;
 use crate::play::session::{Flow, Host, Session, settle};
+use crate::story::diagnostic::{visible, visible_but_styles};
 
 const PROMPT: &str = "> ";
+
+/// The most lines the prompt history keeps.
+const HISTORY_LINES: usize = 1000;
+
+/// A history file larger than this is refused unread: a thousand lines of
+/// at most `command::MAX_LINE` bytes, each escaped, fit well within it.
+const HISTORY_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Plays until the player quits or input ends. Returns the exit code.
 pub fn run(session: &mut Session, host: &mut dyn Host, history_file: Option<PathBuf>) -> i32 {
@@ -46,12 +55,25 @@ pub fn dumb_terminal() -> bool {
 }
 
 /// Writes text to stdout (colour stripped when stdout is not a terminal or
-/// NO_COLOR is set) and to the host's transcript, if one is open.
+/// NO_COLOR is set) and to the host's transcript, if one is open. Every
+/// control character but the session's own styling is shown, not sent
+/// (`visible_but_styles`).
 pub fn emit(text: &str, host: &mut dyn Host) {
+    let text = visible_but_styles(text);
     let mut stdout = anstream::stdout();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
-    host.transcribe(text);
+    host.transcribe(&text);
+}
+
+/// Whether rustyline edits lines on this terminal (raw mode), rather than
+/// reading plain lines: `TERM` is not one it leaves alone (its own list).
+fn edited_terminal() -> bool {
+    std::env::var("TERM").map_or(true, |term| {
+        !["dumb", "cons25", "emacs"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&term))
+    })
 }
 
 /// Sets the width the session wraps at from the terminal's size now; when
@@ -90,11 +112,22 @@ fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
         // Read at most a little past the longest accepted line, then drain
         // the rest of an overlong line without keeping it.
         match read_line_bounded(&mut reader, &mut buf) {
-            Ok(0) => {
+            Ok(Read::End) => {
                 emit("\n", host);
                 return 0;
             }
-            Ok(_) => {}
+            // Input that ends in the middle of a line was cut off (a
+            // closed pipe, a killed writer): what it holds was never
+            // finished, so it is not run.
+            Ok(Read::Unfinished) => {
+                say(
+                    session,
+                    host,
+                    "\n(The input ended in the middle of a line; that unfinished line was ignored.)\n",
+                );
+                return 0;
+            }
+            Ok(Read::Line) => {}
             Err(e) => {
                 say(session, host, &format!("\ncannot read input: {e}\n"));
                 return 1;
@@ -118,16 +151,30 @@ fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
     }
 }
 
+/// What reading a line of piped input found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A whole line, up to and with its line end.
+    Line,
+    /// The input's end, with nothing before it.
+    End,
+    /// Bytes, then the input's end without a line end.
+    Unfinished,
+}
+
 /// Reads one line, keeping at most `MAX_LINE + 1` bytes of it so a huge
-/// line costs no memory; the length seen is kept by padding the buffer's
-/// report: a truncated line is reported as longer than the limit.
-fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+/// line costs no memory (a line kept that long is reported as too long).
+fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Read> {
     let limit = command::MAX_LINE + 1;
     let mut total = 0;
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(total);
+            return Ok(if total == 0 {
+                Read::End
+            } else {
+                Read::Unfinished
+            });
         }
         let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
@@ -138,7 +185,7 @@ fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
         total += take;
         reader.consume(take);
         if done {
-            return Ok(total);
+            return Ok(Read::Line);
         }
     }
 }
@@ -153,10 +200,14 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
         // its line end arrives, exactly as if typed. (A paste that comes
         // bracketed anyway is split into its lines below.)
         .bracketed_paste(false)
-        .max_history_size(1000)
+        .max_history_size(HISTORY_LINES)
         .unwrap_or_else(|_| Config::builder())
         .build();
-    let mut editor: Editor<PromptHelper, DefaultHistory> = match Editor::with_config(config) {
+    // The history is kept in memory only: rustyline never touches the
+    // history file, which is read and written here through `fsio`, with
+    // the checks every file of the saves directory gets.
+    let history = MemHistory::with_config(&config);
+    let mut editor: Editor<PromptHelper, MemHistory> = match Editor::with_history(config, history) {
         Ok(e) => e,
         Err(e) => {
             say(
@@ -176,9 +227,37 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     // Ctrl-C empties the line (and so drops any hint with it) rather than
     // leaving the half-typed line and its grey hint on the screen.
     editor.bind_sequence(KeyEvent::ctrl('C'), Cmd::Kill(Movement::WholeBuffer));
-    if let Some(file) = &history_file {
-        let _ = editor.load_history(file);
-    }
+    // The history file, if it can be read: one that cannot (a symbolic
+    // link, a FIFO, a file far too large) is neither read nor written.
+    let history_file = history_file.and_then(|file| match load_history(&file) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = editor.history_mut().add_owned(line);
+            }
+            Some(file)
+        }
+        Err(e) => {
+            say(
+                session,
+                host,
+                &format!(
+                    "The prompt history is off for this session: `{}`: {e}; it was left untouched.\n",
+                    visible(&file.display().to_string())
+                ),
+            );
+            None
+        }
+    });
+    // SIGTERM, SIGHUP and SIGQUIT end the game as Ctrl-D does: the line
+    // editor gives the terminal back as it found it, the history is saved.
+    // Where rustyline does not edit (a terminal it does not support reads
+    // plain lines, the terminal never raw) the signals keep their default
+    // action, as Ctrl-C does there.
+    let watch = if edited_terminal() {
+        signals::Watch::start()
+    } else {
+        None
+    };
     // The prompt says where you are (`b3·42 > `), so it is made afresh
     // for every line.
     let styled = |prompt: &str, colored: bool| {
@@ -192,6 +271,10 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     // reported once.
     let mut undecodable = false;
     let code = 'session: loop {
+        if let Some(signal) = watch.as_ref().and_then(signals::Watch::received) {
+            say(session, host, &format!("\n{signal}: leaving the game.\n"));
+            break 0;
+        }
         *keys.borrow_mut() = session.choice_keys();
         let prompt = session.prompt();
         match editor.readline(&(
@@ -237,16 +320,101 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
                 }
                 undecodable = true;
             }
+            // A signal may have made the read fail (a terminal hung up):
+            // then it is the signal that ends the game, at the loop's top.
+            Err(_) if watch.as_ref().is_some_and(|w| w.received().is_some()) => {}
             Err(e) => {
                 say(session, host, &format!("cannot read input: {e}\n"));
                 break 1;
             }
         }
     };
-    if let Some(file) = &history_file {
-        let _ = editor.save_history(file);
+    if let Some(file) = &history_file
+        && let Err(e) = save_history(file, editor.history())
+    {
+        say(
+            session,
+            host,
+            &format!(
+                "The prompt history was not saved: `{}`: {e}.\n",
+                visible(&file.display().to_string())
+            ),
+        );
     }
+    drop(watch);
     code
+}
+
+/// The prompt history's lines, from its file (none when it is missing), in
+/// rustyline's format (`#V2`, then a line each, `\n` and `\\` escaped), so
+/// that history files written before stay readable. At most the last
+/// `HISTORY_LINES` are kept; a line that holds a control character or is
+/// longer than a typed line can be is dropped, so that recalling a line
+/// never sends the terminal anything.
+fn load_history(file: &Path) -> std::io::Result<Vec<String>> {
+    let text = match fsio::read_text(file, HISTORY_MAX_BYTES, fsio::Follow::No) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(parse_history(&text))
+}
+
+fn parse_history(text: &str) -> Vec<String> {
+    let mut lines = text.lines().peekable();
+    let escaped = lines.next_if_eq(&"#V2").is_some();
+    let mut out: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    for line in lines {
+        let Some(line) = (if escaped {
+            unescape(line)
+        } else {
+            Some(line.to_string())
+        }) else {
+            continue;
+        };
+        if line.trim().is_empty()
+            || line.len() > command::MAX_LINE
+            || line.chars().any(char::is_control)
+        {
+            continue;
+        }
+        if out.len() == HISTORY_LINES {
+            out.pop_front();
+        }
+        out.push_back(line);
+    }
+    out.into()
+}
+
+/// A history line as written (`\n` and `\\` escaped); `None` for an escape
+/// rustyline never writes.
+fn unescape(line: &str) -> Option<String> {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                '\\' => out.push('\\'),
+                _ => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// Writes the history file atomically (`fsio`: never through a symbolic
+/// link, mode 0600), in the format `load_history` reads.
+fn save_history(file: &Path, history: &MemHistory) -> std::io::Result<()> {
+    let mut text = String::from("#V2\n");
+    for line in history {
+        text.push_str(&line.replace('\\', "\\\\").replace('\n', "\\n"));
+        text.push('\n');
+    }
+    fsio::write_atomic(file, fsio::Access::Private, |w| {
+        w.write_all(text.as_bytes())
+    })
 }
 
 /// Completion and hints from the open choices' keys and the command table.
@@ -350,4 +518,250 @@ fn common_prefix(words: &[String]) -> &str {
             .min(len);
     }
     &first[..len]
+}
+
+/// SIGTERM, SIGHUP and SIGQUIT while the line editor reads. Their default
+/// action would end the program with the terminal left in the editor's raw
+/// mode and the session's history lost; instead the game ends as Ctrl-D
+/// ends it.
+///
+/// The three are blocked in the game's thread and waited for on a thread of
+/// their own (`sigwait`), so no code of ours runs in a signal handler. When
+/// one arrives, that thread sends SIGINT to the game's thread: while the
+/// editor reads, rustyline's own SIGINT handler turns it into
+/// `ReadlineError::Interrupted` (its read returns, the terminal is restored);
+/// between reads a handler that does nothing takes it. The game's loop
+/// sees the signal before its next read and ends. The SIGINT is sent again
+/// until the game has seen the signal, so one that lands just before a read
+/// begins is not lost; if the game does not see it within two seconds (the
+/// editor not answering), the terminal is restored from what it was when
+/// the editor started and the signal's default action ends the program.
+#[cfg(unix)]
+mod signals {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    use std::time::Duration;
+
+    const WATCHED: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+    /// The watch, while the editor runs; dropping it puts the signals'
+    /// handling back as it was.
+    pub struct Watch {
+        shared: Arc<Shared>,
+        old_mask: libc::sigset_t,
+        old_interrupt: libc::sigaction,
+    }
+
+    struct Shared {
+        /// The signal received (0 for none).
+        received: AtomicI32,
+        /// Set once the game has seen it.
+        seen: AtomicBool,
+        /// Set when the editor is done: a signal then takes its default
+        /// action.
+        done: AtomicBool,
+    }
+
+    /// SIGINT between reads: nothing (the game goes on to its next read,
+    /// where it sees the signal that was received).
+    extern "C" fn ignore(_: libc::c_int) {}
+
+    impl Watch {
+        /// Starts watching; `None` where the signals cannot be set up (the
+        /// signals then keep their default action).
+        pub fn start() -> Option<Watch> {
+            // SAFETY: plain libc calls on values made here; the handler
+            // installed does nothing, which is async-signal-safe.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                for s in WATCHED {
+                    libc::sigaddset(&mut set, s);
+                }
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = ignore as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                action.sa_flags = libc::SA_RESTART;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut old_interrupt: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(libc::SIGINT, &action, &mut old_interrupt) != 0 {
+                    return None;
+                }
+                let mut old_mask: libc::sigset_t = std::mem::zeroed();
+                if libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old_mask) != 0 {
+                    libc::sigaction(libc::SIGINT, &old_interrupt, std::ptr::null_mut());
+                    return None;
+                }
+                let mut cooked: libc::termios = std::mem::zeroed();
+                let cooked =
+                    (libc::tcgetattr(libc::STDIN_FILENO, &mut cooked) == 0).then_some(cooked);
+                let game = libc::pthread_self();
+                let shared = Arc::new(Shared {
+                    received: AtomicI32::new(0),
+                    seen: AtomicBool::new(false),
+                    done: AtomicBool::new(false),
+                });
+                let theirs = Arc::clone(&shared);
+                let waiter = std::thread::Builder::new()
+                    .name("signals".into())
+                    .spawn(move || wait(set, game, &theirs, cooked));
+                let watch = Watch {
+                    shared,
+                    old_mask,
+                    old_interrupt,
+                };
+                // Dropped on failure, which puts everything back.
+                waiter.ok().map(|_| watch)
+            }
+        }
+
+        /// The signal received, by name, once one was; the game then ends.
+        pub fn received(&self) -> Option<&'static str> {
+            let name = match self.shared.received.load(Ordering::SeqCst) {
+                0 => return None,
+                libc::SIGTERM => "SIGTERM",
+                libc::SIGHUP => "SIGHUP",
+                _ => "SIGQUIT",
+            };
+            self.shared.seen.store(true, Ordering::SeqCst);
+            Some(name)
+        }
+    }
+
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            self.shared.done.store(true, Ordering::SeqCst);
+            // SAFETY: restoring what `start` saved.
+            unsafe {
+                libc::sigaction(libc::SIGINT, &self.old_interrupt, std::ptr::null_mut());
+                libc::pthread_sigmask(libc::SIG_SETMASK, &self.old_mask, std::ptr::null_mut());
+            }
+        }
+    }
+
+    /// The thread that waits for the signals.
+    fn wait(
+        set: libc::sigset_t,
+        game: libc::pthread_t,
+        shared: &Shared,
+        cooked: Option<libc::termios>,
+    ) {
+        loop {
+            let mut signal = 0;
+            // SAFETY: `set` holds the watched signals, blocked in every
+            // thread (this one inherited the mask).
+            if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+                return;
+            }
+            if shared.done.load(Ordering::SeqCst) {
+                default_action(signal);
+            }
+            shared.received.store(signal, Ordering::SeqCst);
+            let mut nudges = 0;
+            while !shared.seen.load(Ordering::SeqCst) && !shared.done.load(Ordering::SeqCst) {
+                if nudges == 100 {
+                    if let Some(cooked) = cooked {
+                        // SAFETY: the terminal's settings read at the start.
+                        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &cooked) };
+                    }
+                    default_action(signal);
+                }
+                // SAFETY: `game` is the game's thread, alive while the
+                // editor is (`done` is set before it goes on).
+                unsafe { libc::pthread_kill(game, libc::SIGINT) };
+                nudges += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Ends the program as the signal's default action does.
+    fn default_action(signal: libc::c_int) -> ! {
+        // SAFETY: resetting a signal to its default and raising it in this
+        // thread, where it is then unblocked.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            let mut one: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut one);
+            libc::sigaddset(&mut one, signal);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+            libc::raise(signal);
+        }
+        std::process::exit(128 + signal)
+    }
+}
+
+/// Without Unix signals there is nothing to watch.
+#[cfg(not(unix))]
+mod signals {
+    pub struct Watch;
+
+    impl Watch {
+        pub fn start() -> Option<Watch> {
+            None
+        }
+
+        pub fn received(&self) -> Option<&'static str> {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_reads_what_rustyline_wrote_and_drops_what_it_must_not_show() {
+        // rustyline's format: `#V2`, then escaped lines.
+        let text = "#V2\nshed\nsay a\\\\b\nbad\\x\n\nlook\u{1b}]0;t\u{7}\nback\n";
+        assert_eq!(parse_history(text), ["shed", "say a\\b", "back"]);
+        // The first format (no header): lines as they are.
+        assert_eq!(parse_history("shed\nback\n"), ["shed", "back"]);
+        // Multi-line entries (escaped line ends) are not lines one types.
+        assert!(parse_history("#V2\na\\nb\n").is_empty());
+        // At most the last thousand lines.
+        let many: String = (0..1500).map(|i| format!("k{i}\n")).collect();
+        let kept = parse_history(&many);
+        assert_eq!(kept.len(), HISTORY_LINES);
+        assert_eq!(kept[0], "k500");
+    }
+
+    #[test]
+    fn the_history_round_trips_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("history.txt");
+        let mut history = MemHistory::new();
+        for line in ["shed", "say a\\b", "back"] {
+            history.add(line).unwrap();
+        }
+        save_history(&file, &history).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "#V2\nshed\nsay a\\\\b\nback\n"
+        );
+        assert_eq!(load_history(&file).unwrap(), ["shed", "say a\\b", "back"]);
+        assert!(load_history(&dir.path().join("none")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_line_is_unfinished_only_at_the_end_of_input() {
+        let mut input: &[u8] = b"shed\nsave mine";
+        let mut buf = Vec::new();
+        assert_eq!(read_line_bounded(&mut input, &mut buf).unwrap(), Read::Line);
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut input, &mut buf).unwrap(),
+            Read::Unfinished
+        );
+        buf.clear();
+        assert_eq!(read_line_bounded(&mut input, &mut buf).unwrap(), Read::End);
+        // An overlong line with its line end is a line, however long.
+        let long = [vec![b'x'; 3 * command::MAX_LINE], b"\n".to_vec()].concat();
+        buf.clear();
+        assert_eq!(
+            read_line_bounded(&mut long.as_slice(), &mut buf).unwrap(),
+            Read::Line
+        );
+        assert_eq!(buf.len(), command::MAX_LINE + 1);
+    }
 }

@@ -14,7 +14,6 @@
 //! log, and rolled from one stream: it still loads, and keeps its dice.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use rand::rngs::Xoshiro256PlusPlus;
@@ -1323,29 +1322,19 @@ pub fn read_save(path: &Path) -> Result<SaveFile, SaveError> {
 }
 
 /// Reads a file of the saves directory, refusing what is not a regular file
-/// (a FIFO would block forever, a device might never end) and reading at
-/// most `max` bytes whatever the file claims its size is.
+/// (a symbolic link, which someone else put there; a FIFO would block
+/// forever, a device might never end) and reading at most `max` bytes
+/// whatever the file claims its size is (`fsio::read_bounded`).
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, SaveError> {
-    use std::io::Read as _;
-    let too_large = || SaveError::Corrupt(path.to_path_buf(), "it is far too large".into());
-    let meta = std::fs::metadata(path).map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
-    if meta.len() > max {
-        return Err(too_large());
-    }
-    if !meta.is_file() {
-        return Err(SaveError::Corrupt(
-            path.to_path_buf(),
-            "it is not a regular file".into(),
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
-        .map_err(|e| SaveError::Io(path.to_path_buf(), e))?;
-    if bytes.len() as u64 > max {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    crate::fsio::read_bounded(path, max, crate::fsio::Follow::No).map_err(|e| {
+        match crate::fsio::refusal(&e) {
+            Some(crate::fsio::Refusal::TooLarge(_)) => {
+                SaveError::Corrupt(path.to_path_buf(), "it is far too large".into())
+            }
+            Some(why) => SaveError::Corrupt(path.to_path_buf(), why.to_string()),
+            None => SaveError::Io(path.to_path_buf(), e),
+        }
+    })
 }
 
 /// Serialises a value and writes it atomically. A value that does not
@@ -1368,30 +1357,17 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), SaveErr
 
 /// `write_atomic`, with the bytes written by `fill` into the temporary
 /// file: the seam where tests put a writer that fails, as a full disk does.
+/// The write is `fsio::write_atomic`'s (private, mode 0600): a target that
+/// is a symbolic link, a FIFO, a device or a directory is refused, and
+/// nothing is ever written through a link.
 pub fn write_atomic_with(
     dir: &Path,
     path: &Path,
     fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), SaveError> {
-    let io = |e: std::io::Error| SaveError::Io(dir.to_path_buf(), e);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".callister-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    fill(&mut tmp).map_err(io)?;
-    tmp.flush().map_err(io)?;
-    // The data and what reading it back needs (its size) reach the disk
-    // before the rename: a crash leaves the old file or the whole new one.
-    // `sync_data` is enough for that (the timestamps `sync_all` would also
-    // write do not matter); the cost of either is the disk's flush (see
-    // docs/performance.md).
-    tmp.as_file().sync_data().map_err(io)?;
-    // On failure the temporary file is removed when `tmp` drops.
-    tmp.persist(path)
-        .map_err(|e| SaveError::Io(path.to_path_buf(), e.error))?;
-    Ok(())
+    std::fs::create_dir_all(dir).map_err(|e| SaveError::Io(dir.to_path_buf(), e))?;
+    crate::fsio::write_atomic(path, crate::fsio::Access::Private, fill)
+        .map_err(|e| SaveError::Io(path.to_path_buf(), e))
 }
 
 /// The platform's data directory for Callister (`$XDG_DATA_HOME/callister`

@@ -18,7 +18,7 @@ use crate::play::ledger::{self, Known, Ledger, Outcomes};
 pub use crate::play::look::Look;
 use crate::play::save::{self, SaveError, SaveInfo};
 use crate::story::compile::Failure;
-use crate::story::diagnostic::visible;
+use crate::story::diagnostic::{MAX_CELL, visible, visible_cut};
 use crate::story::{ChapterId, ChoiceId, EndingId, EndingKind, SceneId, Story};
 
 /// The dice rule in one sentence, as `help` and the README say it.
@@ -1828,15 +1828,18 @@ fn saved_when(s: &SaveInfo) -> String {
     }
 }
 
-/// Where a save stands, by the scene's title in this story.
+/// Where a save stands, by the scene's title in this story. What comes
+/// from the save (a scene gone, another story's title) is shown with its
+/// control characters visible and cut to a column's width.
 fn save_scene(story: &Story, s: &SaveInfo) -> String {
+    let name = |n: &str| visible_cut(n, MAX_CELL).into_owned();
     if s.story == story.title {
         story.scene_by_id(&s.scene).map_or_else(
-            || format!("{} (scene gone)", s.scene),
+            || format!("{} (scene gone)", name(&s.scene)),
             |id| story.scene(id).title.clone(),
         )
     } else {
-        format!("(another story: {})", s.story)
+        format!("(another story: {})", name(&s.story))
     }
 }
 

@@ -373,6 +373,12 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, color: bool) ->
 /// symbol of one column (`␛` for escape, `␀` for NUL, `�` for the C1
 /// controls), so that text from a story or a save can be printed without
 /// the terminal acting on it.
+///
+/// This is the one function through which the program prints what came
+/// from a file: a story (diagnostics, and the prompt's output, through
+/// `visible_but_styles`), a save, a plan or the profile (the saves tables,
+/// the continue question, load notes, plan failures, replay transcripts).
+/// `visible_cut` is the same for a name that goes into a padded column.
 pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     let shown = |c: char| match c {
         '\t' | '\n' => c,
@@ -388,5 +394,76 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(text.chars().map(shown).collect())
     } else {
         std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The most characters of a name from a file shown in a padded column:
+/// past it the name is cut with `…` (a width over 65,535 would panic the
+/// formatter, and no terminal is that wide).
+pub const MAX_CELL: usize = 100;
+
+/// `visible`, cut to at most `max` characters, the last of them `…` when
+/// cut: a name from a file (a save's scene or story) in a table's column.
+pub fn visible_cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let shown = visible(text);
+    match shown.char_indices().nth(max) {
+        None => shown,
+        Some(_) => {
+            let mut cut: String = shown.chars().take(max.saturating_sub(1)).collect();
+            cut.push('…');
+            std::borrow::Cow::Owned(cut)
+        }
+    }
+}
+
+/// `visible` for the prompt's output, which the session styles itself:
+/// its SGR sequences (`ESC [` digits and `;` `m`: colour, bold, italics)
+/// pass, and every other control character is made visible. A story cannot
+/// hold an escape (E038), so this is the last gate, not the first: a
+/// screen clear, a window title, a clipboard write or a hyperlink never
+/// reaches the terminal whatever the text holds.
+pub fn visible_but_styles(text: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| matches!(c, '\t' | '\n') || !c.is_control();
+    if text.chars().all(|c| plain(c) || c == '\u{1b}') && sgr_only(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| !plain(c)) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let sgr = sgr_len(tail);
+        if sgr > 0 {
+            out.push_str(&tail[..sgr]);
+            rest = &tail[sgr..];
+        } else {
+            let c = tail.chars().next().unwrap_or(' ');
+            out.push_str(&visible(&tail[..c.len_utf8()]));
+            rest = &tail[c.len_utf8()..];
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether every escape in `text` starts an SGR sequence.
+fn sgr_only(text: &str) -> bool {
+    text.match_indices('\u{1b}')
+        .all(|(i, _)| sgr_len(&text[i..]) > 0)
+}
+
+/// The length of the SGR sequence `text` starts with (0 for none).
+fn sgr_len(text: &str) -> usize {
+    let Some(params) = text.strip_prefix("\u{1b}[") else {
+        return 0;
+    };
+    let digits = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    if digits <= 32 && params.as_bytes().get(digits) == Some(&b'm') {
+        2 + digits + 1
+    } else {
+        0
     }
 }

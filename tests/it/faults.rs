@@ -752,3 +752,333 @@ fn a_million_control_characters_are_ten_diagnostics_and_a_count() {
         "a control character reached the output"
     );
 }
+
+// Issue 13: the prompt and the files it reads.
+
+/// The game at a terminal, started by `sh`, which prints the terminal's
+/// settings (`stty -a`) before it, then `started`, and after it the exit
+/// code and the settings as the game left them. The shell
+/// traps the signals a test sends to the whole process group, so that it
+/// outlives the game; the game itself starts with their default actions.
+#[cfg(unix)]
+fn pty_then_stty(saves: &Path) -> expectrl::session::OsSession {
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(root())
+        .arg("-c")
+        .arg(
+            "stty -a; echo started; trap : TERM HUP QUIT; \"$0\" \"$@\"; echo \"exit $?\"; stty -a",
+        )
+        .arg(cargo_bin("callister"))
+        .args(["--scenes", LIGHTHOUSE, "--seed", "1", "--saves"])
+        .arg(saves)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("CALLISTER_SAVES");
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn callister in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    p
+}
+
+/// The flags of `stty -a`'s output (`icanon`, `-echo`…), sorted.
+#[cfg(unix)]
+fn settings(stty: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(stty);
+    let mut flags: Vec<String> = text
+        .split([' ', ';', '\r', '\n'])
+        .filter(|w| {
+            !w.is_empty()
+                && w.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        .map(str::to_string)
+        .collect();
+    flags.sort();
+    flags
+}
+
+/// Waits for the prompt and for the line editor to read in raw mode.
+#[cfg(unix)]
+fn at_prompt(p: &mut expectrl::session::OsSession) {
+    use expectrl::Expect as _;
+    p.expect("> ").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+/// Issue 13, item 15: SIGTERM, SIGHUP or SIGQUIT at the line editor ended
+/// the program on the spot: the terminal stayed in the editor's raw mode
+/// (no echo, no line editing: the shell after it unusable) and the
+/// session's prompt history was lost. Each now ends the game as Ctrl-D
+/// does: exit code 0, the terminal back in cooked mode with echo, the
+/// history written, the last step autosaved.
+#[cfg(unix)]
+#[test]
+fn signals_at_the_line_editor_leave_the_terminal_cooked_and_the_history_saved() {
+    use expectrl::Expect as _;
+
+    for (signal, name) in [
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGQUIT, "SIGQUIT"),
+    ] {
+        let saves = tempfile::tempdir().unwrap();
+        let mut p = pty_then_stty(saves.path());
+        let found = p.expect("started").unwrap();
+        let before = settings(found.before());
+        at_prompt(&mut p);
+        p.send_line("shed").unwrap();
+        p.expect("Take the key").unwrap();
+        at_prompt(&mut p);
+        // Half a line typed, then the signal to the terminal's process
+        // group, as a terminal that closes sends SIGHUP.
+        p.send("ba").unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        let group = p.get_process().pid().as_raw();
+        // SAFETY: a signal to the process group the test started.
+        assert_eq!(unsafe { libc::kill(-group, signal) }, 0);
+        let end = p.expect(expectrl::Eof).unwrap();
+        let after = String::from_utf8_lossy(&[end.before(), end.as_bytes()].concat()).into_owned();
+        assert!(after.contains("exit 0"), "{name}: {after}");
+        assert!(
+            after.contains(&format!("{name}: leaving the game")),
+            "{name}: {after}"
+        );
+        // The terminal as the game found it: cooked (`icanon`), signals
+        // from keys (`isig`), echo as it was (the pty starts without).
+        let left = settings(after.rsplit("exit 0").next().unwrap().as_bytes());
+        assert!(left.contains(&"icanon".to_string()), "{name}: {after}");
+        assert_eq!(left, before, "{name}: the terminal was left changed");
+        let history = std::fs::read_to_string(saves.path().join("history.txt"))
+            .unwrap_or_else(|e| panic!("{name}: no history written: {e}"));
+        assert_eq!(history, "#V2\nshed\n", "{name}");
+        let save = callister::play::save::read_save(&saves.path().join("autosave.ron")).unwrap();
+        assert_eq!(save.snapshot.scene, "shed", "{name}");
+    }
+}
+
+/// Issue 13, item 15: piped input that ends in the middle of a line (a
+/// writer killed, a file without its last line end) ran the partial line.
+/// It is not run: the game says so and ends as at the end of input.
+#[test]
+fn an_unfinished_last_line_is_not_run() {
+    let saves = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::new(cargo_bin("callister"))
+        .current_dir(root())
+        .args(["--scenes", LIGHTHOUSE, "--seed", "1", "--saves"])
+        .arg(saves.path())
+        .env_remove("CALLISTER_SAVES")
+        .env("NO_COLOR", "1")
+        .write_stdin("shed\nsave mine")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("The Boat Shed"), "{stdout}");
+    let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("The input ended in the middle of a line; that unfinished line was ignored"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Saved to slot"), "{stdout}");
+    assert!(!saves.path().join("mine.ron").exists());
+}
+
+/// Issue 13, item 14: `replay PLAN` and `--expect FILE` read without a
+/// size limit or a file-type check: `/dev/zero` grew to gigabytes, a FIFO
+/// blocked forever. Both are read only if they are regular files, and at
+/// most 16 MiB (`fsio::MAX_PLAN_BYTES`).
+#[cfg(unix)]
+#[test]
+fn replay_reads_only_regular_files_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.plan.ron");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = dir.path().join("huge.plan.ron");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(callister::fsio::MAX_PLAN_BYTES + 1)
+        .unwrap();
+    let plan = root().join(LIGHTHOUSE).join("plans/home.plan.ron");
+    let replay = |args: &[&std::ffi::OsStr]| {
+        let out = assert_cmd::Command::new(cargo_bin("callister"))
+            .current_dir(root())
+            .arg("replay")
+            .args(args)
+            .args(["--scenes", LIGHTHOUSE])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    let zero = std::ffi::OsStr::new("/dev/zero");
+    for (args, why) in [
+        (vec![zero], "cannot read plan `/dev/zero`: it is a device"),
+        (vec![fifo.as_os_str()], "it is a FIFO"),
+        (vec![huge.as_os_str()], "it is larger than 16 MiB"),
+        (
+            vec![plan.as_os_str(), "--expect".as_ref(), zero],
+            "cannot read `/dev/zero`: it is a device",
+        ),
+        (
+            vec![plan.as_os_str(), "--expect".as_ref(), fifo.as_os_str()],
+            "it is a FIFO",
+        ),
+    ] {
+        let (stderr, code) = replay(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+}
+
+/// Issue 13, item 5: the prompt history (`history.txt`) was read and
+/// written by rustyline without the checks saves get: a FIFO there hung
+/// the game before its first prompt, a link to `/dev/zero` made it read
+/// without end. Neither is read now (nor written over): the game says the
+/// history is off and plays.
+#[cfg(unix)]
+#[test]
+fn a_history_file_that_is_a_fifo_or_a_device_is_left_alone() {
+    use expectrl::Expect as _;
+
+    for hostile in ["fifo", "zero"] {
+        let saves = tempfile::tempdir().unwrap();
+        let history = saves.path().join("history.txt");
+        if hostile == "fifo" {
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&history)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &history).unwrap();
+        }
+        let mut p = pty_then_stty(saves.path());
+        p.expect("The prompt history is off for this session")
+            .unwrap();
+        at_prompt(&mut p);
+        p.send_line("shed").unwrap();
+        p.expect("Take the key").unwrap();
+        at_prompt(&mut p);
+        p.send("\u{4}").unwrap();
+        let end = p.expect(expectrl::Eof).unwrap();
+        let after = String::from_utf8_lossy(&[end.before(), end.as_bytes()].concat()).into_owned();
+        assert!(after.contains("exit 0"), "{hostile}: {after}");
+        let meta = std::fs::symlink_metadata(&history).unwrap();
+        let kind = meta.file_type();
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            assert!(
+                kind.is_fifo() || kind.is_symlink(),
+                "{hostile} was replaced"
+            );
+        }
+    }
+}
+
+/// Issue 13, item 5: a history file that is a symbolic link had its target
+/// rewritten with the session's lines when the game ended.
+#[cfg(unix)]
+#[test]
+fn a_history_file_link_is_neither_read_nor_rewritten() {
+    use expectrl::Expect as _;
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("important.txt");
+    std::fs::write(&target, "keep me\n").unwrap();
+    let saves = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&target, saves.path().join("history.txt")).unwrap();
+    let mut p = pty_then_stty(saves.path());
+    let before = p
+        .expect("The prompt history is off for this session")
+        .unwrap();
+    let _ = before;
+    p.expect("symbolic link").unwrap();
+    at_prompt(&mut p);
+    p.send_line("shed").unwrap();
+    p.expect("Take the key").unwrap();
+    at_prompt(&mut p);
+    p.send("\u{4}").unwrap();
+    p.expect(expectrl::Eof).unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+}
+
+/// Issue 13, item 10: a name longer than 65,535 characters in a padded
+/// column panicked the formatter ("Formatting argument out of range").
+/// Names are capped when a story loads (E039), but a save's are not: a
+/// save naming a scene of 70,000 characters is listed, by `callister saves`
+/// and at the prompt, cut to a column's width.
+#[test]
+fn a_save_with_a_name_longer_than_a_column_is_listed() {
+    let saves = tempfile::tempdir().unwrap();
+    let (out, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        "shed\nsave mine\nquit\n",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let dir = SaveDir {
+        dir: saves.path().to_path_buf(),
+    };
+    let mut save = dir.read("mine").unwrap();
+    save.snapshot.scene = "long".repeat(17_500);
+    dir.write("long", &save).unwrap();
+    save.story = "Other".repeat(14_000);
+    dir.write("other", &save).unwrap();
+    let listed = assert_cmd::Command::new(cargo_bin("callister"))
+        .current_dir(root())
+        .args(["saves", "--scenes", LIGHTHOUSE, "--saves"])
+        .arg(saves.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(
+        listed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(stdout.lines().all(|l| l.chars().count() < 200), "{stdout}");
+    assert!(
+        stdout.contains("longlong") && stdout.contains('…'),
+        "{stdout}"
+    );
+    let (out, code) = piped(
+        &["--scenes", LIGHTHOUSE, "--seed", "1"],
+        saves.path(),
+        "saves\nquit\n",
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("(another story: OtherOther"), "{out}");
+}
+
+/// Runs the lighthouse with piped stdin in `saves`: stdout and the exit code.
+fn piped(args: &[&str], saves: &Path, input: &str) -> (String, Option<i32>) {
+    let out = assert_cmd::Command::new(cargo_bin("callister"))
+        .current_dir(root())
+        .args(args)
+        .arg("--saves")
+        .arg(saves)
+        .env_remove("CALLISTER_SAVES")
+        .env("NO_COLOR", "1")
+        .write_stdin(input)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}

@@ -163,9 +163,36 @@ fn check_save(data: &[u8]) {
         save
     );
     let story = lighthouse();
+    check_saves_table(story, &save);
     if let Ok((tree, _, _)) = save.restore(story, path) {
         play_on(story, tree);
     }
+}
+
+/// What the player's terminal gets from a file (issue 13) holds no control
+/// character but the line end.
+fn assert_inert(what: &str, shown: &str) {
+    assert!(
+        !shown.chars().any(|c| c != '\n' && c.is_control()),
+        "{what} sends a control character to the terminal: {shown:?}"
+    );
+}
+
+/// A save's row of the saves table: rendered (a name of any length cut to
+/// a column), and inert.
+fn check_saves_table(story: &Story, save: &SaveFile) {
+    let info = callister::play::save::SaveInfo {
+        slot: "s".into(),
+        story: save.story.clone(),
+        scene: save.snapshot.scene.clone(),
+        turn: save.snapshot.turn,
+        saved_at: save.saved_at,
+        playthrough: save.playthrough,
+        future: false,
+        order: save.saved_at,
+    };
+    let table = callister::play::session::render_saves_table(story, &[info], &[]);
+    assert_inert("the saves table", &table);
 }
 
 fn play_on(story: &Story, tree: Tree) {
@@ -188,8 +215,19 @@ fn check_plan(data: &[u8]) {
         return;
     };
     assert_eq!(Plan::parse(&plan.to_ron().unwrap()).as_ref(), Ok(&plan));
-    if let Ok(replay) = plan.replay(lighthouse().clone()) {
-        assert_in_bounds(lighthouse(), &replay.state);
+    match plan.replay(lighthouse().clone()) {
+        Ok(replay) => {
+            assert_in_bounds(lighthouse(), &replay.state);
+            // What `callister replay` prints of it.
+            for failure in &replay.failures {
+                assert_inert("a plan failure", &diagnostic::visible(failure));
+            }
+            assert_inert(
+                "a replay transcript",
+                &diagnostic::visible(&replay.transcript),
+            );
+        }
+        Err(e) => assert_inert("a plan error", &diagnostic::visible(&e)),
     }
 }
 
@@ -511,6 +549,40 @@ proptest! {
     ) {
         check_command(&format!("{word} {}", args.join(" ")));
     }
+}
+
+/// Each fuzz target's checks over its seed corpus (`fuzz/seeds/`), so the
+/// seeds of every input class (issue 13's long names and control
+/// characters in plans and saves among them) are run on every `cargo test`,
+/// nightly or not.
+#[test]
+fn fuzz_seeds_pass_their_targets_checks() {
+    let dir = root().join("fuzz/seeds");
+    let mut seen = 0;
+    for (target, check) in [
+        (
+            "compile",
+            (|d: &[u8]| check_compile(d, &[0; 24])) as fn(&[u8]),
+        ),
+        ("save", check_save),
+        ("plan", check_plan),
+        ("command", |d: &[u8]| {
+            check_command(&String::from_utf8_lossy(d))
+        }),
+    ] {
+        for entry in std::fs::read_dir(dir.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let caught = std::panic::catch_unwind(|| check(&data));
+            assert!(
+                caught.is_ok(),
+                "{} fails its target's checks",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 40, "only {seen} seeds under {}", dir.display());
 }
 
 /// Every input that once broke a target (a panic, a hang, a blow-up in time

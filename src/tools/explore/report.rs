@@ -15,13 +15,26 @@ pub fn write_plans(
     from: Option<&str>,
     set: &[String],
 ) -> std::io::Result<()> {
+    // The directory is the user's to name, but not one that a story
+    // repository's symbolic link leads out of; each plan is written
+    // atomically and never through a link (`fsio`).
+    crate::fsio::check_confined(dir)?;
     std::fs::create_dir_all(dir)?;
     for (&e, steps) in &report.endings {
         let ending = &story.endings[e];
         let mut plan = explore::plan_for(story, steps, from, Some(&ending.id));
         plan.set = set.to_vec();
         let text = plan.to_ron().map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(format!("{}.plan.ron", ending.id)), text)?;
+        let path = dir.join(format!("{}.plan.ron", ending.id));
+        crate::fsio::write_atomic(&path, crate::fsio::Access::Shared, |w| {
+            w.write_all(text.as_bytes())
+        })
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("`{}`: {e}", path.file_name().unwrap_or_default().display()),
+            )
+        })?;
     }
     Ok(())
 }
