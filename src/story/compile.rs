@@ -608,7 +608,7 @@ impl<'s> Swallowed<'s> {
             .at(span(t.start, t.start + opener), "the string starts here");
         // The first structure read as prose, and the first scene lost.
         let first_id = ids.first().and_then(|(id, (s, e))| {
-            let at = memchr::memmem::find(written.as_bytes(), text[*s..*e].as_bytes())?;
+            let at = memchr::memmem::find(written.as_bytes(), &text.as_bytes()[*s..*e])?;
             Some((id, t.start + at, t.start + at + (e - s)))
         });
         if let Some(at) = inside

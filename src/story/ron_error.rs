@@ -440,11 +440,8 @@ impl<'s, 't, 'a> Context<'s, 't, 'a> {
         let t = self.found()?;
         let whole = self.short_source(name, close)?;
         let base = self.tokens.list[name].start;
-        Some(format!(
-            "{}{fixed}{}",
-            &whole[..t.start - base],
-            &whole[t.end - base..]
-        ))
+        let (a, b) = (t.start.checked_sub(base)?, t.end.checked_sub(base)?);
+        Some(format!("{}{fixed}{}", whole.get(..a)?, whole.get(b..)?))
     }
 
     fn diagnose(&self, code: &E) -> Diagnostic {
@@ -474,8 +471,7 @@ impl<'s, 't, 'a> Context<'s, 't, 'a> {
             E::ExpectedStringEnd | E::ExpectedString => self.unclosed_string(),
             E::ExpectedBoolean => self.wrong_value(Expect::Bool),
             E::ExpectedArray => self.wrong_value(Expect::List),
-            E::ExpectedStructLike => self.expected_struct(None),
-            E::ExpectedNamedStructLike(name) => self.expected_struct(Some(name)),
+            E::ExpectedStructLike | E::ExpectedNamedStructLike(_) => self.expected_struct(),
             E::ExpectedIdentifier => self.expected_identifier(),
             E::ExpectedComma => self.expected_comma(),
             E::ExpectedMapColon => self.expected_colon(),
@@ -838,7 +834,7 @@ impl<'s, 't, 'a> Context<'s, 't, 'a> {
 
     /// `ExpectedStructLike`: an effect without its parentheses, or a value
     /// that should be a struct.
-    fn expected_struct(&self, name: Option<&str>) -> Diagnostic {
+    fn expected_struct(&self) -> Diagnostic {
         // `Give` with no `(`: the effect's name is the token before.
         if let Some(p) = self.prev()
             && p.kind == Tok::Ident
@@ -865,7 +861,6 @@ impl<'s, 't, 'a> Context<'s, 't, 'a> {
             return Diagnostic::error(Code::E001, "a second `,` with nothing between")
                 .at(self.token_span(self.at), "remove this `,`");
         }
-        let _ = name;
         self.wrong_value(Expect::Struct)
     }
 

@@ -415,6 +415,62 @@ fn many_broken_scenes_give_a_bounded_report() {
     );
 }
 
+/// Every prefix of a chapter, and the chapter with any one character
+/// taken out, compiles without a panic, and each diagnostic of a file
+/// points inside it: the syntax errors are read off tokens that may stop
+/// anywhere.
+#[test]
+fn every_prefix_and_every_deletion_is_diagnosed() {
+    let story = r#"Story(title: "T", start: "hall", variables: [(id: "oil", initial: 1)], flags: ["lit"], items: [(id: "key", name: "a key")])"#;
+    // Every kind of value a chapter holds, in under a kilobyte.
+    let chapter = r##"Chapter(
+    title: "Été", // a comment
+    scenes: [
+        (
+            id: "hall", title: "Hall",
+            text: r#"A "bare" hall. {if lit}Lit.{end}"#,
+            on_enter: [Add("oil", -1), SetFlag("lit"), Say("Ça va.")],
+            choices: [
+                (key: "go", text: "Go \"on\"", when: "has key and oil > 0", goto: "end", once: true),
+                (key: "try", text: "Try", check: (chance: 40, adjust: [Per("oil", 2), When("lit", 5)],
+                    success: (text: "Yes.", goto: "end"), failure: (effects: [Take("key")], goto: "hall"))),
+            ],
+        ),
+        /* nested /* comment */ */
+        (id: "end", title: "End", status: false, ending: (id: "done", title: "Done", kind: Good)),
+    ],
+)"##;
+    if let Err(failure) = compile_strs(&[("story.ron", story), ("a.ron", chapter)]) {
+        panic!(
+            "{}",
+            diagnostic::render_all(&failure.diagnostics, &failure.sources, false)
+        );
+    }
+    let cuts = chapter.char_indices().map(|(i, _)| i);
+    let mut variants: Vec<String> = cuts.clone().map(|i| chapter[..i].to_string()).collect();
+    variants.extend(cuts.map(|i| {
+        let c = chapter[i..].chars().next().map_or(0, char::len_utf8);
+        format!("{}{}", &chapter[..i], &chapter[i + c..])
+    }));
+    for text in &variants {
+        let files = [("story.ron", story), ("a.ron", text.as_str())];
+        let Err(failure) = compile_strs(&files) else {
+            continue;
+        };
+        for d in &failure.diagnostics {
+            let Some(label) = &d.primary else { continue };
+            let source = &failure.sources.files[label.span.file.0 as usize];
+            assert!(
+                label.span.start <= label.span.end && label.span.end <= source.text.len(),
+                "{}: {:?} outside the file",
+                d.message,
+                label.span
+            );
+            let _ = d.render(&failure.sources, false);
+        }
+    }
+}
+
 // Helpers.
 
 /// What `callister check` prints for a story directory, without colour.
