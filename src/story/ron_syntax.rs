@@ -654,8 +654,8 @@ mod tests {
     #[test]
     fn tokens_are_ordered_and_on_boundaries() {
         let pieces = [
-            "\"", "\\", "r#\"", "\"#", "'", "'\\n'", "/*", "*/", "//", "\n", "é", "€", "(",
-            ")", "[", "]", ",", ":", "1", ".5", "-", "e", "id", " ", "r", "#", "\\é",
+            "\"", "\\", "r#\"", "\"#", "'", "'\\n'", "/*", "*/", "//", "\n", "é", "€", "(", ")",
+            "[", "]", ",", ":", "1", ".5", "-", "e", "id", " ", "r", "#", "\\é",
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = |n: usize| {
@@ -669,8 +669,14 @@ mod tests {
             let tokens = Tokens::new(&text);
             let mut at = 0;
             for t in &tokens.list {
-                assert!(t.start >= at && t.end > t.start && t.end <= text.len(), "{text:?}");
-                assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end), "{text:?}");
+                assert!(
+                    t.start >= at && t.end > t.start && t.end <= text.len(),
+                    "{text:?}"
+                );
+                assert!(
+                    text.is_char_boundary(t.start) && text.is_char_boundary(t.end),
+                    "{text:?}"
+                );
                 at = t.end;
             }
             let _ = sketch(&tokens);
