@@ -59,16 +59,21 @@ macro_rules! codes {
 
 codes! {
 E001 Error "a file is not valid RON"
-r#"A story file could not be read as RON: a character is out of place, a
-bracket or quote is not closed, a number does not fit in 64 bits, or the
-values are nested more than 128 levels deep. The diagnostic points at the
-place where reading stopped; the mistake is often just before it.
+r#"A story file could not be read as RON: a comma or a bracket is missing
+or out of place, a string or a comment is not closed, a field's name has
+no `:`, a number does not fit in 64 bits, or the values are nested more
+than 128 levels deep. The caret is on the mistake (for a missing comma,
+just after the value that needs one), and the help says what to write.
+After an error in a chapter, each of its later scenes is still read on its
+own, so that their errors are reported too; the chapter's names are not
+declared until it reads, and unknown names that it would declare are not
+reported meanwhile.
 
 ```ron
-(id: "hall", title: "Hall",, text: "x")   // two commas
+(id: "hall", title: "Hall" text: "x")   // no comma after "Hall"
 ```
 
-Remove the stray character:
+Add the comma:
 
 ```ron
 (id: "hall", title: "Hall", text: "x")
@@ -137,6 +142,72 @@ Add a chapter, `hall.ron`:
 Chapter(title: "One", scenes: [
     (id: "hall", title: "Hall", text: "x", ending: (id: "done", title: "Done", kind: Good)),
 ])
+```"#
+
+E006 Error "a value is not of the kind its field takes"
+r#"A field holds a value of the wrong kind: a number in quotes where a
+whole number goes (`chance: "40"`), a decimal (`chance: 45.5`: stories
+count in whole numbers), a name in quotes where a bare name goes
+(`kind: "Good"`), a name without quotes where a string goes
+(`goto: hall`), a single value where a list goes, or an effect with the
+wrong number of arguments. The help writes the value as it should be.
+
+```ron
+check: (chance: "40", ..)
+on_enter: [Add("credits")]
+ending: (id: "won", title: "Won", kind: "Good")
+```
+
+Write each value as its field takes it:
+
+```ron
+check: (chance: 40, ..)
+on_enter: [Add("credits", 10)]
+ending: (id: "won", title: "Won", kind: Good)
+```"#
+
+E007 Error "a string runs on into the file's structure"
+r##"A text holds what looks like the story's own structure (`goto: "..."`,
+`choices: [`, `id: "..."`, `text: r#"`), so it most likely did not end
+where it was meant to, and swallowed the fields or scenes after it: the
+player would read them as prose, and the scenes swallowed do not exist. A
+raw string opened with `r#"` ends only at `"#`; one closed with a plain
+`"` runs on to the next `"#` in the file. The caret is where the string
+begins.
+
+```ron
+text: r#"
+    A bare hall.
+",
+choices: [(key: "go", text: "Go", goto: "cellar")],
+```
+
+Close the string as it was opened:
+
+```ron
+text: r#"
+    A bare hall.
+"#,
+choices: [(key: "go", text: "Go", goto: "cellar")],
+```
+
+Words such as `text: read me` in honest prose are not taken for
+structure: only a field's name and `:` followed by a quote or a bracket
+are."##
+
+E008 Error "`Some(..)` or `None` in a story file"
+r#"An optional field is written as its value, or left out: RON's
+`implicit_some` is always on, so `Some(..)` and `None` are never needed,
+and a story is written one way only.
+
+```ron
+(key: "go", text: "Go", when: Some("lit"), goto: "hall", check: None)
+```
+
+Write the value itself, and leave out a field that has none:
+
+```ron
+(key: "go", text: "Go", when: "lit", goto: "hall")
 ```"#
 
 E010 Error "a name is declared twice"
@@ -374,9 +445,9 @@ E037 Error "a file cannot be read"
 r#"A `.ron` file of the story directory is not valid UTF-8, is larger than
 16 MiB, is not a regular file (a FIFO, a device, a socket), was replaced by
 another file while the story was being read, or could not be opened. Save the file as UTF-8 text, split a large chapter into several,
-and keep only story files in the directory. Unknown names are not
-reported while a file cannot be read: they would all be names that file
-declares.
+and keep only story files in the directory. While a file cannot be read,
+what it declares is unknown: an unknown name is still reported, with a
+help that says the file may declare it.
 
 ```text
 hall.ron: saved as Latin-1 (café is the byte 0xE9)
@@ -533,7 +604,7 @@ impl Code {
     pub fn hides_declarations(self) -> bool {
         matches!(
             self,
-            Code::E001 | Code::E002 | Code::E003 | Code::E037 | Code::E041
+            Code::E001 | Code::E002 | Code::E003 | Code::E006 | Code::E037 | Code::E041
         )
     }
 

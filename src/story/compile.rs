@@ -18,7 +18,8 @@ use crate::story::raw::{
     RawAdjust, RawBranch, RawChapter, RawChoice, RawEffect, RawEndingKind, RawItem, RawScene,
     RawStory, RawVariable, Strings,
 };
-use crate::story::ron_error::ron_error;
+use crate::story::ron_error::{FileKind, offset_of, ron_error, some_or_none_diagnostic};
+use crate::story::ron_syntax::{self, Declared, Sketch, Tok, Tokens, Walker};
 use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node};
 use crate::story::{
@@ -48,7 +49,20 @@ pub struct Failure {
 /// Reads every `.ron` file under `dir` and compiles the story.
 pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
     match load::read_story_dir(dir) {
-        Ok((files, diagnostics)) => compile_files(files, diagnostics),
+        Ok((files, mut diagnostics)) => {
+            // A story file whose extension is in capitals (`story.RON`) is
+            // not a `.ron` file to the walk: say what to rename.
+            if !files.iter().any(|f| f.rel.eq_ignore_ascii_case(STORY_FILE))
+                && let Ok(entries) = std::fs::read_dir(dir)
+                && let Some(name) = entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .find(|n| n.eq_ignore_ascii_case(STORY_FILE))
+            {
+                diagnostics.push(misnamed_story_file(&name));
+            }
+            compile_files(files, diagnostics)
+        }
         Err(diagnostics) => Err(Failure {
             diagnostics,
             sources: Sources::default(),
@@ -65,7 +79,20 @@ fn compile_files(
     mut files: Vec<InputFile>,
     mut diagnostics: Vec<Diagnostic>,
 ) -> Result<Story, Failure> {
-    files.sort_by(|a, b| (a.rel != STORY_FILE, &a.rel).cmp(&(b.rel != STORY_FILE, &b.rel)));
+    // The story file: `story.ron`, else a file named so in another case
+    // (`Story.ron`), which is read as the story and reported.
+    let story_rel = match files.iter().find(|f| f.rel == STORY_FILE) {
+        Some(f) => Some(f.rel.clone()),
+        None => files
+            .iter()
+            .find(|f| f.rel.eq_ignore_ascii_case(STORY_FILE))
+            .map(|f| {
+                diagnostics.push(misnamed_story_file(&f.rel));
+                f.rel.clone()
+            }),
+    };
+    let is_story = |f: &InputFile| story_rel.as_deref() == Some(f.rel.as_str());
+    files.sort_by(|a, b| (!is_story(a), &a.rel).cmp(&(!is_story(b), &b.rel)));
     let fingerprint = {
         let mut h = blake3::Hasher::new();
         for f in &files {
@@ -82,72 +109,87 @@ fn compile_files(
         .with_recursion_limit(RECURSION_LIMIT);
 
     // Each file is indexed and parsed on its own, so large stories use
-    // every core for it; the results keep the files' order.
-    enum Parsed {
-        Story(RawStory),
-        Chapter(RawChapter, Located),
-    }
-    // With each parsed file, the control characters in the strings the
-    // parser produced (E038): how many, and the first.
-    let hostile = |raw: &dyn Strings| {
-        let (mut count, mut first) = (0, None);
-        raw.strings(&mut |s| {
-            if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
-                for c in s.chars().filter(|&c| is_terminal_control(c)) {
-                    count += 1;
-                    first.get_or_insert(c);
-                }
-            }
-        });
-        first.map(|c| (count, c))
-    };
+    // every core for it; the results keep the files' order, and file `i`
+    // is `FileId(i)` in the sources.
+    let files: Vec<(FileId, bool, InputFile)> = files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (FileId(i as u32), is_story(&f), f))
+        .collect();
     let parsed = map_parallel(
         files,
-        |f| f.text.len(),
-        |file| {
-            let is_story = file.rel == STORY_FILE;
+        |(_, _, f)| f.text.len(),
+        |(id, is_story, file)| {
             let source = Source::new(file.name, file.text);
-            let raw = if is_story {
-                options
-                    .from_str::<RawStory>(&source.text)
-                    .map(|raw| (hostile(&raw), Parsed::Story(raw)))
-            } else {
-                options.from_str::<RawChapter>(&source.text).map(|raw| {
-                    let located = Located::new(&source, &raw);
-                    (hostile(&raw), Parsed::Chapter(raw, located))
-                })
-            };
-            (source, raw)
+            let read = read_file(&source, id, is_story, &options);
+            (source, read)
         },
     );
+    // A file the loader could not read at all may declare anything.
+    let mut held = Held {
+        opaque: diagnostics
+            .iter()
+            .any(|d| matches!(d.code, Code::E037 | Code::E041)),
+        ..Held::default()
+    };
     let mut story: Option<(FileId, RawStory)> = None;
+    let mut story_unreadable = false;
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
-    for (source, raw) in parsed {
+    for (source, read) in parsed {
         let id = sources.add(source);
-        match raw {
-            Ok((hostile, parsed)) => {
+        match read {
+            Read::Parsed {
+                parsed,
+                hostile,
+                problems,
+                swallowed,
+            } => {
                 if let Some(hostile) = hostile {
                     control_characters(&sources, id, Some(hostile), &mut diagnostics);
+                }
+                diagnostics.extend(problems);
+                // Scenes swallowed by a string do not exist: the names
+                // they would declare are not reported as unknown.
+                for name in swallowed {
+                    held.names.insert((Kind::Scene, name.clone()));
+                    held.names.insert((Kind::Ending, name));
                 }
                 match parsed {
                     Parsed::Story(raw) => story = Some((id, raw)),
                     Parsed::Chapter(raw, located) => chapters.push((id, raw, located)),
                 }
             }
-            Err(e) => {
+            Read::Unreadable {
+                errors,
+                sketch,
+                is_story,
+            } => {
                 // A file that does not parse shows nothing, but its author
                 // is told of its control characters all the same.
                 control_characters(&sources, id, None, &mut diagnostics);
-                diagnostics.push(ron_error(&sources, id, &e));
+                diagnostics.extend(errors);
+                story_unreadable |= is_story;
+                held.chapters = true;
+                for (kind, name) in sketch.names {
+                    let kind = match kind {
+                        Declared::Scene => Kind::Scene,
+                        Declared::Ending => Kind::Ending,
+                        Declared::Variable => Kind::Variable,
+                        Declared::Flag => Kind::Flag,
+                        Declared::Item => Kind::Item,
+                    };
+                    held.names.insert((kind, name));
+                }
+                if !sketch.complete {
+                    held.files.push(sources.get(id).name.clone());
+                }
             }
         }
     }
     let Some((story_file, raw_story)) = story else {
-        // A story file that does not parse is reported as that: not also as missing.
-        if !diagnostics
-            .iter()
-            .any(|d| matches!(d.code, Code::E001 | Code::E002 | Code::E003))
-        {
+        // A story file that does not parse is reported as that, and a
+        // misnamed one as misnamed: not also as missing.
+        if !story_unreadable && !diagnostics.iter().any(|d| d.code == Code::E004) {
             diagnostics.push(
                 Diagnostic::error(Code::E004, format!("the story has no `{STORY_FILE}`")).help(
                     format!("a story directory needs a `{STORY_FILE}`: see docs/scene-format.md"),
@@ -176,33 +218,430 @@ fn compile_files(
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
         literal: std::cell::RefCell::default(),
+        held,
     };
-    let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
     // The compiler only borrowed the sources: they move into the result
     // (a story keeps them for its diagnostics), never copied.
-    let result = match result {
+    match result {
         Ok(story) => Ok(Story { sources, ..story }),
         Err(failure) => Err(Failure { sources, ..failure }),
+    }
+}
+
+/// A file read: parsed, with what was found in it, or not parsed.
+enum Read {
+    Parsed {
+        parsed: Parsed,
+        /// The control characters in the strings the parser produced
+        /// (E038): how many, and the first.
+        hostile: Option<(usize, char)>,
+        /// Problems found in the parsed text: a string that swallowed the
+        /// file (E007), `Some(..)` or `None` (E008).
+        problems: Vec<Diagnostic>,
+        /// The ids in strings that swallowed scenes.
+        swallowed: Vec<String>,
+    },
+    Unreadable {
+        errors: Vec<Diagnostic>,
+        /// The names the file would declare, read off its tokens.
+        sketch: Sketch,
+        is_story: bool,
+    },
+}
+
+enum Parsed {
+    Story(RawStory),
+    Chapter(RawChapter, Located),
+}
+
+/// What the files that cannot be read would declare: the unknown names
+/// the compile holds back, or names in its help.
+#[derive(Default)]
+struct Held {
+    /// Names an unreadable chapter's text declares, or a swallowed scene
+    /// did: an unknown one of these is not reported (fixing the file
+    /// declares it).
+    names: std::collections::HashSet<(Kind, String), foldhash::fast::RandomState>,
+    /// Unreadable chapters whose names could not all be read (an unclosed
+    /// string, a bracket out of place): an unknown name's help names them.
+    files: Vec<String>,
+    /// A file the loader could not read at all (E037, E041).
+    opaque: bool,
+    /// Whether any chapter cannot be read.
+    chapters: bool,
+}
+
+/// At most this many syntax errors are reported per file.
+const SYNTAX_ERRORS_SHOWN: usize = 20;
+
+/// Parses one file (on a parsing thread), with the checks that read its
+/// text: or, when it does not parse, every syntax error that can be found
+/// in it and the names it would declare.
+fn read_file(source: &Source, file: FileId, is_story: bool, options: &ron::Options) -> Read {
+    let hostile = |raw: &dyn Strings| {
+        let (mut count, mut first) = (0, None);
+        raw.strings(&mut |s| {
+            if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+                for c in s.chars().filter(|&c| is_terminal_control(c)) {
+                    count += 1;
+                    first.get_or_insert(c);
+                }
+            }
+        });
+        first.map(|c| (count, c))
     };
-    // A file that could not be read declared nothing: the names it holds
-    // would all come back as unknown. Keep the cause, drop the cascade.
-    result.map_err(|mut failure| {
-        if unreadable {
-            let before = failure.diagnostics.len();
-            failure.diagnostics.retain(|d| !d.code.is_unknown_name());
-            if failure.diagnostics.len() < before
-                && let Some(last) = failure.diagnostics.last_mut()
-                && last.help.is_none()
-            {
-                last.help = Some(
-                    "unknown names are not reported while a file cannot be read: fix this first"
-                        .into(),
-                );
+    let parsed = if is_story {
+        options.from_str::<RawStory>(&source.text).map(|raw| {
+            let problems = some_or_none(source, file);
+            Read::Parsed {
+                hostile: hostile(&raw),
+                parsed: Parsed::Story(raw),
+                problems,
+                swallowed: Vec::new(),
+            }
+        })
+    } else {
+        options.from_str::<RawChapter>(&source.text).map(|raw| {
+            let located = Located::new(source, &raw);
+            let (mut problems, swallowed) = swallowed_structure(source, file, &raw);
+            problems.extend(some_or_none(source, file));
+            Read::Parsed {
+                hostile: hostile(&raw),
+                parsed: Parsed::Chapter(raw, located),
+                problems,
+                swallowed,
+            }
+        })
+    };
+    parsed.unwrap_or_else(|e| {
+        let tokens = Tokens::new(&source.text);
+        let kind = if is_story {
+            FileKind::Story
+        } else {
+            FileKind::Chapter
+        };
+        let errors = syntax_errors(source, file, &tokens, kind, &e, options);
+        let sketch = if is_story {
+            Sketch::default()
+        } else {
+            ron_syntax::sketch(&tokens)
+        };
+        Read::Unreadable {
+            errors,
+            sketch,
+            is_story,
+        }
+    })
+}
+
+/// Every syntax error of a file that does not parse: ron's, then, in a
+/// chapter, those of each scene after it, each scene read on its own from
+/// where it begins (found by its brackets, or by its layout where brackets
+/// out of place hide it).
+fn syntax_errors(
+    source: &Source,
+    file: FileId,
+    tokens: &Tokens<'_>,
+    kind: FileKind,
+    e: &ron::error::SpannedError,
+    options: &ron::Options,
+) -> Vec<Diagnostic> {
+    use serde::Deserialize as _;
+    let start = source.offset(e.span.start.line, e.span.start.col);
+    let end = source.offset(e.span.end.line, e.span.end.col).max(start);
+    let mut walker = Walker::default();
+    let mut out = vec![ron_error(
+        source,
+        file,
+        tokens,
+        walker.to(tokens, start),
+        kind,
+        &e.code,
+        start,
+        end,
+    )];
+    if kind == FileKind::Story {
+        return out;
+    }
+    let later: Vec<usize> = ron_syntax::scene_starts(tokens, start)
+        .into_iter()
+        .map(|i| tokens.list[i].start)
+        .filter(|&s| s >= start)
+        .collect();
+    for (k, &scene) in later.iter().enumerate() {
+        if out.len() > SYNTAX_ERRORS_SHOWN {
+            break;
+        }
+        let until = later.get(k + 1).copied().unwrap_or(source.text.len());
+        let slice = &source.text[scene..until];
+        let Ok(mut de) = ron::Deserializer::from_str_with_options(slice, options) else {
+            continue;
+        };
+        let Err(code) = RawScene::deserialize(&mut de) else {
+            continue;
+        };
+        let e = de.span_error(code);
+        let at = offset_of(source, scene, e.span.start.line, e.span.start.col);
+        let to = offset_of(source, scene, e.span.end.line, e.span.end.col).max(at);
+        let d = if at >= scene + slice.trim_end().len() || e.code == ron::error::Error::Eof {
+            // The scene runs into the next one: it is not closed.
+            ron_syntax_unclosed_scene(source, file, tokens, scene, until)
+        } else {
+            ron_error(
+                source,
+                file,
+                tokens,
+                walker.to(tokens, at),
+                kind,
+                &e.code,
+                at,
+                to,
+            )
+        };
+        let repeated = out.iter().any(|o| {
+            o.message == d.message
+                && o.primary.as_ref().map(|p| p.span) == d.primary.as_ref().map(|p| p.span)
+        });
+        if !repeated {
+            out.push(d);
+        }
+    }
+    if out.len() > SYNTAX_ERRORS_SHOWN {
+        out.truncate(SYNTAX_ERRORS_SHOWN);
+        let name = &source.name;
+        out.push(Diagnostic::error(
+            Code::E001,
+            format!("more scenes of `{name}` cannot be read: the first {SYNTAX_ERRORS_SHOWN} errors are shown"),
+        ));
+    }
+    out
+}
+
+/// A scene read on its own that ran into the next scene's start.
+fn ron_syntax_unclosed_scene(
+    source: &Source,
+    file: FileId,
+    tokens: &Tokens<'_>,
+    scene: usize,
+    next: usize,
+) -> Diagnostic {
+    let i = tokens.index_at(scene);
+    let name = (tokens.is_key(i + 1) && tokens.text_of(i + 1) == "id")
+        .then(|| tokens.plain_string(i + 3))
+        .flatten();
+    let owner = name.map_or_else(|| "this scene".to_string(), |n| format!("scene `{n}`"));
+    let span = |start: usize| Span {
+        file,
+        start,
+        end: (start + 1).min(source.text.len()),
+    };
+    let mut d = Diagnostic::error(
+        Code::E001,
+        format!("{owner} is not closed before the next scene"),
+    )
+    .at(span(scene), "this `(` is never closed");
+    if next < source.text.len() {
+        d = d.related(span(next), "the next scene starts here");
+    }
+    d.help("close each scene with `)`, and every bracket opened inside it")
+}
+
+/// E004 for a story file named in another case: `Story.ron`.
+fn misnamed_story_file(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::E004,
+        format!("the story file is named `{name}`, not `{STORY_FILE}`"),
+    )
+    .help(format!(
+        "rename `{name}` to `{STORY_FILE}`: the name is lowercase, whatever the file system"
+    ))
+}
+
+/// E008 for each `Some(..)` and `None` written as a value. A file that
+/// holds neither word is not read again.
+fn some_or_none(source: &Source, file: FileId) -> Vec<Diagnostic> {
+    let bytes = source.text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let candidate = |needle: &[u8]| {
+        memchr::memmem::find_iter(bytes, needle)
+            .any(|i| (i == 0 || !word(bytes[i - 1])) && !bytes.get(i + 4).is_some_and(|&b| word(b)))
+    };
+    if !candidate(b"Some") && !candidate(b"None") {
+        return Vec::new();
+    }
+    let tokens = Tokens::new(&source.text);
+    let mut out = Vec::new();
+    for i in 0..tokens.list.len() {
+        if tokens.list[i].kind != Tok::Ident {
+            continue;
+        }
+        let next = tokens.list.get(i + 1).map(|t| t.kind);
+        let value = i > 0
+            && matches!(
+                tokens.list[i - 1].kind,
+                Tok::Colon | Tok::Comma | Tok::Open(_)
+            );
+        let found = match tokens.text_of(i) {
+            "Some" => next == Some(Tok::Open(b'(')),
+            "None" => true,
+            _ => false,
+        };
+        if found && value {
+            out.push(some_or_none_diagnostic(&tokens, file, i));
+        }
+    }
+    out
+}
+
+/// E007: a text holding the story's own structure (`choices: [`,
+/// `id: "..."`) most likely did not end where it was meant to, and
+/// swallowed what followed: a raw string closed with `"` instead of `"#`
+/// runs on to the next `"#`, and the scenes in between are read as prose.
+/// The diagnostics, at where each such string begins, and the ids it
+/// swallowed.
+fn swallowed_structure(
+    source: &Source,
+    file: FileId,
+    raw: &RawChapter,
+) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut found = Swallowed {
+        source,
+        file,
+        tokens: None,
+        cursor: 0,
+        diagnostics: Vec::new(),
+        ids: Vec::new(),
+    };
+    for scene in &raw.scenes {
+        let id = &scene.id;
+        found.check(&scene.text, || format!("the text of scene `{id}`"));
+        for effect in &scene.on_enter {
+            if let RawEffect::Say(text) = effect {
+                found.check(text, || format!("a `Say` of scene `{id}`"));
             }
         }
-        failure
-    })
+        for c in &scene.choices {
+            let key = &c.key;
+            found.check(&c.text, || {
+                format!("the text of choice `{key}` in scene `{id}`")
+            });
+            let says = c.effects.iter().chain(
+                c.check
+                    .iter()
+                    .flat_map(|k| k.success.iter().chain(&k.failure))
+                    .flat_map(|b| &b.effects),
+            );
+            for effect in says {
+                if let RawEffect::Say(text) = effect {
+                    found.check(text, || {
+                        format!("a `Say` of choice `{key}` in scene `{id}`")
+                    });
+                }
+            }
+            if let Some(check) = &c.check {
+                for (which, branch) in [("success", &check.success), ("failure", &check.failure)] {
+                    if let Some(text) = branch.as_ref().and_then(|b| b.text.as_ref()) {
+                        found.check(text, || {
+                            format!("the `{which}` text of choice `{key}` in scene `{id}`")
+                        });
+                    }
+                }
+            }
+        }
+    }
+    (found.diagnostics, found.ids)
+}
+
+/// The state of `swallowed_structure`: the file's tokens, read at the
+/// first suspect string, and where the last string was found.
+struct Swallowed<'s> {
+    source: &'s Source,
+    file: FileId,
+    tokens: Option<Tokens<'s>>,
+    cursor: usize,
+    diagnostics: Vec<Diagnostic>,
+    ids: Vec<String>,
+}
+
+impl<'s> Swallowed<'s> {
+    fn check(&mut self, text: &str, owner: impl FnOnce() -> String) {
+        let Some((key_start, key_end)) = ron_syntax::structure_in(text) else {
+            return;
+        };
+        let tokens = self
+            .tokens
+            .get_or_insert_with(|| Tokens::new(&self.source.text));
+        // The string literal whose value this is: the first after the last
+        // one found.
+        let from = tokens.index_at(self.cursor);
+        let literal = (from..tokens.list.len()).find(|&i| {
+            matches!(tokens.list[i].kind, Tok::Str { closed: true, .. })
+                && match tokens.plain_string(i) {
+                    Some(s) => s == text,
+                    None => ron::from_str::<String>(tokens.text_of(i)).is_ok_and(|s| s == text),
+                }
+        });
+        let Some(literal) = literal else {
+            return;
+        };
+        let t = tokens.list[literal];
+        self.cursor = t.end;
+        let written = tokens.text_of(literal);
+        let hashes = written
+            .strip_prefix('r')
+            .map(|r| r.bytes().take_while(|&b| b == b'#').count());
+        let opener = hashes.map_or(1, |h| h + 2);
+        let span = |start: usize, end: usize| Span {
+            file: self.file,
+            start,
+            end,
+        };
+        // Where the structure is in the file: found by its text inside the
+        // literal (the same bytes in a raw string).
+        let structure = &text[key_start..key_end];
+        let inside =
+            memchr::memmem::find(written.as_bytes(), structure.as_bytes()).map(|i| t.start + i);
+        let ids = ron_syntax::ids_in(text);
+        let swallowed: Vec<String> = ids.iter().map(|(id, _)| id.to_string()).collect();
+        let message = format!("{} runs on into the file's structure", owner());
+        let mut d = Diagnostic::error(Code::E007, message)
+            .at(span(t.start, t.start + opener), "the string starts here");
+        // The first structure read as prose, and the first scene lost.
+        let first_id = ids.first().and_then(|(id, (s, e))| {
+            let at = memchr::memmem::find(written.as_bytes(), &text.as_bytes()[*s..*e])?;
+            Some((id, t.start + at, t.start + at + (e - s)))
+        });
+        if let Some(at) = inside
+            && first_id.is_none_or(|(_, s, _)| s != at)
+        {
+            let label = format!("`{}` is read as prose", structure.trim_end());
+            d = d.related(span(at, at + structure.len()), label);
+        }
+        if let Some((id, s, e)) = first_id {
+            d = d.related(
+                span(s, e),
+                format!("read as prose: scene `{id}` does not exist"),
+            );
+        }
+        let into = match swallowed.first() {
+            Some(id) => format!("runs on into scene `{id}`"),
+            None => "runs on past the fields after it".to_string(),
+        };
+        let help = match hashes {
+            Some(h) if h > 0 => {
+                let hashes = "#".repeat(h);
+                format!(
+                    "a raw string opened with `r{hashes}\"` ends only at `\"{hashes}`: the string that starts here {into}; close it with `\"{hashes}` where the text ends"
+                )
+            }
+            _ => format!(
+                "a string ends at the first `\"` without a `\\` before it: the string that starts here {into}; look for a closing quote written `\\\"`, or one missing"
+            ),
+        };
+        self.diagnostics.push(d.help(help));
+        self.ids.extend(swallowed);
+    }
 }
 
 /// Where a chapter's scenes and their choices' keys are in its source,
@@ -411,6 +850,8 @@ struct Compiler<'a> {
     /// once however many names it holds (and one entry costs nothing per
     /// string of a large story).
     literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
+    /// What the files that cannot be read would declare.
+    held: Held,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -701,7 +1142,8 @@ impl Compiler<'_> {
 
         let start = match self.scenes.get(&raw.start) {
             Some(s) => Some(s),
-            None if places.is_empty() => {
+            // With a chapter that cannot be read, scenes may yet be there.
+            None if places.is_empty() && !self.held.chapters => {
                 self.diagnostics.push(
                     Diagnostic::error(Code::E005, "the story has no scenes")
                         .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
@@ -1014,6 +1456,11 @@ impl Compiler<'_> {
     }
 
     fn unknown(&mut self, kind: Kind, name: &str, span: Span) {
+        // A chapter that cannot be read declares nothing yet: a name its
+        // text declares is held back until it reads.
+        if self.held.names.contains(&(kind, name.to_string())) {
+            return;
+        }
         // A name misspelt many times is looked up once.
         let near = match self.suggested.get(&(kind, name.to_string())) {
             Some(near) => near.clone(),
@@ -1080,6 +1527,23 @@ impl Compiler<'_> {
             if let Some(declare) = declare {
                 d = d.help(declare);
             }
+        }
+        // A file that cannot be read, and whose names could not all be
+        // read off its text, may declare this one: say so, and which.
+        if kind != Kind::Crew && (self.held.opaque || !self.held.files.is_empty()) {
+            let note = match self.held.files.as_slice() {
+                [] => "it may be declared in a file that was not read (see above)".to_string(),
+                [one] => format!("fix `{one}`, which cannot be read and may declare it"),
+                [first, rest @ ..] => format!(
+                    "fix `{first}` and {} more, which cannot be read and may declare it",
+                    rest.len()
+                ),
+            };
+            d.help = Some(match d.help.take() {
+                Some(help) if help.ends_with('?') => format!("{help} or {note}"),
+                Some(help) => format!("{help}, or {note}"),
+                None => note,
+            });
         }
         self.diagnostics.push(d);
     }

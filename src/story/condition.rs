@@ -148,16 +148,31 @@ fn lex(src: &str, base: usize) -> Result<Vec<Token<'_>>, ParseError> {
                 message: format!("number `{text}` is too large"),
             })?;
             Kind::Number(n)
-        } else if two("<=") || two(">=") || two("==") || two("!=") || two("&&") || two("||") {
+        } else if two("<=") || two(">=") || two("==") || two("!=") {
             i += 2;
             match &src[start..i] {
                 "<=" => Kind::Op(CmpOp::Le),
                 ">=" => Kind::Op(CmpOp::Ge),
                 "==" => Kind::Op(CmpOp::Eq),
-                "!=" => Kind::Op(CmpOp::Ne),
-                "&&" => Kind::And,
-                _ => Kind::Or,
+                _ => Kind::Op(CmpOp::Ne),
             }
+        } else if let Some((written, word)) = [
+            ("&&", "and"),
+            ("||", "or"),
+            ("&", "and"),
+            ("|", "or"),
+            ("!", "not"),
+        ]
+        .into_iter()
+        .find(|(written, _)| two(written))
+        {
+            // The operators of other languages: the condition language
+            // has its words, and one way to write each.
+            return Err(ParseError {
+                start,
+                end: start + written.len(),
+                message: format!("write `{word}` instead of `{written}`"),
+            });
         } else {
             i += src[i..].chars().next().map_or(1, char::len_utf8);
             match c {
@@ -165,12 +180,11 @@ fn lex(src: &str, base: usize) -> Result<Vec<Token<'_>>, ParseError> {
                 b'>' => Kind::Op(CmpOp::Gt),
                 b'(' => Kind::LParen,
                 b')' => Kind::RParen,
-                b'!' => Kind::Not,
                 b'=' => {
                     return Err(ParseError {
                         start,
                         end: i,
-                        message: "`=` is not a comparison: use `==`".into(),
+                        message: "write `==` instead of `=`: `=` does not compare".into(),
                     });
                 }
                 _ => {

@@ -12,6 +12,7 @@ pub mod load;
 pub mod model;
 pub(crate) mod raw;
 mod ron_error;
+mod ron_syntax;
 pub mod source;
 pub(crate) mod text;
 

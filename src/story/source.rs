@@ -538,6 +538,12 @@ pub fn is_terminal_control(c: char) -> bool {
 /// closing `*/`, counting the comments nested in it as RON does, or at the
 /// end of the text when it is not closed.
 fn block_comment_end(bytes: &[u8], start: usize) -> usize {
+    block_comment(bytes, start).unwrap_or(bytes.len())
+}
+
+/// Where the block comment opening at `start` ends, as `block_comment_end`
+/// says, or `None` when it is never closed.
+pub(crate) fn block_comment(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = start;
     while let Some(at) = memchr::memchr2(b'/', b'*', &bytes[i..]).map(|n| i + n) {
@@ -548,13 +554,13 @@ fn block_comment_end(bytes: &[u8], start: usize) -> usize {
             depth -= 1;
             i = at + 2;
             if depth == 0 {
-                return i;
+                return Some(i);
             }
         } else {
             i = at + 1;
         }
     }
-    bytes.len()
+    None
 }
 
 /// The first position of byte `a` or byte `b` in `h`.

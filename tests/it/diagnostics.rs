@@ -265,6 +265,212 @@ fn syntax_error_in_one_chapter_leaves_the_others_alone() {
     assert_eq!((file.as_str(), line), ("b.ron", 1), "{rendered}");
 }
 
+/// Issue 18: prose that holds words like a field's (`text: read me`,
+/// `goto: the cellar`, `Kind: "Good"`) is prose, not a swallowed file
+/// (E007 needs a field's name and `:` followed by a quote or a bracket).
+#[test]
+fn honest_prose_that_looks_like_fields_is_prose() {
+    let prose = [
+        "A note says text: read me.",
+        "goto: the cellar, it says, (key: under the mat).",
+        "The choices: none of them good.",
+        "Kind: \"Good\", it says. Title: \"none\".",
+        "ids: [1, 2] and ID: \"x\"",
+    ];
+    for text in prose {
+        let chapter = format!(
+            "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: r#\"{text}\"#, on_enter: [Say(r#\"{text}\"#)], ending: (id: \"e\", title: \"E\", kind: Good))])"
+        );
+        let files = [
+            ("story.ron", r#"Story(title: "T", start: "hall")"#),
+            ("a.ron", chapter.as_str()),
+        ];
+        if let Err(failure) = compile_strs(&files) {
+            panic!(
+                "{text:?} was taken for structure:\n{}",
+                diagnostic::render_all(&failure.diagnostics, &failure.sources, false)
+            );
+        }
+    }
+}
+
+/// Issue 18: no message, label or help names a type of the program
+/// (`RawEffect::Add`, `RawVariable`): every fixture, and a missing or
+/// unknown field in each of the structs a story writes.
+#[test]
+fn no_diagnostic_names_a_type_of_the_program() {
+    let mut failures = Vec::new();
+    for (_, dir) in cases() {
+        if let Err(failure) = compile::load_dir(&dir) {
+            failures.push(failure);
+        }
+    }
+    let story = |fields: &str| format!("Story(title: \"T\", start: \"hall\", {fields})");
+    let chapter = |scene: &str| {
+        format!("Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", {scene})])")
+    };
+    let broken = [
+        (story("variables: [(initial: 1)]"), chapter("")),
+        (story("variables: [(id: \"a\", size: 1)]"), chapter("")),
+        (story("items: [(id: \"a\")]"), chapter("")),
+        (story("crew: [(name: \"A\")]"), chapter("")),
+        (
+            story("crew: [(id: \"a\", name: \"A\", rank: 1)]"),
+            chapter(""),
+        ),
+        (story(""), chapter("choices: [(key: \"a\")]")),
+        (
+            story(""),
+            chapter("choices: [(key: \"a\", text: \"A\", check: (success: (goto: \"hall\")))]"),
+        ),
+        (
+            story(""),
+            chapter("choices: [(key: \"a\", text: \"A\", check: (chance: 1, success: ()))]"),
+        ),
+        (story(""), chapter("ending: (id: \"e\")")),
+        (story(""), chapter("on_enter: [Add(\"a\")]")),
+        (story(""), chapter("on_enter: [Say(1)]")),
+        (
+            story(""),
+            chapter(
+                "choices: [(key: \"a\", text: \"A\", check: (chance: 1, adjust: [Per(\"a\")]))]",
+            ),
+        ),
+        (
+            story(""),
+            chapter("ending: (id: \"e\", title: \"E\", kind: Good(1))"),
+        ),
+        (story(""), chapter("status: 1")),
+    ];
+    for (story, chapter) in &broken {
+        let files = [("story.ron", story.as_str()), ("a.ron", chapter.as_str())];
+        match compile_strs(&files) {
+            Err(failure) => failures.push(failure),
+            Ok(_) => panic!("{story} {chapter} compiled"),
+        }
+    }
+    for failure in &failures {
+        let rendered = diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
+        for d in &failure.diagnostics {
+            let words = std::iter::once(d.message.as_str())
+                .chain(d.help.as_deref())
+                .chain(
+                    d.primary
+                        .iter()
+                        .chain(&d.related)
+                        .map(|l| l.message.as_str()),
+                );
+            for w in words {
+                assert!(
+                    !w.contains("Raw") && !w.contains("::"),
+                    "a type name in `{w}`:\n{rendered}"
+                );
+            }
+        }
+    }
+}
+
+/// A story whose only chapter cannot be read is not also said to have no
+/// scenes (E005), nor its start to be unknown: the chapter declares it.
+#[test]
+fn a_chapter_that_cannot_be_read_is_not_called_empty() {
+    let files = [
+        ("story.ron", r#"Story(title: "T", start: "hall")"#),
+        (
+            "a.ron",
+            "Chapter(title: \"One\", scenes: [(id: \"hall\" title: \"Hall\")])",
+        ),
+    ];
+    let failure = compile_strs(&files).expect_err("a.ron is broken");
+    let codes: Vec<Code> = failure.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E001]);
+}
+
+/// A chapter with a broken scene after another is bounded: each later
+/// scene is read on its own, at most 20 errors and a line saying there are
+/// more, in time linear in the file.
+#[test]
+fn many_broken_scenes_give_a_bounded_report() {
+    let mut chapter = String::from("Chapter(title: \"One\", scenes: [\n");
+    for i in 0..5_000 {
+        chapter.push_str(&format!(
+            "    (\n        id: \"s{i}\",\n        title: \"S\"\n        text: \"x\",\n    ),\n"
+        ));
+    }
+    chapter.push_str("])\n");
+    let files = [
+        ("story.ron", r#"Story(title: "T", start: "s0")"#),
+        ("a.ron", chapter.as_str()),
+    ];
+    let failure = compile_strs(&files).expect_err("every scene lacks a comma");
+    assert_eq!(failure.diagnostics.len(), 21);
+    assert!(
+        failure.diagnostics[..20]
+            .iter()
+            .all(|d| d.message == "expected `,` after the value of `title`, found `text`")
+    );
+    assert_eq!(
+        failure.diagnostics[20].message,
+        "more scenes of `a.ron` cannot be read: the first 20 errors are shown"
+    );
+}
+
+/// Every prefix of a chapter, and the chapter with any one character
+/// taken out, compiles without a panic, and each diagnostic of a file
+/// points inside it: the syntax errors are read off tokens that may stop
+/// anywhere.
+#[test]
+fn every_prefix_and_every_deletion_is_diagnosed() {
+    let story = r#"Story(title: "T", start: "hall", variables: [(id: "oil", initial: 1)], flags: ["lit"], items: [(id: "key", name: "a key")])"#;
+    // Every kind of value a chapter holds, in under a kilobyte.
+    let chapter = r##"Chapter(
+    title: "Été", // a comment
+    scenes: [
+        (
+            id: "hall", title: "Hall",
+            text: r#"A "bare" hall. {if lit}Lit.{end}"#,
+            on_enter: [Add("oil", -1), SetFlag("lit"), Say("Ça va.")],
+            choices: [
+                (key: "go", text: "Go \"on\"", when: "has key and oil > 0", goto: "end", once: true),
+                (key: "try", text: "Try", check: (chance: 40, adjust: [Per("oil", 2), When("lit", 5)],
+                    success: (text: "Yes.", goto: "end"), failure: (effects: [Take("key")], goto: "hall"))),
+            ],
+        ),
+        /* nested /* comment */ */
+        (id: "end", title: "End", status: false, ending: (id: "done", title: "Done", kind: Good)),
+    ],
+)"##;
+    if let Err(failure) = compile_strs(&[("story.ron", story), ("a.ron", chapter)]) {
+        panic!(
+            "{}",
+            diagnostic::render_all(&failure.diagnostics, &failure.sources, false)
+        );
+    }
+    let cuts = chapter.char_indices().map(|(i, _)| i);
+    let mut variants: Vec<String> = cuts.clone().map(|i| chapter[..i].to_string()).collect();
+    variants.extend(cuts.map(|i| {
+        let c = chapter[i..].chars().next().map_or(0, char::len_utf8);
+        format!("{}{}", &chapter[..i], &chapter[i + c..])
+    }));
+    for text in &variants {
+        let files = [("story.ron", story), ("a.ron", text.as_str())];
+        let Err(failure) = compile_strs(&files) else {
+            continue;
+        };
+        for d in &failure.diagnostics {
+            let Some(label) = &d.primary else { continue };
+            let source = &failure.sources.files[label.span.file.0 as usize];
+            assert!(
+                label.span.start <= label.span.end && label.span.end <= source.text.len(),
+                "{}: {:?} outside the file",
+                d.message,
+                label.span
+            );
+            let _ = d.render(&failure.sources, false);
+        }
+    }
+}
+
 // Helpers.
 
 /// What `callister check` prints for a story directory, without colour.
