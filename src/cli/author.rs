@@ -81,15 +81,9 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
         let r = explorer::random(&story, runs, args.seed);
         if let Some(dir) = &args.plans {
             let found = explorer::Report {
-                states: 0,
                 complete: false,
-                scenes_reached: Vec::new(),
-                choices_taken: Vec::new(),
                 endings: r.shortest.clone(),
-                soft_locks: Vec::new(),
-                scene_states: Vec::new(),
-                dedup_bytes: 0,
-                frontier: Vec::new(),
+                ..explorer::Report::empty(&story)
             };
             if let Err(e) = explorer::report::write_plans(&story, &found, dir, None, &[]) {
                 eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
@@ -114,18 +108,41 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let bar =
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} states explored, {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    let progress = |done: usize, queued: usize| {
-        bar.set_position(done as u64);
-        bar.set_message(format!("{queued} queued"));
+    let budget = args.max_memory.unwrap_or(explorer::DEFAULT_MAX_MEMORY);
+    let limits = explorer::Limits {
+        max_states: args.max_states,
+        max_bytes: Some(budget),
     };
+    // Hidden when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(budget as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:24}] {percent}% of the memory budget",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
     let started = std::time::Instant::now();
-    let report = explorer::explore(&story, start, args.max_states, &progress);
+    let progress = |p: &explorer::Progress| {
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_position(p.bytes.min(budget) as u64);
+        let mut msg = format!(
+            "{} states ({:.0}k/s), {} queued",
+            p.states,
+            p.states as f64 / secs / 1000.0,
+            p.queued
+        );
+        if let Some(max) = args.max_states {
+            msg.push_str(&format!(
+                ", {:.0}% of --max-states",
+                100.0 * p.states as f64 / max.max(1) as f64
+            ));
+        }
+        bar.set_message(msg);
+    };
+    let report = explorer::explore_within(&story, start, limits, None, &progress);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if let Some(dir) = &args.plans
@@ -152,6 +169,33 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// A size in bytes: a number with an optional binary unit, `512M`, `4G`,
+/// `1.5GiB`, `100000` (bytes).
+pub(super) fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (say `512M` or `4G`)"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let shift = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("`{text}`: the unit is one of K, M, G or T")),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
+        return Err(format!("`{text}` is not a size this machine can hold"));
+    }
+    Ok(bytes as usize)
 }
 
 pub(super) fn graph(args: GraphArgs) -> Exit {
