@@ -29,6 +29,7 @@ mod traps;
 mod walk;
 mod windows;
 
+pub use liveness::strongly_connected;
 pub use normalise::Normaliser;
 pub use random::{EndingStats, RANDOM_STEP_CAP, RandomReport, Stuck, random};
 pub use walk::{explore, explore_on, explore_within};
