@@ -203,15 +203,40 @@ pub(super) fn graph(args: GraphArgs) -> Exit {
         Ok(s) => s,
         Err(exit) => return exit,
     };
+    let view = match (&args.chapter, &args.around) {
+        (Some(name), _) => graphs::View::chapter(&story, name),
+        (None, Some(scene)) => graphs::View::around(&story, scene, args.depth),
+        (None, None) => Ok(graphs::View::all(&story)),
+    };
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
     let unreached = args.coverage.then(|| {
-        let r = explorer::explore(&story, State::new(&story, 0), args.max_states, &|_, _| {});
+        let limits = explorer::Limits {
+            max_states: Some(args.max_states),
+            max_bytes: Some(explorer::DEFAULT_MAX_MEMORY),
+        };
+        let r = explorer::explore_within(&story, State::new(&story, 0), limits, None, &|_| {});
+        if !r.complete {
+            eprintln!(
+                "the exploration was cut off after {}: scenes marked unreached were not reached before the cut-off",
+                plural(r.states, "state")
+            );
+        }
         r.scenes_reached.iter().map(|b| !b).collect::<Vec<_>>()
     });
     let format = match args.format {
         GraphFormat::Dot => graphs::Format::Dot,
         GraphFormat::Mermaid => graphs::Format::Mermaid,
     };
-    print!("{}", graphs::render(&story, format, unreached.as_deref()));
+    print!(
+        "{}",
+        graphs::render_view(&story, format, &view, unreached.as_deref())
+    );
     Exit::Success
 }
 
