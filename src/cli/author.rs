@@ -256,7 +256,34 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let story = match load(args.scenes.as_deref()) {
+    // The story: `--scenes`, else the plan's own `story` (relative to the
+    // plan file), else the shipped story, which is said.
+    let dir = match (&args.scenes, &plan.story) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(rel)) => Some(
+            path.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join(rel),
+        ),
+        (None, None) => {
+            eprintln!(
+                "replaying against the shipped story (the plan names no `story`; --scenes DIR picks another)"
+            );
+            None
+        }
+    };
+    if let (None, Some(dir)) = (&args.scenes, &dir)
+        && !dir.join(STORY_FILE).is_file()
+    {
+        eprintln!(
+            "error: the plan's story `{}` is not a story directory (no {STORY_FILE} in `{}`)",
+            plan.story.as_deref().unwrap_or_default(),
+            dir.display()
+        );
+        return Exit::Usage;
+    }
+    let story = match load(dir.as_deref()) {
         Ok(s) => s,
         Err(exit) => return exit,
     };
@@ -273,6 +300,13 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
         exit = Exit::Problems;
     }
     match (&args.expect, args.bless) {
+        (Some(expected), true) if !result.failures.is_empty() => {
+            eprintln!(
+                "not blessed: the plan failed, so `{}` is left as it was",
+                expected.display()
+            );
+            return Exit::Problems;
+        }
         (Some(expected), true) => {
             let dir = expected
                 .parent()

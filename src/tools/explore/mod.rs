@@ -199,6 +199,7 @@ pub fn plan_for(
     ending: Option<&str>,
 ) -> Plan {
     Plan {
+        story: None,
         seed: 0,
         from: from.map(str::to_string),
         set: Vec::new(),
