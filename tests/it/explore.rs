@@ -440,3 +440,111 @@ fn the_walk_is_the_same_on_any_number_of_threads() {
         }
     }
 }
+
+/// One region per soft-lock shape, with the shortest path into it, the step
+/// after which no ending can be reached, and the loop it is caught in: a
+/// scene whose only choice loops back, two scenes that send the player to
+/// each other, and a loop whose only way out needs what nothing gives.
+#[test]
+fn every_shape_of_soft_lock_is_found_with_its_path_and_loop() {
+    for (dir, scenes, lp) in [
+        ("tests/fixtures/softlock_trap_loop", &["yard"][..], &[("yard", "wait")][..]),
+        (
+            "tests/fixtures/softlock_two_scenes",
+            &["left", "right"][..],
+            &[("left", "right"), ("right", "left")][..],
+        ),
+        (
+            "tests/fixtures/softlock_false_exit",
+            &["cellar", "stair"][..],
+            &[("cellar", "up"), ("stair", "back")][..],
+        ),
+    ] {
+        let story = story_from(dir);
+        let r = explore::explore(&story, State::new(&story, 0), 1000, &|_, _| {});
+        assert!(r.complete, "{dir}");
+        assert_eq!(r.soft_locks.len(), 1, "{dir}: {:?}", r.soft_locks);
+        let lock = &r.soft_locks[0];
+        let ids: Vec<&str> = lock.scenes.iter().map(|&s| story.scene(s).id.as_str()).collect();
+        assert_eq!(ids, scenes, "{dir}");
+        let path = explore::plan_for(&story, &lock.path, None, None).choices;
+        assert_eq!(path, [story.choice(lock.path[0].choice).key.clone()], "{dir}");
+        assert_eq!(lock.no_return, 1, "{dir}");
+        let cycle: Vec<(&str, &str)> = lock
+            .cycle
+            .iter()
+            .map(|(s, step)| (story.scene(*s).id.as_str(), story.choice(step.choice).key.as_str()))
+            .collect();
+        assert_eq!(cycle, lp, "{dir}");
+        // The ending is still reachable from the start: the rest is sound.
+        assert_eq!(r.endings.len(), 1, "{dir}");
+        assert_same(dir, &story);
+    }
+}
+
+/// The same, as `callister explore` prints it, in text and JSON, and as
+/// random playthroughs name where they got stuck.
+#[test]
+fn the_command_line_names_each_soft_lock() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("callister runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = run(&["explore", "tests/fixtures/softlock_two_scenes"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "soft-locks: 1 (regions where no ending can be reached)\n  `left` and `right` at tests/fixtures/softlock_two_scenes/a.ron:8:11: 2 states, no ending reachable\n    reached by: in\n    no ending can be reached after step 1 (`in` in `hall`)\n    caught in: `left` --right--> `right` --left--> `left`\n"
+        ),
+        "{text}"
+    );
+    let (_, json) = run(&["explore", "tests/fixtures/softlock_trap_loop", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(
+        v["soft_locks"],
+        serde_json::json!([{
+            "scenes": ["yard"], "states": 1, "path": ["yard"], "no_return": 1,
+            "dead_end": false, "loop": [{"scene": "yard", "choice": "wait"}],
+        }])
+    );
+    assert_eq!(v["trapped_scenes"], serde_json::json!(["yard"]));
+    let (code, text) = run(&["explore", "tests/fixtures/softlock_two_scenes", "--random", "20"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("runs still going round at the step cap: `left`, `right`"),
+        "{text}"
+    );
+}
+
+/// A walk cut off by its memory budget says so first, and calls what it
+/// did not see "not reached before the cut-off"; `--max-states` the same.
+#[test]
+fn a_cut_off_walk_says_so_first() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("callister runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = run(&["explore", "scenes", "--max-memory", "3M"]);
+    assert_eq!(code, Some(1), "{text}");
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("cut off after ") && first.contains("at the memory budget of 3 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("  not reached before the cut-off: scene `"), "{text}");
+    assert!(!text.contains("unreached"), "{text}");
+    assert!(text.contains("soft-locks: none"), "a cut-off is no soft-lock: {text}");
+    let (code, text) = run(&["explore", "scenes", "--max-states", "2000"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with("cut off after 2000 states: at --max-states 2000;"), "{text}");
+    let (code, _) = run(&["explore", "scenes", "--max-memory", "lots"]);
+    assert_eq!(code, Some(2));
+}
