@@ -195,12 +195,11 @@ fn usage(story: &Story, out: &mut Vec<Diagnostic>) {
         let u = crew[i];
         if !u.read && !u.written {
             out.push(
-                Diagnostic::warning(
-                    "W003",
-                    format!("crew member `{}` is never used", member.id),
-                )
-                .at(member.span, "declared here")
-                .help("no condition tests them and no effect kills them: use them or remove them"),
+                Diagnostic::warning("W003", format!("crew member `{}` is never used", member.id))
+                    .at(member.span, "declared here")
+                    .help(
+                        "no condition tests them and no effect kills them: use them or remove them",
+                    ),
             );
         }
     }
@@ -299,15 +298,14 @@ fn constant(story: &Story, out: &mut Vec<Diagnostic>) {
                 let shown = part.show(story);
                 let whole_shown = whole.show(story);
                 let what = if holds { "always holds" } else { "never holds" };
-                let mut d = Diagnostic::warning("W007", format!("condition `{shown}` {what}"))
-                    .at(
-                        span,
-                        if holds {
-                            "true whatever the state"
-                        } else {
-                            "false whatever the state"
-                        },
-                    );
+                let mut d = Diagnostic::warning("W007", format!("condition `{shown}` {what}")).at(
+                    span,
+                    if holds {
+                        "true whatever the state"
+                    } else {
+                        "false whatever the state"
+                    },
+                );
                 if shown != whole_shown {
                     d = d.help(format!("it is part of `{whole_shown}`"));
                 } else if holds {
@@ -476,10 +474,7 @@ impl<'c> Atoms<'c> {
         };
         let number = |o: Operand| match o.part() {
             None => constant_of(o),
-            Some(p) => numbers
-                .iter()
-                .find(|(q, _)| *q == p)
-                .map_or(0, |(_, v)| *v),
+            Some(p) => numbers.iter().find(|(q, _)| *q == p).map_or(0, |(_, v)| *v),
         };
         match c {
             Condition::True => true,
@@ -568,9 +563,8 @@ impl Regions {
             start
         };
         let text = source.text.get(start..end)?;
-        let matches = |src: &str| {
-            crate::story::compile::condition_in(story, src).is_ok_and(|c| c == *whole)
-        };
+        let matches =
+            |src: &str| crate::story::compile::condition_in(story, src).is_ok_and(|c| c == *whole);
         let span = |from: usize, len: usize| Span {
             file,
             start: start + from,
@@ -682,7 +676,10 @@ fn traps(story: &Story, out: &mut Vec<Diagnostic>) {
         }
     }
     for (i, c) in components.iter().enumerate() {
-        if !caught(c[0]) || c.iter().any(|&s| restricted[s].iter().any(|&t| component[t] != i)) {
+        if !caught(c[0])
+            || c.iter()
+                .any(|&s| restricted[s].iter().any(|&t| component[t] != i))
+        {
             continue;
         }
         let mut scenes = c.clone();
@@ -693,20 +690,24 @@ fn traps(story: &Story, out: &mut Vec<Diagnostic>) {
             .map(|&s| format!("`{}`", story.scenes[s].id))
             .collect();
         let message = match names.as_slice() {
-            [one] => format!("scene {one} only leads back to itself: no ending can be reached from it"),
+            [one] => {
+                format!("scene {one} only leads back to itself: no ending can be reached from it")
+            }
             [rest @ .., last] => format!(
                 "scenes {} and {last} only lead to each other: no ending can be reached from them",
                 rest.join(", ")
             ),
             [] => continue,
         };
-        let mut d = Diagnostic::warning("W008", message)
-            .at(first.span, "a player who gets here can never finish the story");
+        let mut d = Diagnostic::warning("W008", message).at(
+            first.span,
+            "a player who gets here can never finish the story",
+        );
         for &s in &scenes[1..] {
             d = d.related(story.scenes[s].span, "caught here too");
         }
-        out.push(d.help(
-            "give one of them a choice that leads on toward an ending, whatever the state",
-        ));
+        out.push(
+            d.help("give one of them a choice that leads on toward an ending, whatever the state"),
+        );
     }
 }

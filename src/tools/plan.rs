@@ -216,11 +216,9 @@ fn actual(story: &Story, state: &State, c: &Condition) -> String {
                 story.crew[m.index()].id,
                 if state.alive(m) { "alive" } else { "dead" }
             ),
-            Part::Visits(s) => format!(
-                "`visits({})` is {}",
-                story.scene(s).id,
-                state.visits.get(s)
-            ),
+            Part::Visits(s) => {
+                format!("`visits({})` is {}", story.scene(s).id, state.visits.get(s))
+            }
             Part::Once(ch) => format!(
                 "`{}` of `{}` is {}",
                 story.choice(ch).key,

@@ -141,7 +141,10 @@ fn reduced(story: &Story) -> (Coverage, usize) {
     // some region.
     for lock in &r.soft_locks {
         for s in &lock.scenes {
-            assert!(r.trapped[s.index()], "a soft-lock outside the trapped scenes");
+            assert!(
+                r.trapped[s.index()],
+                "a soft-lock outside the trapped scenes"
+            );
         }
     }
     assert_eq!(r.soft_locks.is_empty(), !r.trapped.contains(&true));
@@ -448,7 +451,11 @@ fn the_walk_is_the_same_on_any_number_of_threads() {
 #[test]
 fn every_shape_of_soft_lock_is_found_with_its_path_and_loop() {
     for (dir, scenes, lp) in [
-        ("tests/fixtures/softlock_trap_loop", &["yard"][..], &[("yard", "wait")][..]),
+        (
+            "tests/fixtures/softlock_trap_loop",
+            &["yard"][..],
+            &[("yard", "wait")][..],
+        ),
         (
             "tests/fixtures/softlock_two_scenes",
             &["left", "right"][..],
@@ -465,15 +472,28 @@ fn every_shape_of_soft_lock_is_found_with_its_path_and_loop() {
         assert!(r.complete, "{dir}");
         assert_eq!(r.soft_locks.len(), 1, "{dir}: {:?}", r.soft_locks);
         let lock = &r.soft_locks[0];
-        let ids: Vec<&str> = lock.scenes.iter().map(|&s| story.scene(s).id.as_str()).collect();
+        let ids: Vec<&str> = lock
+            .scenes
+            .iter()
+            .map(|&s| story.scene(s).id.as_str())
+            .collect();
         assert_eq!(ids, scenes, "{dir}");
         let path = explore::plan_for(&story, &lock.path, None, None).choices;
-        assert_eq!(path, [story.choice(lock.path[0].choice).key.clone()], "{dir}");
+        assert_eq!(
+            path,
+            [story.choice(lock.path[0].choice).key.clone()],
+            "{dir}"
+        );
         assert_eq!(lock.no_return, 1, "{dir}");
         let cycle: Vec<(&str, &str)> = lock
             .cycle
             .iter()
-            .map(|(s, step)| (story.scene(*s).id.as_str(), story.choice(step.choice).key.as_str()))
+            .map(|(s, step)| {
+                (
+                    story.scene(*s).id.as_str(),
+                    story.choice(step.choice).key.as_str(),
+                )
+            })
             .collect();
         assert_eq!(cycle, lp, "{dir}");
         // The ending is still reachable from the start: the rest is sound.
@@ -492,7 +512,10 @@ fn the_command_line_names_each_soft_lock() {
             .args(args)
             .output()
             .expect("callister runs");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let (code, text) = run(&["explore", "tests/fixtures/softlock_two_scenes"]);
     assert_eq!(code, Some(1), "{text}");
@@ -502,7 +525,12 @@ fn the_command_line_names_each_soft_lock() {
         ),
         "{text}"
     );
-    let (_, json) = run(&["explore", "tests/fixtures/softlock_trap_loop", "--format", "json"]);
+    let (_, json) = run(&[
+        "explore",
+        "tests/fixtures/softlock_trap_loop",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(
         v["soft_locks"],
@@ -512,7 +540,12 @@ fn the_command_line_names_each_soft_lock() {
         }])
     );
     assert_eq!(v["trapped_scenes"], serde_json::json!(["yard"]));
-    let (code, text) = run(&["explore", "tests/fixtures/softlock_two_scenes", "--random", "20"]);
+    let (code, text) = run(&[
+        "explore",
+        "tests/fixtures/softlock_two_scenes",
+        "--random",
+        "20",
+    ]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("runs still going round at the step cap: `left`, `right`"),
@@ -530,7 +563,10 @@ fn a_cut_off_walk_says_so_first() {
             .args(args)
             .output()
             .expect("callister runs");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let (code, text) = run(&["explore", "scenes", "--max-memory", "3M"]);
     assert_eq!(code, Some(1), "{text}");
@@ -539,12 +575,21 @@ fn a_cut_off_walk_says_so_first() {
         first.starts_with("cut off after ") && first.contains("at the memory budget of 3 MiB"),
         "{text}"
     );
-    assert!(text.contains("  not reached before the cut-off: scene `"), "{text}");
+    assert!(
+        text.contains("  not reached before the cut-off: scene `"),
+        "{text}"
+    );
     assert!(!text.contains("unreached"), "{text}");
-    assert!(text.contains("soft-locks: none"), "a cut-off is no soft-lock: {text}");
+    assert!(
+        text.contains("soft-locks: none"),
+        "a cut-off is no soft-lock: {text}"
+    );
     let (code, text) = run(&["explore", "scenes", "--max-states", "2000"]);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.starts_with("cut off after 2000 states: at --max-states 2000;"), "{text}");
+    assert!(
+        text.starts_with("cut off after 2000 states: at --max-states 2000;"),
+        "{text}"
+    );
     let (code, _) = run(&["explore", "scenes", "--max-memory", "lots"]);
     assert_eq!(code, Some(2));
 }

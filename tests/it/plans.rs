@@ -31,8 +31,11 @@ fn lighthouse_with(plan: &str) -> tempfile::TempDir {
     let story = tmp.path().join("lighthouse");
     std::fs::create_dir_all(story.join("plans")).expect("plans/");
     for file in ["story.ron", "shore.ron"] {
-        std::fs::copy(root().join("examples/lighthouse").join(file), story.join(file))
-            .expect("the lighthouse");
+        std::fs::copy(
+            root().join("examples/lighthouse").join(file),
+            story.join(file),
+        )
+        .expect("the lighthouse");
     }
     std::fs::write(story.join("plans/p.plan.ron"), plan).expect("the plan");
     tmp

@@ -177,14 +177,7 @@ fn growing_loop(story: &Story, scene: SceneId, var: VarId) -> Option<GrowingLoop
         let mut path: Vec<(SceneId, ChoiceId)> = Vec::new();
         let mut found = None;
         search(
-            scene,
-            scene,
-            depth,
-            0,
-            &mut path,
-            &moves,
-            &mut work,
-            &mut found,
+            scene, scene, depth, 0, &mut path, &moves, &mut work, &mut found,
         );
         if let Some((steps, gain)) = found {
             return Some(GrowingLoop { var, gain, steps });

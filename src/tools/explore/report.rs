@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use crate::story::{SceneId, Story};
 use crate::story::source::Span;
+use crate::story::{SceneId, Story};
 use crate::tools::explore::{self, Cut, PathStep, RandomReport, Report, SoftLock};
 
 pub fn write_plans(
@@ -282,7 +282,9 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
             .map(|(i, _)| f(i))
             .collect()
     };
-    let key = |step: &PathStep| explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0].clone();
+    let key = |step: &PathStep| {
+        explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0].clone()
+    };
     let value = serde_json::json!({
         "states": r.states,
         "complete": r.complete,

@@ -251,7 +251,9 @@ pub(super) struct Ranked {
 impl Ranked {
     #[inline]
     pub(super) fn contains(&self, i: usize) -> bool {
-        self.bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.bits
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// The rank of `i`, which must be in the set.

@@ -167,10 +167,7 @@ pub(super) fn find(
     let mut regions: HashMap<Vec<SceneId>, Region> = HashMap::new();
     for (c, list) in scenes_of {
         let (first, states) = first_of[&c];
-        let r = regions.entry(list).or_insert(Region {
-            first,
-            states: 0,
-        });
+        let r = regions.entry(list).or_insert(Region { first, states: 0 });
         r.first = r.first.min(first);
         r.states += states;
     }

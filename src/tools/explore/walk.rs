@@ -218,7 +218,9 @@ pub fn explore_within(
                 base += result.visits.len();
             }
             settle(&mut walk.shards, &round_keys, &found, &indices);
-            walk.peak = walk.peak.max(walk.bytes() + level.len() + upcoming.capacity());
+            walk.peak = walk
+                .peak
+                .max(walk.bytes() + level.len() + upcoming.capacity());
             done += take;
             progress(&Progress {
                 states: report.states,
