@@ -617,8 +617,14 @@ fn literals(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// W008: scenes the start can reach from which no ending can be reached by
 /// any choice, whatever the conditions: the player is caught among them.
-/// Each group that only leads to itself is reported once.
+/// Each group that only leads to itself is reported once; a story without
+/// endings has none.
 fn traps(story: &Story, out: &mut Vec<Diagnostic>) {
+    // A story with no ending at all (a sandbox, a synthetic bench) has
+    // nothing to reach: every scene would be reported.
+    if story.endings.is_empty() {
+        return;
+    }
     let seen = reachable(story);
     let n = story.scenes.len();
     let succ: Vec<Vec<usize>> = story

@@ -572,7 +572,9 @@ fn a_cut_off_walk_says_so_first() {
     assert_eq!(code, Some(1), "{text}");
     let first = text.lines().next().unwrap_or_default();
     assert!(
-        first.starts_with("cut off after ") && first.contains("at the memory budget of 3 MiB"),
+        first.starts_with(
+            "cut off at the memory budget of 3 MiB (raise it with --max-memory) after "
+        ),
         "{text}"
     );
     assert!(

@@ -8,9 +8,12 @@
 //! The files follow the stages of a walk: `normalise` (what makes two
 //! states play the same, from `windows` and `liveness`), `pack` (a state
 //! in a fixed number of bytes and its 128-bit key), `walk` (the parallel
-//! breadth-first walk and its deduplication set), `crowds` (where a cut-off
-//! walk's states pile up), `random` (random playthroughs) and `report`
-//! (what was found, as text, JSON and plans). This file is the public API.
+//! breadth-first walk, its deduplication table and its memory budget),
+//! `store` (what the walk keeps of every state: key, scene, edges), `traps`
+//! (soft-locks, found backwards over the edges), `crowds` (where a cut-off
+//! walk's states pile up, and the loop that feeds them), `random` (random
+//! playthroughs) and `report` (what was found, as text, JSON and plans).
+//! This file is the public API.
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use std::collections::HashMap;

@@ -38,15 +38,15 @@ pub fn render(
     if let Some(cut) = r.cut {
         let _ = writeln!(
             out,
-            "cut off after {}: {}; what follows is what was reached before the cut-off",
-            plural(r.states, "state"),
+            "cut off {} after {}; what follows is what was reached before the cut-off",
             match cut {
                 Cut::States(n) => format!("at --max-states {n}"),
                 Cut::Memory(bytes) => format!(
                     "at the memory budget of {} (raise it with --max-memory)",
                     size(bytes)
                 ),
-            }
+            },
+            plural(r.states, "state"),
         );
     }
     let _ = writeln!(
@@ -70,7 +70,7 @@ pub fn render(
     );
     let _ = writeln!(out, "endings: {}/{}", r.endings.len(), story.endings.len());
     let (unreached, never, not_reached) = if r.complete {
-        ("unreached", "never open", "never reached")
+        ("unreached", "never open:", "never reached")
     } else {
         (
             "not reached before the cut-off:",
