@@ -589,7 +589,7 @@ fn a_cut_off_walk_says_so_first() {
     let (code, text) = run(&["explore", "scenes", "--max-states", "2000"]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.starts_with("cut off after 2000 states: at --max-states 2000;"),
+        text.starts_with("cut off at --max-states 2000 after 2000 states;"),
         "{text}"
     );
     let (code, _) = run(&["explore", "scenes", "--max-memory", "lots"]);

@@ -127,12 +127,18 @@ impl Edges {
         self.offsets.len() - 1
     }
 
-    /// Adds the next row.
-    pub(super) fn push_row(&mut self, targets: &[u32]) {
-        for &t in targets {
-            self.targets.push(t);
+    /// Adds the next row; an empty one, and `false`, when the edges would
+    /// no longer fit four-byte offsets (past four billion edges: the
+    /// caller treats the state as one whose future is unknown).
+    pub(super) fn push_row(&mut self, targets: &[u32]) -> bool {
+        let fits = self.targets.len() + targets.len() <= u32::MAX as usize;
+        if fits {
+            for &t in targets {
+                self.targets.push(t);
+            }
         }
         self.offsets.push(self.targets.len() as u32);
+        fits
     }
 
     pub(super) fn bytes(&self) -> usize {
@@ -299,9 +305,9 @@ mod tests {
     #[test]
     fn reversed_edges_list_every_predecessor_in_order() {
         let mut e = Edges::new();
-        e.push_row(&[1, 2]);
-        e.push_row(&[2]);
-        e.push_row(&[0, 1]);
+        assert!(e.push_row(&[1, 2]));
+        assert!(e.push_row(&[2]));
+        assert!(e.push_row(&[0, 1]));
         let r = e.reversed();
         assert_eq!(r.before(0), &[2]);
         assert_eq!(r.before(1), &[0, 2]);

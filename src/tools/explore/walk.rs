@@ -210,7 +210,9 @@ pub fn explore_within(
                     }
                     row.sort_unstable();
                     row.dedup();
-                    walk.edges.push_row(&row);
+                    if !walk.edges.push_row(&row) {
+                        walk.truncated.insert(index);
+                    }
                 }
                 for c in &result.choices_taken {
                     report.choices_taken[c.index()] = true;
