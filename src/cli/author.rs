@@ -81,15 +81,9 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
         let r = explorer::random(&story, runs, args.seed);
         if let Some(dir) = &args.plans {
             let found = explorer::Report {
-                states: 0,
                 complete: false,
-                scenes_reached: Vec::new(),
-                choices_taken: Vec::new(),
                 endings: r.shortest.clone(),
-                soft_locks: Vec::new(),
-                scene_states: Vec::new(),
-                dedup_bytes: 0,
-                frontier: Vec::new(),
+                ..explorer::Report::empty(&story)
             };
             if let Err(e) = explorer::report::write_plans(&story, &found, dir, None, &[]) {
                 eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
@@ -114,18 +108,41 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let bar =
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} states explored, {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    let progress = |done: usize, queued: usize| {
-        bar.set_position(done as u64);
-        bar.set_message(format!("{queued} queued"));
+    let budget = args.max_memory.unwrap_or(explorer::DEFAULT_MAX_MEMORY);
+    let limits = explorer::Limits {
+        max_states: args.max_states,
+        max_bytes: Some(budget),
     };
+    // Hidden when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(budget as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:24}] {percent}% of the memory budget",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
     let started = std::time::Instant::now();
-    let report = explorer::explore(&story, start, args.max_states, &progress);
+    let progress = |p: &explorer::Progress| {
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_position(p.bytes.min(budget) as u64);
+        let mut msg = format!(
+            "{} states ({:.0}k/s), {} queued",
+            p.states,
+            p.states as f64 / secs / 1000.0,
+            p.queued
+        );
+        if let Some(max) = args.max_states {
+            msg.push_str(&format!(
+                ", {:.0}% of --max-states",
+                100.0 * p.states as f64 / max.max(1) as f64
+            ));
+        }
+        bar.set_message(msg);
+    };
+    let report = explorer::explore_within(&story, start, limits, None, &progress);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if let Some(dir) = &args.plans
@@ -154,20 +171,72 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
     }
 }
 
+/// A size in bytes: a number with an optional binary unit, `512M`, `4G`,
+/// `1.5GiB`, `100000` (bytes).
+pub(super) fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (say `512M` or `4G`)"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let shift = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("`{text}`: the unit is one of K, M, G or T")),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
+        return Err(format!("`{text}` is not a size this machine can hold"));
+    }
+    Ok(bytes as usize)
+}
+
 pub(super) fn graph(args: GraphArgs) -> Exit {
     let story = match StorySource::pick(args.dir).load() {
         Ok(s) => s,
         Err(exit) => return exit,
     };
+    let view = match (&args.chapter, &args.around) {
+        (Some(name), _) => graphs::View::chapter(&story, name),
+        (None, Some(scene)) => graphs::View::around(&story, scene, args.depth),
+        (None, None) => Ok(graphs::View::all(&story)),
+    };
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
     let unreached = args.coverage.then(|| {
-        let r = explorer::explore(&story, State::new(&story, 0), args.max_states, &|_, _| {});
+        let limits = explorer::Limits {
+            max_states: Some(args.max_states),
+            max_bytes: Some(explorer::DEFAULT_MAX_MEMORY),
+        };
+        let r = explorer::explore_within(&story, State::new(&story, 0), limits, None, &|_| {});
+        if !r.complete {
+            eprintln!(
+                "the exploration was cut off after {}: scenes marked unreached were not reached before the cut-off",
+                plural(r.states, "state")
+            );
+        }
         r.scenes_reached.iter().map(|b| !b).collect::<Vec<_>>()
     });
     let format = match args.format {
         GraphFormat::Dot => graphs::Format::Dot,
         GraphFormat::Mermaid => graphs::Format::Mermaid,
     };
-    print!("{}", graphs::render(&story, format, unreached.as_deref()));
+    print!(
+        "{}",
+        graphs::render_view(&story, format, &view, unreached.as_deref())
+    );
     Exit::Success
 }
 
@@ -194,7 +263,34 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let story = match load(args.scenes.as_deref()) {
+    // The story: `--scenes`, else the plan's own `story` (relative to the
+    // plan file), else the shipped story, which is said.
+    let dir = match (&args.scenes, &plan.story) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(rel)) => Some(
+            path.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join(rel),
+        ),
+        (None, None) => {
+            eprintln!(
+                "replaying against the shipped story (the plan names no `story`; --scenes DIR picks another)"
+            );
+            None
+        }
+    };
+    if let (None, Some(dir)) = (&args.scenes, &dir)
+        && !dir.join(STORY_FILE).is_file()
+    {
+        eprintln!(
+            "error: the plan's story `{}` is not a story directory (no {STORY_FILE} in `{}`)",
+            plan.story.as_deref().unwrap_or_default(),
+            dir.display()
+        );
+        return Exit::Usage;
+    }
+    let story = match load(dir.as_deref()) {
         Ok(s) => s,
         Err(exit) => return exit,
     };
@@ -213,6 +309,13 @@ pub(super) fn replay(args: &ReplayArgs) -> Exit {
         exit = Exit::Problems;
     }
     match (&args.expect, args.bless) {
+        (Some(expected), true) if !result.failures.is_empty() => {
+            eprintln!(
+                "not blessed: the plan failed, so `{}` is left as it was",
+                expected.display()
+            );
+            return Exit::Problems;
+        }
         (Some(expected), true) => {
             if let Err(e) = bless(expected, &result.transcript) {
                 eprintln!("error: cannot bless `{}`: {e}", shown(expected));

@@ -212,9 +212,14 @@ struct ExploreArgs {
     /// The story directory (default: ./scenes when it holds a story, else
     /// the shipped story).
     dir: Option<PathBuf>,
-    /// Stop after this many states.
-    #[arg(long, default_value_t = explore::DEFAULT_MAX_STATES)]
-    max_states: usize,
+    /// Stop admitting states past this many (default: no bound but
+    /// memory).
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// The memory the walk may use, as `512M`, `4G` or bytes (default
+    /// `2G`); past it, the walk is cut off.
+    #[arg(long, value_name = "SIZE", value_parser = author::parse_size)]
+    max_memory: Option<usize>,
     /// Write a plan for the shortest path to every ending into DIR.
     #[arg(long, value_name = "DIR")]
     plans: Option<PathBuf>,
@@ -246,6 +251,16 @@ struct GraphArgs {
     dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
+    /// Only the scenes of one chapter (its title or file stem), with the
+    /// scenes it leads to and comes from drawn as stubs.
+    #[arg(long, value_name = "NAME", conflicts_with = "around")]
+    chapter: Option<String>,
+    /// Only the scenes near SCENE, both ways (see --depth).
+    #[arg(long, value_name = "SCENE")]
+    around: Option<String>,
+    /// With --around: how many choices away.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "around")]
+    depth: usize,
     /// Overlay an exploration: highlight scenes it never reached.
     #[arg(long)]
     coverage: bool,
@@ -258,7 +273,8 @@ struct GraphArgs {
 struct ReplayArgs {
     /// The plan file.
     plan: PathBuf,
-    /// The story directory (default: the shipped story).
+    /// The story directory (default: the plan's `story`, else the
+    /// shipped story).
     #[arg(long, value_name = "DIR")]
     scenes: Option<PathBuf>,
     /// Compare with a blessed transcript; exit 1 with a diff on a mismatch.

@@ -513,6 +513,23 @@ scenes/a/b/c/.../q/chapter.ron    # 17 directories down
 
 Move the chapters nearer the story directory."#
 
+E042 Error "two choices of a scene share a key"
+r#"Typing a key at the prompt could only pick one of two choices with the
+same key, and a save or a plan, which name choices by key, could not tell
+them apart: the story does not load. (Before, this was the warning W006.)
+
+```ron
+(key: "go", text: "Go north", goto: "north"),
+(key: "go", text: "Go south", goto: "south"),
+```
+
+Give each its own key:
+
+```ron
+(key: "north", text: "Go north", goto: "north"),
+(key: "south", text: "Go south", goto: "south"),
+```"#
+
 W001 Warning "a scene is unreachable"
 r#"No path of choices from the start scene leads to this scene, so no player
 will ever see it.
@@ -537,9 +554,10 @@ so it can never be won (or lost).
 
 Add a choice with `goto: "vault"`, or remove the scene."#
 
-W003 Warning "state is written but never read"
+W003 Warning "state is never read"
 r#"A flag is set, or a hidden variable changed, but no condition or text ever
-reads it, so it changes nothing; or a flag is declared and never used.
+reads it, so it changes nothing; or a variable, flag, item or crew member is
+declared and never used at all.
 
 ```ron
 flags: ["lit"],
@@ -553,8 +571,9 @@ Read it where it should matter, or remove it:
 ```"#
 
 W004 Warning "state is read but never written"
-r#"A condition reads a flag that nothing sets, or a variable that nothing
-changes, so the condition always gives the same answer.
+r#"A condition reads a flag that nothing sets, a variable that nothing
+changes, or an item that nothing gives, so the condition always gives the
+same answer.
 
 ```ron
 when: "gate_open"      // but no SetFlag("gate_open") anywhere
@@ -581,20 +600,37 @@ Compare with a value inside the bounds, or widen them:
 when: "oil > 4"
 ```"#
 
-W006 Warning "two choices of a scene share a key"
-r#"Typing a key at the prompt picks the first open choice with that key, so
-the second can only be picked by its number.
+W007 Warning "a condition always or never holds"
+r#"A condition, or a part of one, gives the same answer whatever the state:
+`false`, `lit and not lit`, `oil > 5 and oil < 3`, `visits(hall) < 0`. It is
+reported where it is written: a choice's `when`, a check's `When`, an `{if}`
+in any text. (A lone comparison of a variable with a number is W005.)
 
 ```ron
-(key: "go", text: "Go north", goto: "north"),
-(key: "go", text: "Go south", goto: "south"),
+(key: "pour", text: "Pour", when: "oil > 5 and oil < 3", goto: "end")
 ```
 
-Give each its own key:
+Say what it should test, or remove it:
 
 ```ron
-(key: "north", text: "Go north", goto: "north"),
-(key: "south", text: "Go south", goto: "south"),
+(key: "pour", text: "Pour", when: "oil > 3", goto: "end")
+```"#
+
+W008 Warning "scenes lead only to each other"
+r#"A group of scenes whose every choice, open or not, leads back into the
+group: a player who gets there can never reach an ending. The explorer finds
+such traps through the state too (`explore` reports soft-locks); this is the
+same finding from the scene graph alone.
+
+```ron
+(id: "cell", choices: [(key: "pace", text: "Pace", goto: "corridor")]),
+(id: "corridor", choices: [(key: "back", text: "Go back", goto: "cell")]),
+```
+
+Give one of them a choice that leads on toward an ending, whatever the state:
+
+```ron
+(key: "door", text: "Try the door", goto: "yard"),
 ```"#
 }
 

@@ -170,7 +170,7 @@ pub enum Effect {
     Say(Text),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Condition {
     True,
@@ -526,6 +526,30 @@ impl Site<'_> {
         }
     }
 
+    /// Calls `f` on every condition the site holds, whole (not its parts):
+    /// a choice's `when`, a check's `When` adjustments, each `{if}` of a
+    /// text or a `Say`, nested ones included.
+    pub fn conditions(&self, f: &mut dyn FnMut(&Condition)) {
+        match self {
+            Site::Text(t) => t.conditions(f),
+            Site::When(c) | Site::Met(c) => f(c),
+            Site::Check(check) => {
+                for a in &check.adjust {
+                    match a {
+                        Adjust::When(c, _) => f(c),
+                        Adjust::Per(..) => {}
+                    }
+                }
+            }
+            Site::Effect(e) => {
+                if let Some(t) = e.said() {
+                    t.conditions(f);
+                }
+            }
+            Site::Once(_) | Site::Goto(_) | Site::Ending(_) => {}
+        }
+    }
+
     /// What the site writes, if anything.
     pub fn writes(&self) -> Option<Write> {
         match self {
@@ -657,6 +681,61 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// The condition as an author would write it, with the story's names:
+    /// `has lamp and oil > 2`. Parentheses only where they are needed.
+    pub fn show(&self, story: &Story) -> String {
+        fn operand(story: &Story, o: Operand) -> String {
+            match o {
+                Operand::Const(k) => k.to_string(),
+                Operand::Var(v) => story.variables[v.index()].id.clone(),
+                Operand::Visits(s) => format!("visits({})", story.scene(s).id),
+            }
+        }
+        // Precedence: `or` 1, `and` 2, a comparison 3, `not` and the
+        // other leaves 4 (`not` takes a comparison in parentheses).
+        fn go(c: &Condition, story: &Story, outer: u8) -> String {
+            let (text, own) = match c {
+                Condition::True => ("true".to_string(), 4),
+                Condition::False => ("false".to_string(), 4),
+                Condition::Flag(f) => (story.flags[f.index()].id.clone(), 4),
+                Condition::Has(i) => (format!("has {}", story.items[i.index()].id), 4),
+                Condition::Alive(c) => (format!("alive {}", story.crew[c.index()].id), 4),
+                Condition::Cmp(a, op, b) => (
+                    format!(
+                        "{} {} {}",
+                        operand(story, *a),
+                        op.symbol(),
+                        operand(story, *b)
+                    ),
+                    3,
+                ),
+                Condition::Not(inner) => (format!("not {}", go(inner, story, 4)), 4),
+                Condition::All(cs) => (
+                    cs.iter()
+                        .map(|c| go(c, story, 2))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    2,
+                ),
+                Condition::Any(cs) => (
+                    cs.iter()
+                        .map(|c| go(c, story, 1))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    1,
+                ),
+            };
+            if own < outer {
+                format!("({text})")
+            } else {
+                text
+            }
+        }
+        go(self, story, 0)
+    }
+}
+
 /// One side of a comparison: a constant, or a part of the state.
 enum Side {
     Const(i64),
@@ -680,6 +759,27 @@ impl Text {
         for s in &self.segments {
             s.reads(f);
         }
+    }
+}
+
+impl Text {
+    /// Calls `f` on the condition of every `{if}`, in order, nested ones
+    /// after the one they are in.
+    pub fn conditions(&self, f: &mut dyn FnMut(&Condition)) {
+        fn visit(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
+            for s in segments {
+                match s {
+                    Segment::Literal(_) | Segment::Var(_) => {}
+                    Segment::If(b) => {
+                        let (c, then, otherwise) = &**b;
+                        f(c);
+                        visit(then, f);
+                        visit(otherwise, f);
+                    }
+                }
+            }
+        }
+        visit(&self.segments, f);
     }
 }
 

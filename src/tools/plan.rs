@@ -3,6 +3,7 @@
 //!
 //! ```ron
 //! Plan(
+//!     story: "..",
 //!     seed: 7,
 //!     choices: ["shed", "back", "wade", "run:pass", "unlock"],
 //!     expect: (scene: "lamp", hold: ["has key", "alive gull"]),
@@ -16,11 +17,15 @@ use serde::{Deserialize, Serialize};
 use crate::engine::replay::{self, Entry, Player, Stop};
 use crate::engine::{ChooseError, RollMode, State};
 use crate::play::session::{Look, NoHost, Session, settle};
-use crate::story::{ChoiceId, Story};
+use crate::story::{ChoiceId, Condition, Part, Story};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Plan")]
 pub struct Plan {
+    /// The story directory the plan is for, relative to the plan file's
+    /// own directory (`".."` for a plan in the story's `plans/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<String>,
     #[serde(default)]
     pub seed: u64,
     /// Start at this scene instead of the story's start.
@@ -164,7 +169,8 @@ impl Plan {
                 Ok(c) => {
                     if !state.holds(story, &c) {
                         failures.push(format!(
-                            "expected `{cond}` to hold at the end, but it does not"
+                            "`{cond}` does not hold at the end: {}",
+                            actual(story, &state, &c)
                         ));
                     }
                 }
@@ -177,6 +183,56 @@ impl Plan {
             state,
         })
     }
+}
+
+/// What the state holds of every part a condition reads, in the order it
+/// reads them: `` `loot` is 2, `key` is not held ``.
+fn actual(story: &Story, state: &State, c: &Condition) -> String {
+    let mut parts: Vec<Part> = Vec::new();
+    c.reads(&mut |r| {
+        let p = r.part();
+        if !parts.contains(&p) {
+            parts.push(p);
+        }
+    });
+    if parts.is_empty() {
+        return "it reads nothing of the state".to_string();
+    }
+    parts
+        .iter()
+        .map(|&p| match p {
+            Part::Var(v) => format!("`{}` is {}", story.variables[v.index()].id, state.var(v)),
+            Part::Flag(f) => format!(
+                "`{}` is {}",
+                story.flags[f.index()].id,
+                if state.flag(f) { "set" } else { "clear" }
+            ),
+            Part::Item(i) => format!(
+                "`{}` is {}",
+                story.items[i.index()].id,
+                if state.has(i) { "held" } else { "not held" }
+            ),
+            Part::Crew(m) => format!(
+                "`{}` is {}",
+                story.crew[m.index()].id,
+                if state.alive(m) { "alive" } else { "dead" }
+            ),
+            Part::Visits(s) => {
+                format!("`visits({})` is {}", story.scene(s).id, state.visits.get(s))
+            }
+            Part::Once(ch) => format!(
+                "`{}` of `{}` is {}",
+                story.choice(ch).key,
+                story.scene(story.choice(ch).scene).id,
+                if state.used.get(ch) {
+                    "taken"
+                } else {
+                    "not taken"
+                }
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A plan's entry: its key, and for `key:pass` or `key:fail` the forced

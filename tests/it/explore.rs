@@ -1,13 +1,14 @@
 //! The explorer's reductions are sound: on stories small enough to walk
-//! without them, the explorer reaches exactly the scenes, choices, endings
-//! and soft-locks that a naive walk over the whole state reaches.
+//! without them, the explorer reaches exactly the scenes, choices, endings,
+//! dead ends and soft-locks (scenes where some reachable state can reach
+//! no ending) that a naive walk over the whole state reaches.
 //!
 //! The naive walk keys a state by everything in it (scene, every variable,
 //! flag, item, death, `once` choice and visit count) except the RNG and the
 //! turn; visit counts saturate at one past the largest constant any
 //! condition compares them with, which cannot change what a condition says.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use callister::engine::{RollMode, State};
 use callister::story::compile::{self, InputFile};
@@ -19,7 +20,10 @@ struct Coverage {
     scenes: Vec<bool>,
     choices: Vec<bool>,
     endings: Vec<usize>,
-    soft_locks: Vec<usize>,
+    /// Scenes where a reachable state has no open choice.
+    dead_ends: Vec<usize>,
+    /// Scenes where a reachable state can reach no ending.
+    trapped: Vec<usize>,
 }
 
 fn naive(story: &Story) -> (Coverage, usize) {
@@ -44,16 +48,23 @@ fn naive(story: &Story) -> (Coverage, usize) {
         )
     };
     let start = State::new(story, 0);
-    let mut seen = HashSet::new();
-    seen.insert(key(&start));
-    let mut queue = VecDeque::from([start]);
+    // Every state by its key, with its index; the edges between them, and
+    // which are endings: the true soft-locks are the states from which no
+    // ending can be reached, found backwards.
+    let mut seen = HashMap::new();
+    seen.insert(key(&start), 0usize);
+    let mut scene_of = vec![start.scene.index()];
+    let mut before: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut endings_at: Vec<usize> = Vec::new();
+    let mut queue = VecDeque::from([(start, 0usize)]);
     let mut cov = Coverage {
         scenes: vec![false; story.scenes.len()],
         choices: vec![false; story.choices.len()],
         endings: Vec::new(),
-        soft_locks: Vec::new(),
+        dead_ends: Vec::new(),
+        trapped: Vec::new(),
     };
-    while let Some(state) = queue.pop_front() {
+    while let Some((state, at)) = queue.pop_front() {
         assert!(
             seen.len() < 2_000_000,
             "the naive walk is too big for a test"
@@ -61,11 +72,12 @@ fn naive(story: &Story) -> (Coverage, usize) {
         cov.scenes[state.scene.index()] = true;
         if let Some(e) = state.ending(story) {
             cov.endings.push(e.index());
+            endings_at.push(at);
             continue;
         }
         let choices: Vec<_> = state.choices(story).collect();
         if choices.is_empty() {
-            cov.soft_locks.push(state.scene.index());
+            cov.dead_ends.push(state.scene.index());
         }
         for c in choices {
             cov.choices[c.index()] = true;
@@ -84,16 +96,38 @@ fn naive(story: &Story) -> (Coverage, usize) {
                 let mut next = state.clone();
                 next.advance(story, c, o.map_or(RollMode::Force(true), RollMode::Force))
                     .expect("a visible choice can be taken");
-                if seen.insert(key(&next)) {
-                    queue.push_back(next);
+                let fresh = seen.len();
+                let to = *seen.entry(key(&next)).or_insert(fresh);
+                if to == fresh {
+                    scene_of.push(next.scene.index());
+                    before.push(Vec::new());
+                    queue.push_back((next, to));
                 }
+                before[to].push(at);
             }
         }
     }
-    cov.endings.sort_unstable();
-    cov.endings.dedup();
-    cov.soft_locks.sort_unstable();
-    cov.soft_locks.dedup();
+    let mut good = vec![false; seen.len()];
+    let mut back: Vec<usize> = endings_at;
+    for &e in &back {
+        good[e] = true;
+    }
+    while let Some(v) = back.pop() {
+        for &u in &before[v] {
+            if !good[u] {
+                good[u] = true;
+                back.push(u);
+            }
+        }
+    }
+    cov.trapped = (0..seen.len())
+        .filter(|&i| !good[i])
+        .map(|i| scene_of[i])
+        .collect();
+    for list in [&mut cov.endings, &mut cov.dead_ends, &mut cov.trapped] {
+        list.sort_unstable();
+        list.dedup();
+    }
     (cov, seen.len())
 }
 
@@ -102,26 +136,38 @@ fn reduced(story: &Story) -> (Coverage, usize) {
     assert!(r.complete, "the explorer did not finish");
     let mut endings: Vec<usize> = r.endings.keys().copied().collect();
     endings.sort_unstable();
-    let mut soft_locks: Vec<usize> = r.soft_locks.iter().map(|(s, _)| s.index()).collect();
-    soft_locks.sort_unstable();
+    let scenes = |v: &[bool]| -> Vec<usize> { (0..v.len()).filter(|&i| v[i]).collect() };
+    // Every region's scenes are trapped, and every trapped scene leads to
+    // some region.
+    for lock in &r.soft_locks {
+        for s in &lock.scenes {
+            assert!(
+                r.trapped[s.index()],
+                "a soft-lock outside the trapped scenes"
+            );
+        }
+    }
+    assert_eq!(r.soft_locks.is_empty(), !r.trapped.contains(&true));
     (
         Coverage {
             scenes: r.scenes_reached,
             choices: r.choices_taken,
             endings,
-            soft_locks,
+            dead_ends: scenes(&r.dead_ends),
+            trapped: scenes(&r.trapped),
         },
         r.states,
     )
 }
 
-fn assert_same(name: &str, story: &Story) {
+fn assert_same(name: &str, story: &Story) -> Coverage {
     let (expected, _) = naive(story);
     let (actual, _) = reduced(story);
     assert_eq!(
         actual, expected,
         "{name}: the explorer and the naive walk disagree"
     );
+    expected
 }
 
 fn story_from(dir: &str) -> Story {
@@ -230,7 +276,7 @@ fn tiny_story(seed: u64) -> Vec<InputFile> {
 
 #[test]
 fn tiny_random_stories_agree_with_the_naive_walk() {
-    let mut compiled = 0;
+    let (mut compiled, mut trapped, mut looping) = (0, 0, 0);
     for seed in 0..400 {
         // Some draws are not valid stories (a scene with only a `once`
         // choice back to itself is fine; an ending nobody reaches is fine;
@@ -239,12 +285,19 @@ fn tiny_random_stories_agree_with_the_naive_walk() {
             continue;
         };
         compiled += 1;
-        assert_same(&format!("tiny story, seed {seed}"), &story);
+        let cov = assert_same(&format!("tiny story, seed {seed}"), &story);
+        trapped += usize::from(!cov.trapped.is_empty());
+        // Trapped somewhere that is not a dead end: caught in a loop.
+        looping += usize::from(cov.trapped.iter().any(|s| !cov.dead_ends.contains(s)));
     }
     assert!(
         compiled > 300,
         "only {compiled} of 400 tiny stories compiled"
     );
+    // The draws hold enough soft-locks of both kinds for the comparison to
+    // mean something.
+    assert!(trapped > 50, "only {trapped} tiny stories have a soft-lock");
+    assert!(looping > 20, "only {looping} tiny stories have a loop trap");
 }
 
 /// A story made to lean on every reduction at once: a shop of `once`
@@ -327,10 +380,11 @@ fn a_story_that_leans_on_every_reduction_agrees_with_the_naive_walk() {
     .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
     let (expected, naive_states) = naive(&story);
     assert_eq!(
-        expected.soft_locks.len(),
+        expected.dead_ends.len(),
         1,
-        "the cell is a soft-lock without the lamp"
+        "the cell is a dead end without the lamp"
     );
+    assert_eq!(expected.trapped, expected.dead_ends);
     let (actual, states) = reduced(&story);
     assert_eq!(actual, expected);
     // And it did merge: the naive walk tells every coin value apart.
@@ -357,8 +411,9 @@ fn the_walk_is_the_same_on_any_number_of_threads() {
             let mut r = explore::explore_on(story, State::new(story, 0), cap, threads, &|_, _| {});
             let mut endings: Vec<_> = r.endings.drain().collect();
             endings.sort_by_key(|e| e.0);
-            // The set's size in bytes depends on its shards, nothing else.
+            // The table's size in bytes depends on its shards, nothing else.
             r.dedup_bytes = 0;
+            r.peak_bytes = 0;
             (format!("{r:?}"), format!("{endings:?}"))
         };
         let one = walk(1);
@@ -387,4 +442,156 @@ fn the_walk_is_the_same_on_any_number_of_threads() {
             }
         }
     }
+}
+
+/// One region per soft-lock shape, with the shortest path into it, the step
+/// after which no ending can be reached, and the loop it is caught in: a
+/// scene whose only choice loops back, two scenes that send the player to
+/// each other, and a loop whose only way out needs what nothing gives.
+#[test]
+fn every_shape_of_soft_lock_is_found_with_its_path_and_loop() {
+    for (dir, scenes, lp) in [
+        (
+            "tests/fixtures/softlock_trap_loop",
+            &["yard"][..],
+            &[("yard", "wait")][..],
+        ),
+        (
+            "tests/fixtures/softlock_two_scenes",
+            &["left", "right"][..],
+            &[("left", "right"), ("right", "left")][..],
+        ),
+        (
+            "tests/fixtures/softlock_false_exit",
+            &["cellar", "stair"][..],
+            &[("cellar", "up"), ("stair", "back")][..],
+        ),
+    ] {
+        let story = story_from(dir);
+        let r = explore::explore(&story, State::new(&story, 0), 1000, &|_, _| {});
+        assert!(r.complete, "{dir}");
+        assert_eq!(r.soft_locks.len(), 1, "{dir}: {:?}", r.soft_locks);
+        let lock = &r.soft_locks[0];
+        let ids: Vec<&str> = lock
+            .scenes
+            .iter()
+            .map(|&s| story.scene(s).id.as_str())
+            .collect();
+        assert_eq!(ids, scenes, "{dir}");
+        let path = explore::plan_for(&story, &lock.path, None, None).choices;
+        assert_eq!(
+            path,
+            [story.choice(lock.path[0].choice).key.clone()],
+            "{dir}"
+        );
+        assert_eq!(lock.no_return, 1, "{dir}");
+        let cycle: Vec<(&str, &str)> = lock
+            .cycle
+            .iter()
+            .map(|(s, step)| {
+                (
+                    story.scene(*s).id.as_str(),
+                    story.choice(step.choice).key.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(cycle, lp, "{dir}");
+        // The ending is still reachable from the start: the rest is sound.
+        assert_eq!(r.endings.len(), 1, "{dir}");
+        assert_same(dir, &story);
+    }
+}
+
+/// The same, as `callister explore` prints it, in text and JSON, and as
+/// random playthroughs name where they got stuck.
+#[test]
+fn the_command_line_names_each_soft_lock() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("callister runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run(&["explore", "tests/fixtures/softlock_two_scenes"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "soft-locks: 1 (regions where no ending can be reached)\n  `left` and `right` at tests/fixtures/softlock_two_scenes/a.ron:8:11: 2 states, no ending reachable\n    reached by: in\n    no ending can be reached after step 1 (`in` in `hall`)\n    caught in: `left` --right--> `right` --left--> `left`\n"
+        ),
+        "{text}"
+    );
+    let (_, json) = run(&[
+        "explore",
+        "tests/fixtures/softlock_trap_loop",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(
+        v["soft_locks"],
+        serde_json::json!([{
+            "scenes": ["yard"], "states": 1, "path": ["yard"], "no_return": 1,
+            "dead_end": false, "loop": [{"scene": "yard", "choice": "wait"}],
+        }])
+    );
+    assert_eq!(v["trapped_scenes"], serde_json::json!(["yard"]));
+    let (code, text) = run(&[
+        "explore",
+        "tests/fixtures/softlock_two_scenes",
+        "--random",
+        "20",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("runs still going round at the step cap: `left`, `right`"),
+        "{text}"
+    );
+}
+
+/// A walk cut off by its memory budget says so first, and calls what it
+/// did not see "not reached before the cut-off"; `--max-states` the same.
+#[test]
+fn a_cut_off_walk_says_so_first() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("callister"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("callister runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run(&["explore", "scenes", "--max-memory", "3M"]);
+    assert_eq!(code, Some(1), "{text}");
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "cut off at the memory budget of 3 MiB (raise it with --max-memory) after "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  not reached before the cut-off: scene `"),
+        "{text}"
+    );
+    assert!(!text.contains("unreached"), "{text}");
+    assert!(
+        text.contains("soft-locks: none"),
+        "a cut-off is no soft-lock: {text}"
+    );
+    let (code, text) = run(&["explore", "scenes", "--max-states", "2000"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.starts_with("cut off at --max-states 2000 after 2000 states;"),
+        "{text}"
+    );
+    let (code, _) = run(&["explore", "scenes", "--max-memory", "lots"]);
+    assert_eq!(code, Some(2));
 }

@@ -592,8 +592,8 @@ fn a_scene_that_loops_to_itself_advances_only_when_chosen() {
     assert_eq!(visits, laps + 1);
     assert_eq!(nodes, laps as usize + 1);
 
-    // The explorer sees the loop as one state, stops, and says that the
-    // ending is never reached.
+    // The explorer sees the loop as one state, stops, says that the ending
+    // is never reached, and reports the loop as a soft-lock (issue 18).
     let out = assert_cmd::Command::new(cargo_bin("callister"))
         .arg("explore")
         .arg(dir.path())
@@ -601,8 +601,9 @@ fn a_scene_that_loops_to_itself_advances_only_when_chosen() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("`end` never reached"), "{text}");
+    assert!(text.contains("soft-locks: 1"), "{text}");
 }
 
 /// A FIFO named like a chapter would block the loader forever: only

@@ -149,3 +149,31 @@ fn duplicate_keys_are_found_in_one_pass_over_a_huge_scene() {
         Some("scene `hall` has two choices keyed `k49999`")
     );
 }
+
+/// A constant condition (W007) is found at every site, and reported at the
+/// condition itself: the caret's line holds the condition's text.
+#[test]
+fn a_constant_condition_is_found_at_every_site_and_shown_where_it_is() {
+    for (site, hall) in SITES {
+        let story = story(&hall.replace("COND", "lit and fuel > 3 and fuel < 2"));
+        let warnings: Vec<_> = check::lint(&story)
+            .into_iter()
+            .filter(|d| d.code == callister::story::code::Code::W007)
+            .collect();
+        let rendered = diagnostic::render_all(&warnings, &story.sources, false);
+        assert_eq!(warnings.len(), 1, "{site}:\n{rendered}");
+        assert!(
+            rendered.contains("condition `fuel > 3 and fuel < 2` never holds")
+                || rendered.contains("condition `lit and fuel > 3 and fuel < 2` never holds"),
+            "{site}:\n{rendered}"
+        );
+        let (file, line, _) = warnings[0].location(&story.sources).expect("a location");
+        assert_eq!(file, "a.ron", "{site}");
+        let source = story.sources.get(story.scenes[0].span.file);
+        assert!(
+            source.line(line).contains("fuel > 3 and fuel < 2"),
+            "{site}: line {line} is `{}`",
+            source.line(line)
+        );
+    }
+}

@@ -8,6 +8,7 @@ mod explore;
 mod faults;
 mod graph;
 mod lints;
+mod plans;
 mod playthroughs;
 mod prompt;
 mod properties;

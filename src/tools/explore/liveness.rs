@@ -131,7 +131,7 @@ impl Liveness {
 
 /// The strongly connected components of a graph, each after every
 /// component it can reach (Tarjan's algorithm, without recursion).
-fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
     const NONE: usize = usize::MAX;
     let n = succ.len();
     let (mut index, mut low) = (vec![NONE; n], vec![0; n]);

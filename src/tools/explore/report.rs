@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::story::Story;
 use crate::story::source::Span;
-use crate::tools::explore::{self, RandomReport, Report};
+use crate::story::{SceneId, Story};
+use crate::tools::explore::{self, Cut, PathStep, RandomReport, Report, SoftLock};
 
 pub fn write_plans(
     story: &Story,
@@ -48,16 +48,26 @@ pub fn render(
     use std::fmt::Write as _;
     let mut out = String::new();
     let count = |v: &[bool]| v.iter().filter(|&&b| b).count();
+    if let Some(cut) = r.cut {
+        let _ = writeln!(
+            out,
+            "cut off {} after {}; what follows is what was reached before the cut-off",
+            match cut {
+                Cut::States(n) => format!("at --max-states {n}"),
+                Cut::Memory(bytes) => format!(
+                    "at the memory budget of {} (raise it with --max-memory)",
+                    size(bytes)
+                ),
+            },
+            plural(r.states, "state"),
+        );
+    }
     let _ = writeln!(
         out,
         "explored {} states in {:.2}s: {}",
         r.states,
         elapsed.as_secs_f64(),
-        if r.complete {
-            "complete".to_string()
-        } else {
-            "cut off at --max-states; coverage below is a lower bound".to_string()
-        }
+        if r.complete { "complete" } else { "cut off" }
     );
     let _ = writeln!(
         out,
@@ -72,11 +82,20 @@ pub fn render(
         story.choices.len()
     );
     let _ = writeln!(out, "endings: {}/{}", r.endings.len(), story.endings.len());
+    let (unreached, never, not_reached) = if r.complete {
+        ("unreached", "never open:", "never reached")
+    } else {
+        (
+            "not reached before the cut-off:",
+            "not open before the cut-off:",
+            "not reached before the cut-off",
+        )
+    };
     for (i, scene) in story.scenes.iter().enumerate() {
         if !r.scenes_reached[i] {
             let _ = writeln!(
                 out,
-                "  unreached scene `{}` at {}",
+                "  {unreached} scene `{}` at {}",
                 scene.id,
                 location(story, scene.span)
             );
@@ -86,7 +105,7 @@ pub fn render(
         if !r.choices_taken[i] && r.scenes_reached[choice.scene.index()] {
             let _ = writeln!(
                 out,
-                "  never open: choice `{}` of `{}` at {}",
+                "  {never} choice `{}` of `{}` at {}",
                 choice.key,
                 story.scene(choice.scene).id,
                 location(story, choice.span)
@@ -104,23 +123,30 @@ pub fn render(
                 );
             }
             None => {
-                let _ = writeln!(out, "  ending `{}` never reached", ending.id);
+                let _ = writeln!(out, "  ending `{}` {not_reached}", ending.id);
             }
         }
     }
     if r.soft_locks.is_empty() {
         let _ = writeln!(out, "soft-locks: none");
     } else {
-        let _ = writeln!(out, "soft-locks: {}", r.soft_locks.len());
-        for (scene, path) in &r.soft_locks {
-            let plan = explore::plan_for(story, path, None, None);
+        let _ = writeln!(
+            out,
+            "soft-locks: {} (regions where no ending can be reached)",
+            r.soft_locks.len()
+        );
+        for lock in &r.soft_locks {
+            let entry = lock.cycle.first().map_or(lock.scenes[0], |c| c.0);
             let _ = writeln!(
                 out,
-                "  `{}` at {}: no choice is open; reached by {}",
-                story.scene(*scene).id,
-                location(story, story.scene(*scene).span),
-                plan.choices.join(" ")
+                "  {} at {}: {}, no ending reachable",
+                names(story, &lock.scenes),
+                location(story, story.scene(entry).span),
+                plural(lock.states, "state")
             );
+            let _ = writeln!(out, "    reached by: {}", steps(story, &lock.path));
+            let _ = writeln!(out, "    {}", no_return(story, lock));
+            let _ = writeln!(out, "    caught in: {}", caught(story, lock));
         }
     }
     if !r.frontier.is_empty() {
@@ -152,6 +178,9 @@ pub fn render(
                 plural(crowd.states, "state"),
                 parts.join(", ")
             );
+            for l in &crowd.loops {
+                let _ = writeln!(out, "    {}", growing(story, l));
+            }
         }
     }
     if let Some(dir) = plans {
@@ -165,6 +194,99 @@ pub fn render(
     out
 }
 
+/// `hall`, or `a`, `b` and `c`.
+fn names(story: &Story, scenes: &[SceneId]) -> String {
+    let ids: Vec<String> = scenes
+        .iter()
+        .map(|&s| format!("`{}`", story.scene(s).id))
+        .collect();
+    match ids.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A path as the keys a plan takes, or `(the start)`.
+fn steps(story: &Story, path: &[PathStep]) -> String {
+    if path.is_empty() {
+        "(the start)".to_string()
+    } else {
+        explore::plan_for(story, path, None, None).choices.join(" ")
+    }
+}
+
+/// Where along its path a soft-lock's fate was sealed.
+fn no_return(story: &Story, lock: &SoftLock) -> String {
+    match lock.no_return.checked_sub(1).and_then(|i| lock.path.get(i)) {
+        None => "no ending can be reached from the start".to_string(),
+        Some(step) => format!(
+            "no ending can be reached after step {} (`{}` in `{}`)",
+            lock.no_return,
+            explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0],
+            story.scene(story.choice(step.choice).scene).id
+        ),
+    }
+}
+
+/// The loop a soft-lock is caught in: `a` --key--> `b` --key--> `a`.
+fn caught(story: &Story, lock: &SoftLock) -> String {
+    match lock.cycle.first() {
+        None => format!(
+            "{}, where no choice is open",
+            names(story, &lock.scenes[..1])
+        ),
+        Some(&(first, _)) => {
+            let mut out = String::new();
+            for (scene, step) in &lock.cycle {
+                out.push_str(&format!(
+                    "`{}` --{}--> ",
+                    story.scene(*scene).id,
+                    explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0]
+                ));
+            }
+            out.push_str(&format!("`{}`", story.scene(first).id));
+            out
+        }
+    }
+}
+
+/// A loop of scenes that keeps a variable growing.
+fn growing(story: &Story, l: &explore::GrowingLoop) -> String {
+    let mut out = String::new();
+    for &(scene, choice) in &l.steps {
+        out.push_str(&format!(
+            "`{}` --{}--> ",
+            story.scene(scene).id,
+            story.choice(choice).key
+        ));
+    }
+    if let Some(&(first, _)) = l.steps.first() {
+        out.push_str(&format!("`{}`", story.scene(first).id));
+    }
+    format!(
+        "the loop {out} adds {} to `{}` each time round",
+        l.gain,
+        story.variables[l.var.index()].id
+    )
+}
+
+/// Bytes in binary units: `2 GiB`, `512 MiB`.
+pub fn size(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
     let ids = |v: &[bool], f: &dyn Fn(usize) -> String| -> Vec<String> {
         v.iter()
@@ -173,10 +295,18 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
             .map(|(i, _)| f(i))
             .collect()
     };
+    let key = |step: &PathStep| {
+        explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0].clone()
+    };
     let value = serde_json::json!({
         "states": r.states,
         "complete": r.complete,
+        "cut_off": r.cut.map(|c| match c {
+            Cut::States(n) => serde_json::json!({"at": "max_states", "states": n}),
+            Cut::Memory(b) => serde_json::json!({"at": "max_memory", "bytes": b}),
+        }),
         "dedup_bytes": r.dedup_bytes,
+        "peak_bytes": r.peak_bytes,
         "seconds": secs,
         "scenes": {"reached": r.scenes_reached.iter().filter(|b| **b).count(), "total": story.scenes.len(),
             "unreached": ids(&r.scenes_reached, &|i| story.scenes[i].id.clone())},
@@ -190,10 +320,21 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
             "reached": r.endings.contains_key(&i),
             "shortest": r.endings.get(&i).map(|p| explore::plan_for(story, p, None, None).choices),
         })).collect::<Vec<_>>(),
-        "soft_locks": r.soft_locks.iter().map(|(s, p)| serde_json::json!({
-            "scene": story.scene(*s).id,
-            "path": explore::plan_for(story, p, None, None).choices,
+        "soft_locks": r.soft_locks.iter().map(|l| serde_json::json!({
+            "scenes": l.scenes.iter().map(|&s| story.scene(s).id.clone()).collect::<Vec<_>>(),
+            "states": l.states,
+            "path": explore::plan_for(story, &l.path, None, None).choices,
+            "no_return": l.no_return,
+            "dead_end": l.cycle.is_empty(),
+            "loop": l.cycle.iter().map(|(s, step)| serde_json::json!({
+                "scene": story.scene(*s).id,
+                "choice": key(step),
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "trapped_scenes": story.scenes.iter().zip(&r.trapped)
+            .filter(|(_, t)| **t)
+            .map(|(s, _)| s.id.clone())
+            .collect::<Vec<_>>(),
         "states_per_scene": story.scenes.iter().zip(&r.scene_states)
             .filter(|(_, n)| **n > 0)
             .map(|(s, n)| (s.id.clone(), serde_json::Value::from(*n)))
@@ -202,6 +343,14 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
             "scene": story.scene(c.scene).id,
             "states": c.states,
             "varying": c.varying.iter().map(|v| serde_json::json!({"part": v.part, "values": v.values, "told_apart_ahead": v.ahead})).collect::<Vec<_>>(),
+            "loops": c.loops.iter().map(|l| serde_json::json!({
+                "variable": story.variables[l.var.index()].id,
+                "gain": l.gain,
+                "steps": l.steps.iter().map(|&(s, ch)| serde_json::json!({
+                    "scene": story.scene(s).id,
+                    "choice": story.choice(ch).key,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
     value.to_string()
@@ -218,6 +367,20 @@ pub fn render_random(story: &Story, r: &RandomReport) -> String {
         r.unfinished,
         explore::RANDOM_STEP_CAP
     );
+    for place in &r.stuck_in {
+        let scenes: Vec<String> = place.scenes.iter().map(|s| format!("`{s}`")).collect();
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            plural(place.runs, "run"),
+            if place.looping {
+                "still going round at the step cap"
+            } else {
+                "stuck where no choice is open"
+            },
+            scenes.join(", ")
+        );
+    }
     let _ = writeln!(out, "scene hits:");
     for (i, scene) in story.scenes.iter().enumerate() {
         let _ = writeln!(out, "  {:>8}  {}", r.scene_hits[i], scene.id);

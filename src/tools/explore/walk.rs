@@ -1,38 +1,50 @@
 //! The walk itself: breadth first, a level at a time, the expansion split
-//! between threads and the successors deduplicated in a sharded set of
+//! between threads and the successors deduplicated in a sharded table of
 //! state keys, merged in order so that no result depends on the threads.
+//! Every state gets an index in the order it is met; the walk keeps its
+//! key, its scene and its successors' indices (the edges), which the
+//! soft-lock analysis (`traps`) reads backwards once the walk is done.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use std::collections::{HashMap, HashSet};
-use std::hash::Hasher;
+use std::collections::HashMap;
+
+use hashbrown::HashTable;
 
 use crate::engine::{RollMode, State};
-use crate::story::{Action, ChoiceId, Story};
+use crate::story::{Action, ChoiceId, SceneId, Story};
 use crate::tools::explore::crowds::crowds;
 use crate::tools::explore::normalise::Normaliser;
 use crate::tools::explore::pack::{Packer, key, read_scene};
-use crate::tools::explore::{PathStep, Report};
+use crate::tools::explore::store::{Bits, Column, Edges, Scenes};
+use crate::tools::explore::traps;
+use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report};
 
 /// States expanded per thread in one round.
 const BATCH: usize = 16 * 1024;
 
+/// A table value with this bit set is provisional: the position in the
+/// current round of a key met for the first time, replaced by the state's
+/// index once the round is merged. Indices stay below it.
+const PENDING: u32 = 1 << 31;
+/// The most states a walk admits: indices and provisional positions must
+/// both fit below `PENDING`.
+const MAX_INDEX: usize = (PENDING - 2) as usize;
+/// In `found`: the key was new. In a round's indices: the state was not
+/// admitted (the walk was cut off).
+const FRESH: u32 = u32::MAX;
+const DROPPED: u32 = u32::MAX - 1;
+
 /// Walks every state reachable from `start`, up to `max_states`, on up to
 /// two threads (as many as the machine has).
-///
-/// Breadth first, a level at a time; each round splits up to two batches
-/// of the frontier between the threads (the expansion: unpack, choose,
-/// normalise, pack, hash), inserts their successors' keys into the
-/// deduplication set (one shard per thread, see `dedup`), then merges them
-/// in order, so the result (and every shortest path) is the same as a
-/// single-threaded walk.
 pub fn explore(
     story: &Story,
     start: State,
     max_states: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Report {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    explore_on(story, start, max_states, threads, progress)
+    explore_within(story, start, Limits::states(max_states), None, &|p| {
+        progress(p.states, p.queued);
+    })
 }
 
 /// `explore` on a given number of threads (at least one): the report is the
@@ -44,63 +56,63 @@ pub fn explore_on(
     threads: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Report {
-    let threads = threads.max(1);
+    explore_within(
+        story,
+        start,
+        Limits::states(max_states),
+        Some(threads),
+        &|p| progress(p.states, p.queued),
+    )
+}
+
+/// Walks every state reachable from `start` within `limits`, on `threads`
+/// threads (default: up to two, as many as the machine has), calling
+/// `progress` after every round.
+///
+/// Breadth first, a level at a time; each round splits up to two batches
+/// of the frontier between the threads (the expansion: unpack, choose,
+/// normalise, pack, hash), looks their successors' keys up in the
+/// deduplication table (one shard per thread, see `dedup`), then merges
+/// them in order, so the result (every index, edge and shortest path) is
+/// the same as a single-threaded walk. Past a limit the walk admits no new
+/// state but still expands those it holds, so that each of them has its
+/// edges; a state that lost a successor to the cut-off counts as one that
+/// might reach an ending.
+pub fn explore_within(
+    story: &Story,
+    start: State,
+    limits: Limits,
+    threads: Option<usize>,
+    progress: &dyn Fn(&Progress),
+) -> Report {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)))
+        .max(1);
     let norm = Normaliser::new(story);
     let packer = Packer::new(story, &norm);
     let stride = packer.stride;
     let mut template = start;
     template.turn = 0;
-    let mut report = Report {
-        states: 0,
-        complete: true,
-        scenes_reached: vec![false; story.scenes.len()],
-        choices_taken: vec![false; story.choices.len()],
-        endings: HashMap::new(),
-        soft_locks: Vec::new(),
-        scene_states: vec![0; story.scenes.len()],
-        dedup_bytes: 0,
-        frontier: Vec::new(),
-    };
-    // Parent links: for each visited state, (parent index, step).
-    let mut parents: Vec<(u32, PathStep)> = vec![(
-        u32::MAX,
-        PathStep {
-            choice: ChoiceId(u32::MAX),
-            outcome: None,
-        },
-    )];
-    // The deduplication set, in one shard per thread: a key always goes to
-    // the same shard, so the shards can take a round's keys at once, each
-    // in the round's order, and decide exactly what one set would.
-    let mut shards: Vec<KeySet> = (0..threads).map(|_| KeySet::default()).collect();
+    let mut report = Report::empty(story);
     let mut level: Vec<u8> = vec![0; stride];
     packer.pack(&norm, &template, &mut level);
     packer.unpack(&level, &mut template);
-    let first = key(&level);
-    shards[shard_of(first, threads)].insert(first);
-    // The first path found to each ending (the set's hashing is not needed
-    // for a handful of endings reached by many states).
-    let mut ending_paths: Vec<Option<Vec<PathStep>>> = vec![None; story.endings.len()];
-    let mut level_first: u32 = 0;
-    let path = |parents: &Vec<(u32, PathStep)>, mut i: u32| {
-        let mut steps = Vec::new();
-        while parents[i as usize].0 != u32::MAX {
-            steps.push(parents[i as usize].1);
-            i = parents[i as usize].0;
-        }
-        steps.reverse();
-        steps
-    };
+    let mut walk = Walk::new(story, threads);
+    walk.admit(key(&level), read_scene(&level));
+    let max_states = limits.max_states.unwrap_or(usize::MAX).min(MAX_INDEX);
     let expander = Expander {
         story,
         norm: &norm,
         packer: &packer,
         template: &template,
     };
-    let mut locked_scenes = HashSet::new();
+    // The first state of each ending met (the lowest index: the shortest
+    // path).
+    let mut ending_first: Vec<Option<u32>> = vec![None; story.endings.len()];
+    let mut level_first: usize = 0;
+    let mut row: Vec<u32> = Vec::new();
     while !level.is_empty() {
         let mut upcoming: Vec<u8> = Vec::new();
-        let upcoming_first = parents.len() as u32;
         let count = level.len() / stride;
         let mut done = 0;
         while done < count {
@@ -121,94 +133,355 @@ pub fn explore_on(
             } else {
                 vec![expander.expand(round)]
             };
-            let fresh = dedup(&mut shards, &results);
-            let mut fresh = fresh.iter();
+            let mut results = results;
+            let mut first = 0;
+            for r in &mut results {
+                r.first = first;
+                first += r.next.len();
+            }
+            let round_keys: Vec<u128> = results
+                .iter()
+                .flat_map(|r| r.next.iter().map(|x| x.0))
+                .collect();
+            let found = dedup(&mut walk.shards, &walk.keys, &round_keys);
+            // What the tables will hold at most before the next round: the
+            // budget is checked against it with each state admitted.
+            let tables = walk.table_reserve(round_keys.len());
+            let mut indices: Vec<u32> = vec![DROPPED; round_keys.len()];
+            let mut k = 0;
             let mut base = done;
-            for result in results {
+            for result in &results {
+                let mut next = result.next.iter().peekable();
                 for (i, visit) in result.visits.iter().enumerate() {
-                    let index = level_first + (base + i) as u32;
+                    let index = level_first + base + i;
                     let scene = read_scene(&level[(base + i) * stride..]);
                     report.states += 1;
                     report.scenes_reached[scene.index()] = true;
                     report.scene_states[scene.index()] += 1;
                     match visit {
                         Visit::Ending(e) => {
-                            if ending_paths[*e].is_none() {
-                                ending_paths[*e] = Some(path(&parents, index));
-                            }
+                            ending_first[*e].get_or_insert(index as u32);
                         }
-                        Visit::Locked => {
-                            if locked_scenes.insert(scene) {
-                                report.soft_locks.push((scene, path(&parents, index)));
-                            }
-                        }
+                        Visit::Locked => report.dead_ends[scene.index()] = true,
                         Visit::Expanded => {}
+                    }
+                    row.clear();
+                    while let Some(&&(succ_key, parent, _)) = next.peek() {
+                        if parent as usize != i {
+                            break;
+                        }
+                        next.next();
+                        let target = match found[k] {
+                            FRESH => {
+                                let local = k - result.first;
+                                let bytes = &result.bytes[local * stride..(local + 1) * stride];
+                                let room = walk.keys.len() < max_states
+                                    && limits.max_bytes.is_none_or(|max| {
+                                        walk.projected(tables, level.len(), upcoming.len() + stride)
+                                            <= max
+                                    });
+                                if room {
+                                    let at = walk.admit(succ_key, read_scene(bytes));
+                                    upcoming.extend_from_slice(bytes);
+                                    at
+                                } else {
+                                    if report.cut.is_none() {
+                                        report.cut = Some(if walk.keys.len() >= max_states {
+                                            Cut::States(max_states)
+                                        } else {
+                                            Cut::Memory(limits.max_bytes.unwrap_or(0))
+                                        });
+                                        report.frontier =
+                                            crowds(story, &norm, &packer, &template, &upcoming);
+                                    }
+                                    DROPPED
+                                }
+                            }
+                            v if v & PENDING != 0 => indices[(v & !PENDING) as usize],
+                            v => v,
+                        };
+                        indices[k] = target;
+                        k += 1;
+                        if target == DROPPED {
+                            walk.truncated.insert(index);
+                        } else if target as usize != index {
+                            row.push(target);
+                        }
+                    }
+                    row.sort_unstable();
+                    row.dedup();
+                    if !walk.edges.push_row(&row) {
+                        walk.truncated.insert(index);
                     }
                 }
                 for c in &result.choices_taken {
                     report.choices_taken[c.index()] = true;
                 }
-                for (k, ((_, parent, step), &new)) in
-                    result.next.iter().zip(fresh.by_ref()).enumerate()
-                {
-                    if !new {
-                        continue;
-                    }
-                    if parents.len() >= max_states {
-                        if report.complete {
-                            report.complete = false;
-                            report.frontier = crowds(story, &norm, &packer, &template, &upcoming);
-                        }
-                        continue;
-                    }
-                    parents.push((level_first + base as u32 + parent, *step));
-                    upcoming.extend_from_slice(&result.bytes[k * stride..(k + 1) * stride]);
-                }
                 base += result.visits.len();
             }
+            settle(&mut walk.shards, &round_keys, &found, &indices);
+            walk.peak = walk
+                .peak
+                .max(walk.bytes() + level.len() + upcoming.capacity());
             done += take;
-            progress(report.states, count - done + upcoming.len() / stride);
+            progress(&Progress {
+                states: report.states,
+                queued: count - done + upcoming.len() / stride,
+                bytes: walk.bytes() + level.len() + upcoming.len(),
+            });
         }
+        level_first += count;
         level = upcoming;
-        level_first = upcoming_first;
     }
-    progress(report.states, 0);
-    report.endings = ending_paths
-        .into_iter()
+    report.complete = report.cut.is_none();
+    report.dedup_bytes = walk.table_bytes() + walk.keys.bytes();
+    let Walk {
+        keys,
+        scenes,
+        edges,
+        truncated,
+        shards,
+        peak,
+    } = walk;
+    // The tables go before the edges are reversed: the analysis needs the
+    // keys (to replay a path) and the edges, not the tables.
+    drop(shards);
+    let stored = traps::Stored {
+        keys: &keys,
+        scenes: &scenes,
+        truncated: &truncated,
+    };
+    let rev = edges.reversed();
+    let reversed_peak = keys.bytes() + scenes.bytes() + edges.bytes() + rev.bytes();
+    drop(edges);
+    let replay = traps::Replayer {
+        expander: &expander,
+    };
+    let paths: HashMap<usize, Vec<PathStep>> = ending_first
+        .iter()
         .enumerate()
-        .filter_map(|(e, p)| Some((e, p?)))
+        .filter_map(|(e, first)| Some((e, replay.path_to(&stored, &rev, (*first)? as usize).0)))
         .collect();
-    // A hashbrown table: a 16-byte key and a control byte per bucket.
-    report.dedup_bytes = shards.iter().map(|s| s.capacity() * 8 / 7 * (16 + 1)).sum();
+    report.endings = paths;
+    let found = traps::find(story, &stored, &rev, &replay);
+    report.soft_locks = found.soft_locks;
+    report.trapped = found.trapped;
+    report.peak_bytes = peak.max(reversed_peak + found.bytes);
+    progress(&Progress {
+        states: report.states,
+        queued: 0,
+        bytes: report.peak_bytes,
+    });
     report
 }
 
-/// The deduplication set's hasher: keys are already hashes.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+/// What the walk keeps of every state, and its deduplication table.
+struct Walk {
+    /// Each state's key, by index.
+    keys: Column<u128>,
+    scenes: Scenes,
+    edges: Edges,
+    /// States that lost a successor to the cut-off.
+    truncated: Bits,
+    /// The deduplication table, in one shard per thread: a key always goes
+    /// to the same shard, so the shards can take a round's keys at once,
+    /// each in the round's order, and decide exactly what one table would.
+    /// A shard holds indices; their keys are in `keys`.
+    shards: Vec<HashTable<u32>>,
+    /// The most bytes held at the end of a round.
+    peak: usize,
+}
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+impl Walk {
+    fn new(story: &Story, threads: usize) -> Walk {
+        Walk {
+            keys: Column::new(),
+            scenes: Scenes::new(story.scenes.len()),
+            edges: Edges::new(),
+            truncated: Bits::new(0),
+            shards: (0..threads).map(|_| HashTable::new()).collect(),
+            peak: 0,
         }
     }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = set_hash(n);
+
+    /// Gives the next index to a state (its key already in a shard, or
+    /// the first state).
+    fn admit(&mut self, key: u128, scene: SceneId) -> u32 {
+        let at = self.keys.len() as u32;
+        self.keys.push(key);
+        self.scenes.push(scene.0);
+        if at == 0 {
+            let n = self.shards.len();
+            self.shards[shard_of(key, n)].insert_unique(set_hash(key), 0, |_| set_hash(key));
+        }
+        at
+    }
+
+    /// A table's bytes: hashbrown's buckets (a power of two, at most 7/8
+    /// full) of a 4-byte index and a control byte.
+    fn table_bytes(&self) -> usize {
+        self.shards.iter().map(|t| buckets(t.capacity()) * 5).sum()
+    }
+
+    /// The most the tables can hold before the next round ends, `more`
+    /// keys added: a table that grows holds its old buckets and its new
+    /// ones (twice as many) for a moment.
+    fn table_reserve(&self, more: usize) -> usize {
+        self.shards
+            .iter()
+            .map(|t| {
+                let now = buckets(t.capacity()) * 5;
+                if t.len() + more > t.capacity() {
+                    now * 3
+                } else {
+                    now
+                }
+            })
+            .sum()
+    }
+
+    fn bytes(&self) -> usize {
+        self.keys.bytes()
+            + self.scenes.bytes()
+            + self.edges.bytes()
+            + self.truncated.bytes()
+            + self.table_bytes()
+    }
+
+    /// The bytes the walk would need with one more state (`frontier`
+    /// bytes of packed states queued): during the walk, or after it, when
+    /// the edges are reversed (the tables gone) and the states that can
+    /// reach an ending are found (a queue of indices).
+    fn projected(&self, tables: usize, level: usize, upcoming: usize) -> usize {
+        let n = self.keys.len() + 1;
+        let stored = Column::<u128>::bytes_for(n) + self.scenes.width() * n;
+        // A state has on average as many successors as those so far.
+        let edges = (n + self.edges.targets.len() + self.edges.targets.len() / n.max(2) + 1) * 4;
+        let during = stored + edges + tables + level + upcoming + n / 8;
+        let after = stored + 2 * edges + 4 * n + n / 4;
+        during.max(after)
     }
 }
 
-/// Where the set places a key: its low half (the shard is chosen by its
+/// Buckets of a hashbrown table of this capacity.
+fn buckets(capacity: usize) -> usize {
+    if capacity == 0 {
+        0
+    } else {
+        (capacity * 8 / 7).next_power_of_two()
+    }
+}
+
+/// Where the table places a key: its low half (the shard is chosen by its
 /// high half). Both halves of an xxh3 key depend on every byte of the
 /// state.
 fn set_hash(key: u128) -> u64 {
     key as u64
 }
 
-type KeySet = HashSet<u128, std::hash::BuildHasherDefault<KeyHasher>>;
+/// The shard of the deduplication table a key belongs to: its high bits
+/// (its low bits place it inside the shard).
+fn shard_of(key: u128, shards: usize) -> usize {
+    ((key >> 64) as u64 % shards as u64) as usize
+}
+
+/// The key of a table value: a state's, or for a provisional value the
+/// round's key at that position.
+#[inline]
+fn stored_key(v: u32, keys: &Column<u128>, round: &[u128]) -> u128 {
+    if v & PENDING != 0 {
+        round[(v & !PENDING) as usize]
+    } else {
+        keys.get(v as usize)
+    }
+}
+
+/// Looks a round's successor keys up, in order, in the sharded table: for
+/// each, the index of the state it is (`FRESH` when new; a provisional
+/// value when it repeats a key met earlier in the round). New keys go in
+/// with a provisional value, which `settle` replaces. One thread per
+/// shard; each walks every key and takes its own, so the answers are
+/// those of a single table.
+fn dedup(shards: &mut [HashTable<u32>], keys: &Column<u128>, round: &[u128]) -> Vec<u32> {
+    let n = shards.len();
+    let look = |shard: usize, table: &mut HashTable<u32>| -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        for (k, &key) in round.iter().enumerate() {
+            if shard_of(key, n) != shard {
+                continue;
+            }
+            let h = set_hash(key);
+            match table.find(h, |&v| stored_key(v, keys, round) == key) {
+                Some(&v) => out.push((k, v)),
+                None => {
+                    table.insert_unique(h, PENDING | k as u32, |&v| {
+                        set_hash(stored_key(v, keys, round))
+                    });
+                    out.push((k, FRESH));
+                }
+            }
+        }
+        out
+    };
+    let parts: Vec<Vec<(usize, u32)>> = if n == 1 || round.len() < 4096 {
+        shards
+            .iter_mut()
+            .enumerate()
+            .map(|(s, t)| look(s, t))
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = shards
+                .iter_mut()
+                .enumerate()
+                .map(|(s, t)| scope.spawn(move || look(s, t)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut found = vec![FRESH; round.len()];
+    for part in parts {
+        for (k, v) in part {
+            found[k] = v;
+        }
+    }
+    found
+}
+
+/// Replaces the provisional values of a round's new keys by the indices
+/// the merge gave them, or removes the keys of states not admitted.
+fn settle(shards: &mut [HashTable<u32>], round: &[u128], found: &[u32], indices: &[u32]) {
+    let n = shards.len();
+    let fix = |shard: usize, table: &mut HashTable<u32>| {
+        for (k, &key) in round.iter().enumerate() {
+            if found[k] != FRESH || shard_of(key, n) != shard {
+                continue;
+            }
+            let provisional = PENDING | k as u32;
+            if let Ok(entry) = table.find_entry(set_hash(key), |&v| v == provisional) {
+                if indices[k] == DROPPED {
+                    entry.remove();
+                } else {
+                    *entry.into_mut() = indices[k];
+                }
+            }
+        }
+    };
+    if n == 1 || round.len() < 4096 {
+        for (s, t) in shards.iter_mut().enumerate() {
+            fix(s, t);
+        }
+        return;
+    }
+    std::thread::scope(|scope| {
+        for (s, t) in shards.iter_mut().enumerate() {
+            scope.spawn(move || fix(s, t));
+        }
+    });
+}
 
 /// What expanding one state found.
 enum Visit {
@@ -226,9 +499,11 @@ struct Expansion {
     next: Vec<(u128, u32, PathStep)>,
     bytes: Vec<u8>,
     choices_taken: Vec<ChoiceId>,
+    /// The position of this batch's first successor in the round.
+    first: usize,
 }
 
-struct Expander<'a> {
+pub(super) struct Expander<'a> {
     story: &'a Story,
     norm: &'a Normaliser,
     packer: &'a Packer,
@@ -243,6 +518,7 @@ impl Expander<'_> {
             next: Vec::new(),
             bytes: Vec::new(),
             choices_taken: Vec::new(),
+            first: 0,
         };
         let mut state = self.template.clone();
         let mut next = self.template.clone();
@@ -260,87 +536,78 @@ impl Expander<'_> {
                 continue;
             }
             out.visits.push(Visit::Expanded);
-            for &c in &choices {
-                out.choices_taken.push(c);
-                // A check branches both ways, unless its chance rules one out.
-                let outcomes: &[Option<bool>] = match &self.story.choice(c).action {
-                    Action::Goto(_) => &[None],
-                    Action::Check(check) => match state.chance(self.story, check) {
-                        0 => &[Some(false)],
-                        100 => &[Some(true)],
-                        _ => &[Some(true), Some(false)],
-                    },
-                };
-                for &outcome in outcomes {
-                    // Cheaper than a clone: only the packed parts, never the
-                    // whole visit table.
-                    self.packer.restore(&state, &mut next);
-                    let mode = outcome.map_or(RollMode::Force(true), RollMode::Force);
-                    if next.advance(self.story, c, mode).is_err() {
-                        continue;
-                    }
-                    let at = out.bytes.len();
-                    out.bytes.resize(at + stride, 0);
-                    let packed = &mut out.bytes[at..];
-                    self.packer.pack(self.norm, &next, packed);
-                    out.next
-                        .push((key(packed), i as u32, PathStep { choice: c, outcome }));
-                }
-            }
+            out.choices_taken.extend_from_slice(&choices);
+            self.successors(&state, &choices, &mut next, &mut |step, next| {
+                let at = out.bytes.len();
+                out.bytes.resize(at + stride, 0);
+                let packed = &mut out.bytes[at..];
+                self.packer.pack(self.norm, next, packed);
+                out.next.push((key(packed), i as u32, step));
+            });
         }
         out
     }
-}
 
-/// The shard of the deduplication set a key belongs to: its high bits (its
-/// low bits place it inside the shard).
-fn shard_of(key: u128, shards: usize) -> usize {
-    ((key >> 64) as u64 % shards as u64) as usize
-}
-
-/// Inserts a round's successor keys, in order, into the sharded set: for
-/// each key, whether it was new. One thread per shard; each walks every key
-/// and inserts its own, so the answers are those of a single set.
-fn dedup(shards: &mut [KeySet], results: &[Expansion]) -> Vec<bool> {
-    let total: usize = results.iter().map(|r| r.next.len()).sum();
-    let n = shards.len();
-    let insert = |shard: usize, set: &mut KeySet| -> Vec<bool> {
-        let mut fresh = vec![false; total];
-        let keys = results.iter().flat_map(|r| r.next.iter().map(|x| x.0));
-        for (slot, key) in fresh.iter_mut().zip(keys) {
-            if shard_of(key, n) == shard {
-                *slot = set.insert(key);
+    /// Calls `f` on each successor of `state` by its open `choices`, in the
+    /// walk's order: choice by choice, a check's success before its
+    /// failure (unless its chance rules one out).
+    fn successors(
+        &self,
+        state: &State,
+        choices: &[ChoiceId],
+        next: &mut State,
+        f: &mut dyn FnMut(PathStep, &State),
+    ) {
+        for &c in choices {
+            let outcomes: &[Option<bool>] = match &self.story.choice(c).action {
+                Action::Goto(_) => &[None],
+                Action::Check(check) => match state.chance(self.story, check) {
+                    0 => &[Some(false)],
+                    100 => &[Some(true)],
+                    _ => &[Some(true), Some(false)],
+                },
+            };
+            for &outcome in outcomes {
+                // Cheaper than a clone: only the packed parts, never the
+                // whole visit table.
+                self.packer.restore(state, next);
+                let mode = outcome.map_or(RollMode::Force(true), RollMode::Force);
+                if next.advance(self.story, c, mode).is_err() {
+                    continue;
+                }
+                f(PathStep { choice: c, outcome }, next);
             }
         }
-        fresh
-    };
-    if n == 1 || total < 4096 {
-        let mut fresh = vec![false; total];
-        for (shard, set) in shards.iter_mut().enumerate() {
-            for (f, new) in fresh.iter_mut().zip(insert(shard, set)) {
-                *f |= new;
+    }
+
+    /// The first state of the walk, normalised as the walk keeps it.
+    pub(super) fn start(&self) -> State {
+        self.template.clone()
+    }
+
+    /// The successor of `state` whose key is `target`, and the step to it,
+    /// normalised as the walk keeps it; `None` if it has none.
+    pub(super) fn step_to(&self, state: &State, target: u128) -> Option<(PathStep, State)> {
+        if state.ending(self.story).is_some() {
+            return None;
+        }
+        let choices: Vec<ChoiceId> = state.choices(self.story).collect();
+        let mut next = self.template.clone();
+        let mut packed = vec![0u8; self.packer.stride];
+        let mut found = None;
+        self.successors(state, &choices, &mut next, &mut |step, s| {
+            if found.is_some() {
+                return;
             }
-        }
-        return fresh;
+            self.packer.pack(self.norm, s, &mut packed);
+            if key(&packed) == target {
+                let mut kept = self.template.clone();
+                self.packer.unpack(&packed, &mut kept);
+                found = Some((step, kept));
+            }
+        });
+        found
     }
-    let parts: Vec<Vec<bool>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shards
-            .iter_mut()
-            .enumerate()
-            .map(|(shard, set)| scope.spawn(move || insert(shard, set)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut fresh = vec![false; total];
-    for part in parts {
-        for (f, new) in fresh.iter_mut().zip(part) {
-            *f |= new;
-        }
-    }
-    fresh
 }
 
 #[cfg(test)]
