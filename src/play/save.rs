@@ -60,6 +60,9 @@ pub struct Snapshot {
     pub visits: BTreeMap<String, u32>,
     /// `once` choices taken, as `scene/key`.
     pub used: Vec<String>,
+    /// The scenes the tunnels entered come back to, innermost last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<String>,
     pub rng: Xoshiro256PlusPlus,
 }
 
@@ -474,6 +477,11 @@ impl Snapshot {
                     format!("{}/{}", story.scene(c.scene).id, c.key)
                 })
                 .collect(),
+            stack: state
+                .stack
+                .iter()
+                .map(|&s| story.scene(s).id.clone())
+                .collect(),
             rng: state.rng.clone(),
         }
     }
@@ -498,6 +506,7 @@ impl Snapshot {
             dead: crate::engine::BitSet::with_len(story.crew.len()),
             visits: crate::engine::Visits::default(),
             used: crate::engine::Taken::default(),
+            stack: Vec::new(),
             turn: self.turn,
             seed: 0,
             rng: self.rng.clone(),
@@ -563,6 +572,27 @@ impl Snapshot {
             {
                 state.used.set(c, true);
             }
+        }
+        // The way back from each tunnel entered, by name: one whose scene
+        // is gone is dropped (its `return` then goes to the next one out).
+        let mut missing = Vec::new();
+        for name in &self.stack {
+            match scenes.get(name.as_str()) {
+                Some(&s) if state.stack.len() < crate::story::MAX_TUNNEL_DEPTH => {
+                    state.stack.push(s);
+                }
+                Some(_) | None => missing.push(name.as_str()),
+            }
+        }
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            dropped.push(format!(
+                "Dropped the way back from a tunnel to scenes the story no longer has: {list}."
+            ));
         }
         Ok((state, dropped))
     }

@@ -14,5 +14,6 @@ pub(crate) mod raw;
 mod ron_error;
 pub mod source;
 pub(crate) mod text;
+mod tunnels;
 
 pub use model::*;

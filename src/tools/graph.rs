@@ -25,6 +25,19 @@ fn edges(story: &Story) -> Vec<(usize, usize, String, bool)> {
             let dashed = choice.when.is_some();
             match &choice.action {
                 Action::Goto(t) => out.push((i, t.index(), choice.key.clone(), dashed)),
+                // A tunnel is drawn into the scene it enters, and each of
+                // its `return`s back to where it can come back to.
+                Action::Tunnel { into, .. } => out.push((
+                    i,
+                    into.index(),
+                    format!("{} (tunnel)", choice.key),
+                    dashed,
+                )),
+                Action::Return(r) => {
+                    for t in &r.to {
+                        out.push((i, t.index(), format!("{} (return)", choice.key), dashed));
+                    }
+                }
                 Action::Check(check) => {
                     out.push((
                         i,
