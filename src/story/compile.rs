@@ -1326,8 +1326,9 @@ impl Compiler<'_> {
                     Diagnostic::error(
                         Code::E051,
                         format!(
-                            "tunnels nest {depth} deep from choice `{}`, more than {MAX_TUNNEL_DEPTH}",
-                            choice.key
+                            "tunnels nest {depth} deep from choice `{}` of `{}`, more than {MAX_TUNNEL_DEPTH}",
+                            choice.key,
+                            scenes[choice.scene.index()].id
                         ),
                     )
                     .at(choice.span, "the outermost of the tunnels nested too deep")

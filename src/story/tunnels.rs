@@ -135,10 +135,13 @@ pub(crate) fn analyse(
         })
         .collect();
     let (component, order) = components(&all);
+    // One entry is reported for each cycle: the first in scene order.
+    let mut reported = vec![false; order.len()];
     let mut recursive = false;
     for (s, list) in calls.iter().enumerate() {
         for &(c, into, _) in list {
-            if component[s] == component[into] {
+            if component[s] == component[into] && !reported[component[s]] {
+                reported[component[s]] = true;
                 problems.push(Problem::Recursive(c));
                 recursive = true;
             }

@@ -5,6 +5,7 @@ mod diagnostics;
 mod docs;
 mod engine;
 mod explore;
+mod format;
 mod faults;
 mod graph;
 mod lints;
