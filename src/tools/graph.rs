@@ -30,12 +30,12 @@ fn edges(story: &Story) -> Vec<(usize, usize, String, bool)> {
                 Action::Tunnel { into, .. } => out.push((
                     i,
                     into.index(),
-                    format!("{} (tunnel)", choice.key),
+                    format!("{} tunnel", choice.key),
                     dashed,
                 )),
                 Action::Return(r) => {
                     for t in &r.to {
-                        out.push((i, t.index(), format!("{} (return)", choice.key), dashed));
+                        out.push((i, t.index(), format!("{} return", choice.key), dashed));
                     }
                 }
                 Action::Check(check) => {
