@@ -52,6 +52,12 @@ hostile long-names "Chapter(title: \"$long\", scenes: [(id: \"h$long\", title: \
 hostile hidden-in-names 'Chapter(title: "One\r", scenes: [(id: "hall", title: "Vault \u{202e}tluaV\u{200b}", text: "x", ending: (id: "e", title: "E\u{feff}", kind: Good))])'
 choices=$(for i in $(seq 1 200); do printf '(key: "k%d", text: "Choice %d", when: "oil > %d", goto: "hall"), ' "$i" "$i" "$i"; done)
 hostile many-choices "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"x\", choices: [$choices])])"
+# Markup nested to its limit and past it, variations in variations, and
+# tunnels that nest, recurse and return from nowhere (issue 15).
+deep=$(printf '{seq: a | %.0s' $(seq 1 70))$(printf '}%.0s' $(seq 1 70))
+hostile deep-variations "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"$deep {first}{if lit}x{elif oil > 1}y{else}{cycle: {shuffle: p | q} | r}{end}{end}{#line:a}\", $ending)])"
+tunnels=$(for i in $(seq 1 20); do printf '(id: "t%d", title: "T", text: "{once: a | b}", choices: [(key: "in", text: "In", tunnel: "t%d", tags: ["k:%d"]), (key: "out", text: "Out", return: true)]), ' "$i" "$((i % 7 + 1))" "$i"; done)
+hostile tunnels "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"x\", choices: [(key: \"in\", text: \"In\", tunnel: \"t1\", goto: \"t2\"), (key: \"out\", text: \"Out\", return: true)]), $tunnels])"
 names=$(for i in $(seq 1 2000); do printf 'lit and has key and oil > %d and ' "$i"; done)
 hostile many-names "Chapter(title: \"One\", scenes: [(id: \"hall\", title: \"Hall\", text: \"{if $names lit}x{end}\", choices: [(key: \"go\", text: \"Go\", when: \"\\u{6c}it and $names lit\", goto: \"hall\")])])"
 

@@ -114,6 +114,13 @@ pub fn assert_in_bounds(story: &Story, session: &Session) {
             v.max
         );
     }
+    // The tunnel stack stays within what the compiler found it can reach.
+    assert!(
+        session.state().stack.len() <= story.tunnel_depth,
+        "{} tunnels entered, in a story where they nest at most {} deep",
+        session.state().stack.len(),
+        story.tunnel_depth
+    );
 }
 
 /// A compiled story: lint it, count it, draw it, play it for a while the
@@ -136,6 +143,10 @@ pub fn exercise_story(story: &Story, data: &[u8]) {
     let _ = callister::tools::stats::render(story);
     let _ = callister::tools::graph::render(story, callister::tools::graph::Format::Dot, None);
     let _ = callister::tools::graph::render(story, callister::tools::graph::Format::Mermaid, None);
+    let lines = callister::tools::export::lines(story);
+    let _ = callister::tools::export::json(story, &lines);
+    let table = callister::tools::export::csv(&lines).expect("the string table writes");
+    assert!(table.lines().count() > lines.len(), "a header and a row a line, at least");
 
     let mut dice = Dice::new(data);
     let look = Look {

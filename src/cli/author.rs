@@ -1,11 +1,11 @@
-//! The authoring commands: `check`, `stats`, `explore`, `graph`, `replay`
-//! and the hidden `synth`.
+//! The authoring commands: `check`, `stats`, `explore`, `graph`, `export`,
+//! `replay` and the hidden `synth`.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::{
-    CheckArgs, Exit, ExploreArgs, GraphArgs, GraphFormat, OutputFormat, ReplayArgs, StatsArgs,
-    SynthArgs, load, report_failure, start_state, stderr_color,
+    CheckArgs, Exit, ExploreArgs, ExportArgs, ExportFormat, GraphArgs, GraphFormat, OutputFormat,
+    ReplayArgs, StatsArgs, SynthArgs, load, report_failure, start_state, stderr_color,
 };
 use crate::engine::State;
 use crate::fsio::{self, Follow};
@@ -56,6 +56,25 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+pub(super) fn export(args: ExportArgs) -> Exit {
+    let story = match StorySource::pick(args.dir).load() {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let lines = crate::tools::export::lines(&story);
+    match args.format {
+        ExportFormat::Json => println!("{}", crate::tools::export::json(&story, &lines)),
+        ExportFormat::Csv => match crate::tools::export::csv(&lines) {
+            Ok(table) => print!("{table}"),
+            Err(e) => {
+                eprintln!("error: cannot write the table: {e}");
+                return Exit::Usage;
+            }
+        },
+    }
+    Exit::Success
 }
 
 pub(super) fn stats(args: StatsArgs) -> Exit {

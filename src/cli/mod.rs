@@ -42,6 +42,7 @@ pub fn run() -> ExitCode {
         Cmd::Stats(args) => author::stats(args),
         Cmd::Explore(args) => author::explore(args),
         Cmd::Graph(args) => author::graph(args),
+        Cmd::Export(args) => author::export(args),
         Cmd::Replay(args) => author::replay(&args),
         Cmd::Synth(args) => author::synth(&args),
         Cmd::Explain { code } => author::explain(&code),
@@ -121,6 +122,8 @@ enum Cmd {
     Explore(ExploreArgs),
     /// Draw the scene graph (Graphviz dot or Mermaid).
     Graph(GraphArgs),
+    /// Write every line of text with its id and tags, for translation and voice recording.
+    Export(ExportArgs),
     /// Replay a plan without a terminal and print its transcript.
     Replay(ReplayArgs),
     /// List the saved games.
@@ -270,6 +273,23 @@ struct GraphArgs {
 }
 
 #[derive(Args)]
+struct ExportArgs {
+    /// The story directory (default: ./scenes when it holds a story, else
+    /// the shipped story).
+    dir: Option<PathBuf>,
+    /// `json`: one object with the story's title and its lines; `csv`: a
+    /// header, then a row a line.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    format: ExportFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Args)]
 struct ReplayArgs {
     /// The plan file.
     plan: PathBuf,
@@ -415,6 +435,7 @@ fn command_name(command: &Cmd) -> &'static str {
         Cmd::Stats(_) => "stats",
         Cmd::Explore(_) => "explore",
         Cmd::Graph(_) => "graph",
+        Cmd::Export(_) => "export",
         Cmd::Replay(_) => "replay",
         Cmd::Saves(_) => "saves",
         Cmd::Explain { .. } => "explain",

@@ -14,8 +14,8 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::story::{
-    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId, Operand,
-    SceneId, Segment, Story, Text,
+    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId,
+    MAX_TUNNEL_DEPTH, Operand, SceneId, Segment, Story, Text,
 };
 
 /// A fixed-size set of small indices.
@@ -156,6 +156,9 @@ pub struct State {
     pub visits: Visits,
     /// `once` choices already taken.
     pub used: Taken,
+    /// The tunnels entered and not yet returned from: the scene each comes
+    /// back to, innermost last, at most `MAX_TUNNEL_DEPTH` long.
+    pub stack: Vec<SceneId>,
     /// Choices taken so far.
     pub turn: u32,
     /// The seed the game started from (kept for saves and replays).
@@ -291,6 +294,7 @@ impl State {
             dead: BitSet::with_len(story.crew.len()),
             visits: Visits::default(),
             used: Taken::default(),
+            stack: Vec::new(),
             turn: 0,
             seed,
             dice: Dice::Position,
@@ -315,6 +319,7 @@ impl State {
         self.dead.clear(story.crew.len());
         self.visits.clear();
         self.used.clear();
+        self.stack.clear();
         self.turn = 0;
         self.seed = seed;
         self.dice = Dice::Position;
@@ -379,10 +384,17 @@ impl State {
     }
 
     /// Whether a choice, known to be one of the current scene's, is shown
-    /// now: not a `once` choice already taken, and its condition holds.
+    /// now: not a `once` choice already taken, its condition holds, and
+    /// for a `return` a tunnel was entered (for a tunnel, the stack has
+    /// room: it has none only in a game carried over from an edited story).
     fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
         let choice = story.choice(id);
-        !(choice.once && self.used.get(id))
+        let way = match &choice.action {
+            Action::Return(_) => !self.stack.is_empty(),
+            Action::Tunnel { .. } => self.stack.len() < MAX_TUNNEL_DEPTH,
+            Action::Goto(_) | Action::Check(_) => true,
+        };
+        way && !(choice.once && self.used.get(id))
             && choice.when.as_ref().is_none_or(|c| self.holds(story, c))
     }
 
@@ -435,6 +447,13 @@ impl State {
                     };
                     self.render_into(story, part, out);
                 }
+                Segment::Vary(v) => {
+                    let n = self.visits.get(v.scene);
+                    if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
+                        self.render_into(story, item, out);
+                    }
+                }
+                Segment::Tag(_) => {}
             }
         }
     }
@@ -452,7 +471,7 @@ impl State {
                     text: crate::story::text::paragraphs(&self.render(story, &c.text)).join(" "),
                     chance: match &c.action {
                         Action::Check(check) => Some(self.chance(story, check)),
-                        Action::Goto(_) => None,
+                        Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => None,
                     },
                 }
             })
@@ -520,6 +539,12 @@ impl State {
         self.apply(story, &choice.effects, sink);
         let (target, roll) = match &choice.action {
             Action::Goto(target) => (*target, None),
+            Action::Tunnel { into, back } => {
+                self.stack.push(*back);
+                (*into, None)
+            }
+            // Open only with a tunnel entered (`is_open`).
+            Action::Return(_) => (self.stack.pop().unwrap_or(self.scene), None),
             Action::Check(check) => {
                 let chance = self.chance(story, check);
                 let (roll, success) = match mode {

@@ -129,8 +129,8 @@ pub struct Snapshot {
     pub visits: BTreeMap<String, u32>,
     /// `once` choices taken, as `scene/key`.
     pub used: Vec<String>,
-    /// Scenes to return to, innermost last. Always empty in this version
-    /// of the game; a save may hold it from format 2 on.
+    /// The scenes the tunnels entered come back to, innermost last (from
+    /// format 2 on).
     #[serde(default)]
     pub stack: Vec<String>,
     /// The roll stream, for a game that rolls by [`Dice::Stream`].
@@ -872,7 +872,11 @@ impl Snapshot {
                     format!("{}/{}", story.scene(c.scene).id, c.key)
                 })
                 .collect(),
-            stack: Vec::new(),
+            stack: state
+                .stack
+                .iter()
+                .map(|&s| story.scene(s).id.clone())
+                .collect(),
             rng: (state.dice == Dice::Stream).then(|| state.rng.clone()),
         }
     }
@@ -897,6 +901,7 @@ impl Snapshot {
             dead: crate::engine::BitSet::with_len(story.crew.len()),
             visits: crate::engine::Visits::default(),
             used: crate::engine::Taken::default(),
+            stack: Vec::new(),
             turn: self.turn,
             seed: 0,
             dice: Dice::Position,
@@ -966,6 +971,27 @@ impl Snapshot {
             {
                 state.used.set(c, true);
             }
+        }
+        // The way back from each tunnel entered, by name: one whose scene
+        // is gone is dropped (its `return` then goes to the next one out).
+        let mut missing = Vec::new();
+        for name in &self.stack {
+            match scenes.get(name.as_str()) {
+                Some(&s) if state.stack.len() < crate::story::MAX_TUNNEL_DEPTH => {
+                    state.stack.push(s);
+                }
+                Some(_) | None => missing.push(name.as_str()),
+            }
+        }
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            dropped.push(format!(
+                "Dropped the way back from a tunnel to scenes the story no longer has: {list}."
+            ));
         }
         Ok((state, dropped))
     }

@@ -329,9 +329,13 @@ when: "has key and oil > 2"
 ```"#
 
 E021 Error "text markup cannot be read"
-r#"A scene's, a choice's or a branch's text, or a `Say`, has braces that do
-not close: an `{if}` without its `{end}`, an `{else}` or `{end}` with no
-`{if}`, a `{` left open, or `{if}`s nested deeper than 64.
+r#"A scene's, a choice's or a branch's text, or a `Say`, has markup that
+does not read: an `{if}` or a `{first}` without its `{end}`, an `{elif}`,
+`{else}` or `{end}` with no block to belong to, an `{elif}` after the
+`{else}`, a variation (`{seq: a | b}`) left open or with no text, a block
+opened inside a variation's item and not closed there, an empty tag or one
+with a space (`{# mood dread}`), a `{` left open, or blocks and variations
+nested deeper than 64.
 
 ```ron
 text: "{if lit}The lamp burns."
@@ -370,12 +374,15 @@ be taken.
 
 Remove the choices, or the ending."#
 
-E032 Error "a choice needs exactly one of `goto` and `check`"
-r#"A choice either goes to a scene (`goto`) or rolls a random check whose
-branches each have their own `goto`. It cannot have both, nor neither.
+E032 Error "a choice must lead exactly one way"
+r#"A choice goes to a scene (`goto`), rolls a random check whose branches
+each have their own `goto`, enters a tunnel (`tunnel`, with an optional
+`goto` for where the tunnel comes back to), or returns from one
+(`return: true`, alone). It cannot do two of these, nor none.
 
 ```ron
 (key: "jump", text: "Jump", goto: "sea", check: (chance: 50, ..))
+(key: "leave", text: "Leave", goto: "street", return: true)
 ```
 
 Keep one:
@@ -383,6 +390,7 @@ Keep one:
 ```ron
 (key: "jump", text: "Jump", check: (chance: 50,
     success: (goto: "ledge"), failure: (goto: "sea")))
+(key: "leave", text: "Leave", return: true)
 ```"#
 
 E033 Error "a check lacks a branch"
@@ -528,6 +536,75 @@ Give each its own key:
 ```ron
 (key: "north", text: "Go north", goto: "north"),
 (key: "south", text: "Go south", goto: "south"),
+```"#
+
+E050 Error "a `return` can be reached outside any tunnel"
+r#"A `return: true` choice goes back to the scene its tunnel was entered
+from. Here a player can reach the choice's scene from the start without
+entering a tunnel (by `goto`s and checks, or after a tunnel has returned),
+and there would be nowhere to go back to. Reach the tunnel's scenes only
+through a `tunnel` choice, or leave this scene by `goto`.
+
+```ron
+(id: "hall", .., choices: [(key: "shop", text: "Shop", goto: "shop")]),
+(id: "shop", .., choices: [(key: "out", text: "Leave", return: true)]),
+```
+
+Enter the shop as a tunnel:
+
+```ron
+(key: "shop", text: "Shop", tunnel: "shop"),   // comes back to `hall`
+```"#
+
+E051 Error "tunnels can nest too deep"
+r#"Each tunnel entered inside another nests one level deeper, and a
+`return` unwinds one. A tunnel that a path from inside it enters again
+(before it returns) nests without bound, and no chain of tunnels may nest
+more than 16 deep. Inside a tunnel, move between its scenes with `goto`
+and leave it with `return: true`; the graph is read without conditions.
+
+```ron
+(id: "codex", .., choices: [
+    (key: "more", text: "See also", tunnel: "codex_more"),
+    (key: "done", text: "Close it", return: true),
+]),
+(id: "codex_more", .., choices: [(key: "back", text: "Back", tunnel: "codex")]),
+```
+
+Go back with `goto` (or `return`):
+
+```ron
+(id: "codex_more", .., choices: [(key: "back", text: "Back", goto: "codex")]),
+```"#
+
+E052 Error "a line id is used twice"
+r#"`{#line:ID}` in a text gives its line (a paragraph, a choice's text, a
+`Say`) the id that `callister export` writes, for translations and voice
+recordings; two lines cannot share one.
+
+```ron
+text: "The hall is cold.{#line:hall_cold}",
+.. text: "Pull your coat tighter{#line:hall_cold}",
+```
+
+Give each its own:
+
+```ron
+.. text: "Pull your coat tighter{#line:hall_coat}",
+```"#
+
+E053 Error "a tag is not valid"
+r#"A scene's or a choice's `tags` are one word each, of at most 200 bytes,
+with no spaces or braces (`voice:kabir_12`, `mood:dread`). A line id is not
+a field tag: write `{#line:ID}` in the text whose id it is.
+
+```ron
+tags: ["mood: dread", "line:hall_1"],
+```
+
+```ron
+tags: ["mood:dread"],
+text: "The hall is cold.{#line:hall_1}",
 ```"#
 
 W001 Warning "a scene is unreachable"

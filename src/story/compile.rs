@@ -21,11 +21,12 @@ use crate::story::raw::{
 use crate::story::ron_error::{FileKind, offset_of, ron_error, some_or_none_diagnostic};
 use crate::story::ron_syntax::{self, Declared, Sketch, Tok, Tokens, Walker};
 use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
-use crate::story::text::{self, Node};
+use crate::story::text::{self, Node, VaryKind};
+use crate::story::tunnels::{self, Problem};
 use crate::story::{
     Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
-    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, Met, Named, Operand, Scene,
-    SceneId, Segment, Story, Text, VarId, Variable,
+    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, MAX_TUNNEL_DEPTH, Met,
+    Named, Operand, Returns, Scene, SceneId, Segment, Story, Text, VarId, Variable, Variation,
 };
 
 /// The name of the story file in a story directory.
@@ -219,6 +220,9 @@ fn compile_files(
         suggested: NameMap::default(),
         literal: std::cell::RefCell::default(),
         held,
+        text_scene: SceneId(0),
+        shuffles: 0,
+        line_ids: NameMap::default(),
     };
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
     // The compiler only borrowed the sources: they move into the result
@@ -852,6 +856,13 @@ struct Compiler<'a> {
     literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
     /// What the files that cannot be read would declare.
     held: Held,
+    /// The scene whose texts are being compiled: its visits drive their
+    /// variations.
+    text_scene: SceneId,
+    /// Shuffles met so far in that scene: each one's salt.
+    shuffles: u32,
+    /// Every `{#line:ID}` met, where it was first written (E052).
+    line_ids: NameMap<String, Span>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -1079,7 +1090,10 @@ impl Compiler<'_> {
         {
             let scene_span = *scene_span;
             let scene_id = SceneId(index as u32);
+            self.text_scene = scene_id;
+            self.shuffles = 0;
             let text = self.text(*region, "text", &raw.text);
+            let tags = self.tags(*region, &raw.tags, false);
             let on_enter = self.effects(*region, &raw.on_enter);
             let mut ids = Vec::new();
             let has_choices = !raw.choices.is_empty();
@@ -1136,6 +1150,7 @@ impl Compiler<'_> {
                 choices: ids,
                 ending: ending_of.get(&index).copied(),
                 status: raw.status,
+                tags,
                 span: scene_span,
             });
         }
@@ -1164,6 +1179,17 @@ impl Compiler<'_> {
                 inventory.push(ItemId(id));
             }
         }
+        // Tunnels, once every choice has its place: on a story without
+        // errors, so that a choice dropped by one does not look like a
+        // missing way in or out.
+        let mut tunnel_depth = 0;
+        if let Some(start) = start
+            && self.diagnostics.iter().all(|d| !d.is_error())
+        {
+            let found = tunnels::analyse(start, &scenes, &mut choices);
+            tunnel_depth = found.depth;
+            self.tunnel_problems(&scenes, &choices, found.problems);
+        }
         let diagnostics = std::mem::take(&mut self.diagnostics);
         match start {
             Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story {
@@ -1179,6 +1205,7 @@ impl Compiler<'_> {
                 scenes,
                 choices,
                 endings: ending_list,
+                tunnel_depth,
                 fingerprint,
                 sources: Sources::default(),
             }),
@@ -1680,8 +1707,131 @@ impl Compiler<'_> {
                 let otherwise = self.segments(region, base, otherwise);
                 Some(Segment::If(Box::new((cond, then, otherwise))))
             }
+            Node::Vary(kind, items) => {
+                // Numbered before the items, so that a shuffle's salt
+                // follows the order the shuffles are written in.
+                let salt = self.shuffles;
+                if kind == VaryKind::Shuffle {
+                    self.shuffles = self.shuffles.saturating_add(1);
+                }
+                let mut compiled = Vec::with_capacity(items.len());
+                for item in items {
+                    compiled.push(self.segments(region, base, item));
+                }
+                Some(Segment::Vary(Box::new(Variation {
+                    kind,
+                    scene: self.text_scene,
+                    salt,
+                    items: compiled,
+                })))
+            }
+            Node::Tag(name) => {
+                if let Some(id) = name.text.strip_prefix("line:") {
+                    let span = self.name_span(region, base, &name);
+                    self.line_id(id, span);
+                }
+                Some(Segment::Tag(Box::from(name.text)))
+            }
         }));
         segments
+    }
+
+    /// Records an explicit line id; a second use of one is E052.
+    fn line_id(&mut self, id: &str, span: Span) {
+        if let Some(&first) = self.line_ids.get(id) {
+            self.diagnostics.push(
+                Diagnostic::error(Code::E052, format!("line id `{id}` is used twice"))
+                    .at(span, "used again here")
+                    .related(first, "first used here")
+                    .help("each `{#line:..}` names one line: give this one an id of its own"),
+            );
+        } else {
+            self.line_ids.insert(id.to_string(), span);
+        }
+    }
+
+    /// A scene's or a choice's `tags`, each checked (E053).
+    fn tags(&mut self, region: Region, raw: &[Box<str>], choice: bool) -> Vec<String> {
+        let mut out = Vec::with_capacity(raw.len());
+        let tags_at = self
+            .sources
+            .get(region.file)
+            .find_key(region.start, region.end, "tags")
+            .map_or(region, |(s, _)| Region { start: s, ..region });
+        for tag in raw {
+            let problem = if tag.starts_with("line:") {
+                Some(if choice {
+                    "a line id goes in the text it names: `text: \"Buy it{#line:..}\"`".to_string()
+                } else {
+                    "a line id goes in the text it names: `{#line:..}` in the paragraph".to_string()
+                })
+            } else {
+                text::tag_problem(tag)
+            };
+            if let Some(problem) = problem {
+                let span = self.span_of_string(tags_at, tag);
+                let shown: String = tag.chars().take(40).collect();
+                self.diagnostics.push(
+                    Diagnostic::error(Code::E053, format!("`{shown}` is not a valid tag"))
+                        .at(span, problem)
+                        .help("tags are one word of at most 200 bytes, no spaces or braces: `voice:kabir_12`, `mood:dread`"),
+                );
+            }
+            out.push(tag.to_string());
+        }
+        out
+    }
+
+    /// E050 and E051, from the tunnel analysis.
+    fn tunnel_problems(&mut self, scenes: &[Scene], choices: &[Choice], problems: Vec<Problem>) {
+        for problem in problems {
+            let d = match problem {
+                Problem::ReturnOutside(c) => {
+                    let choice = &choices[c.index()];
+                    let scene = &scenes[choice.scene.index()].id;
+                    Diagnostic::error(
+                        Code::E050,
+                        format!(
+                            "choice `{}` of `{scene}` returns, but a player can reach `{scene}` without entering a tunnel",
+                            choice.key
+                        ),
+                    )
+                    .at(choice.span, "with no tunnel entered, there is nowhere to return to")
+                    .help(format!(
+                        "reach `{scene}` only through a choice with `tunnel: \"..\"`, or leave it with `goto` instead"
+                    ))
+                }
+                Problem::Recursive(c) => {
+                    let choice = &choices[c.index()];
+                    let Action::Tunnel { into, .. } = choice.action else {
+                        continue;
+                    };
+                    let into = &scenes[into.index()].id;
+                    Diagnostic::error(
+                        Code::E051,
+                        format!("tunnel `{into}` can be entered again before it returns"),
+                    )
+                    .at(choice.span, format!("a path from `{into}` leads back to this choice"))
+                    .help(format!(
+                        "inside a tunnel, move with `goto` and leave with `return: true`: each time a tunnel is entered again from inside itself it nests one level deeper (at most {MAX_TUNNEL_DEPTH})"
+                    ))
+                }
+                Problem::TooDeep(c, depth) => {
+                    let choice = &choices[c.index()];
+                    Diagnostic::error(
+                        Code::E051,
+                        format!(
+                            "tunnels nest {depth} deep from choice `{}` of `{}`, more than {MAX_TUNNEL_DEPTH}",
+                            choice.key,
+                            scenes[choice.scene.index()].id
+                        ),
+                    )
+                    .at(choice.span, "the outermost of the tunnels nested too deep")
+                    .help("return from a tunnel before entering the next, or move between its scenes with `goto`")
+                }
+            };
+            self.diagnostics.push(d);
+        }
     }
 
     fn name_span(&self, region: Region, base: Option<(FileId, usize)>, name: &Name<'_>) -> Span {
@@ -1830,6 +1980,77 @@ impl Compiler<'_> {
             .as_ref()
             .map(|w| self.condition_field(region, "when", w));
         let effects = self.effects(region, &c.effects);
+        let tags = self.tags(region, &c.tags, true);
+        // `return` stands alone; `tunnel` takes a `goto` as its way back.
+        let with_return = [
+            ("goto", c.goto.is_some()),
+            ("check", c.check.is_some()),
+            ("tunnel", c.tunnel.is_some()),
+        ]
+        .into_iter()
+        .find(|&(_, on)| on && c.returns);
+        if let Some((other, _)) = with_return {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::E032,
+                    format!("choice `{}` has both `return` and `{other}`", c.key),
+                )
+                .at(span, "")
+                .help(format!(
+                    "a `return` goes back to where the tunnel was entered from: remove `{other}`, or `return`"
+                )),
+            );
+            return None;
+        }
+        if c.returns {
+            return Some(Choice {
+                scene,
+                key: c.key.into_string(),
+                text,
+                when,
+                effects,
+                once: c.once,
+                action: Action::Return(Returns::default()),
+                tags,
+                span,
+            });
+        }
+        if let Some(tunnel) = &c.tunnel {
+            if c.check.is_some() {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::E032,
+                        format!("choice `{}` has both `tunnel` and `check`", c.key),
+                    )
+                    .at(span, "")
+                    .help("a tunnel enters one scene: roll the check in a choice of the tunnel's scenes"),
+                );
+                return None;
+            }
+            let into_span = self.span_of(region, "tunnel", tunnel);
+            let into = self.resolve(Kind::Scene, tunnel, into_span);
+            let back = match &c.goto {
+                Some(goto) => {
+                    let back_span = self.span_of(region, "goto", goto);
+                    self.resolve(Kind::Scene, goto, back_span).map(SceneId)
+                }
+                None => Some(scene),
+            };
+            return Some(Choice {
+                scene,
+                key: c.key.into_string(),
+                text,
+                when,
+                effects,
+                once: c.once,
+                action: Action::Tunnel {
+                    into: SceneId(into?),
+                    back: back?,
+                },
+                tags,
+                span,
+            });
+        }
         let action = match (&c.goto, &c.check) {
             (Some(_), Some(_)) => {
                 self.diagnostics.push(
@@ -1848,7 +2069,8 @@ impl Compiler<'_> {
                         Code::E032,
                         format!("choice `{}` has neither `goto` nor `check`", c.key),
                     )
-                    .at(span, "it leads nowhere"),
+                    .at(span, "it leads nowhere")
+                    .help("give it a `goto`, a `check`, a `tunnel` or `return: true`"),
                 );
                 return None;
             }
@@ -1931,6 +2153,7 @@ impl Compiler<'_> {
             effects,
             once: c.once,
             action,
+            tags,
             span,
         })
     }

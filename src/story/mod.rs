@@ -15,5 +15,6 @@ mod ron_error;
 mod ron_syntax;
 pub mod source;
 pub(crate) mod text;
+mod tunnels;
 
 pub use model::*;

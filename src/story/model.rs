@@ -43,6 +43,9 @@ pub struct Story {
     pub scenes: Vec<Scene>,
     pub choices: Vec<Choice>,
     pub endings: Vec<Ending>,
+    /// How deep tunnels can nest, from any scene with none entered: at
+    /// most `MAX_TUNNEL_DEPTH` (deeper is error E051), 0 without tunnels.
+    pub tunnel_depth: usize,
     /// A hash of the story's source files, hex encoded: saves record it to
     /// notice that the story changed since they were written.
     pub fingerprint: String,
@@ -113,6 +116,8 @@ pub struct Scene {
     pub ending: Option<EndingId>,
     /// Whether the status bar shows in this scene.
     pub status: bool,
+    /// Free strings for the tools (`callister export`): never shown.
+    pub tags: Vec<String>,
     pub span: Span,
 }
 
@@ -125,14 +130,39 @@ pub struct Choice {
     pub effects: Vec<Effect>,
     pub once: bool,
     pub action: Action,
+    /// Free strings for the tools (`callister export`): never shown.
+    pub tags: Vec<String>,
     pub span: Span,
 }
+
+/// How deep tunnels may nest: a tunnel entered inside this many others is
+/// error E051, and at this depth the engine offers no tunnel.
+pub const MAX_TUNNEL_DEPTH: usize = 16;
 
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Action {
     Goto(SceneId),
     Check(Box<Check>),
+    /// `tunnel: "shop"`: enters `into` and remembers `back` (the choice's
+    /// `goto`, else its own scene), where a `return` in the tunnel comes
+    /// back to.
+    Tunnel {
+        into: SceneId,
+        back: SceneId,
+    },
+    /// `return: true`: back to the scene the innermost tunnel remembered.
+    /// Open only inside a tunnel.
+    Return(Returns),
+}
+
+/// Where a `return` can lead, by the graph: the `back` of every tunnel
+/// whose scenes reach the return's scene without returning first (sorted).
+/// The engine does not read it (it returns where the state's stack says);
+/// the analyses do, through `Story::outcomes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Returns {
+    pub to: Vec<SceneId>,
 }
 
 #[derive(Debug, Clone)]
@@ -250,8 +280,52 @@ pub struct Text {
 pub enum Segment {
     Literal(Box<str>),
     Var(VarId),
-    /// `{if c}then{else}otherwise{end}`.
+    /// `{if c}then{else}otherwise{end}`; an `{elif}` is an `If` alone in
+    /// the `otherwise` of the one before.
     If(Box<(Condition, Vec<Segment>, Vec<Segment>)>),
+    /// `{seq: a | b}` and the other variations, `{first}..{end}`.
+    Vary(Box<Variation>),
+    /// `{#voice:x}`: a tag of the line it is written in; shows nothing.
+    Tag(Box<str>),
+}
+
+/// A variation: one item shown, picked by how many times `scene` (the
+/// scene whose text, choice or effect it is) has been entered, `n`: 1 on
+/// the first visit.
+#[derive(Debug, Clone)]
+pub struct Variation {
+    pub kind: VaryKind,
+    pub scene: SceneId,
+    /// Tells the shuffles of one scene apart: its order among them.
+    pub salt: u32,
+    pub items: Vec<Vec<Segment>>,
+}
+
+pub use crate::story::text::VaryKind;
+
+impl Variation {
+    /// The item shown on visit `n` (0 is taken as 1) in a game of `seed`;
+    /// `None` for a `once` past its items. `scene` is the scene's id, which
+    /// a shuffle's draw hashes: a pure function of the seed, the scene, the
+    /// visit and the salt (xxh3), so undo, replay and saves show the same.
+    pub fn pick(&self, n: u32, seed: u64, scene: &str) -> Option<&[Segment]> {
+        let len = self.items.len();
+        let i = n.max(1) as usize - 1;
+        let index = match self.kind {
+            VaryKind::Sequence => i.min(len.saturating_sub(1)),
+            VaryKind::Cycle => i % len.max(1),
+            VaryKind::Once => i,
+            VaryKind::Shuffle => {
+                let mut h = xxhash_rust::xxh3::Xxh3::with_seed(seed);
+                h.update(scene.as_bytes());
+                h.update(&[0xFF]);
+                h.update(&n.max(1).to_le_bytes());
+                h.update(&self.salt.to_le_bytes());
+                ((u128::from(h.digest()) * len as u128) >> 64) as usize
+            }
+        };
+        self.items.get(index).map(Vec::as_slice)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -346,14 +420,18 @@ impl Story {
             .find(|&c| self.choice(c).key == key)
     }
 
-    /// Every target a choice can lead to (one, or two for a check).
+    /// Every target a choice can lead to (one, two for a check, the scenes
+    /// a `return` can come back to).
     pub fn targets(&self, choice: ChoiceId) -> impl Iterator<Item = SceneId> + '_ {
         self.outcomes(choice).map(|o| o.target)
     }
 
-    /// What taking a choice can do: one outcome, or two for a check
-    /// (success first), each with the effects in the order the engine
-    /// applies them and the scene it enters.
+    /// What taking a choice can do: one outcome, two for a check (success
+    /// first), one for each scene a `return` can come back to (see
+    /// `Returns`: an over-approximation), each with the effects in the
+    /// order the engine applies them and the scene it enters. A tunnel's
+    /// outcome enters the tunnel; where it comes back to is the outcome of
+    /// the tunnel's `return`s.
     pub fn outcomes<'s>(&'s self, choice: ChoiceId) -> impl Iterator<Item = Outcome<'s>> + 's {
         let c = self.choice(choice);
         let outcome = |branch: Option<bool>, effects: &'s [Effect], target: SceneId| Outcome {
@@ -365,18 +443,27 @@ impl Story {
             ],
             target,
         };
-        let (a, b) = match &c.action {
-            Action::Goto(t) => (outcome(None, &[], *t), None),
+        let (a, b, returns): (_, _, &[SceneId]) = match &c.action {
+            Action::Goto(t) => (Some(outcome(None, &[], *t)), None, &[]),
+            Action::Tunnel { into, .. } => (Some(outcome(None, &[], *into)), None, &[]),
             Action::Check(check) => (
-                outcome(Some(true), &check.success.effects, check.success.goto),
+                Some(outcome(
+                    Some(true),
+                    &check.success.effects,
+                    check.success.goto,
+                )),
                 Some(outcome(
                     Some(false),
                     &check.failure.effects,
                     check.failure.goto,
                 )),
+                &[],
             ),
+            Action::Return(r) => (None, None, &r.to),
         };
-        std::iter::once(a).chain(b)
+        a.into_iter()
+            .chain(b)
+            .chain(returns.iter().map(move |&t| outcome(None, &[], t)))
     }
 
     /// Calls `f` on every site of the story, scene by scene (see
@@ -403,8 +490,9 @@ impl Story {
     /// Calls `f` on every site of one scene and of its choices, in the order
     /// a player meets them: the scene's text, its `on_enter` effects, its
     /// ending; then for each choice, its `once`, its `when`, its text, its
-    /// effects, and where it leads, or for a check the check, then each
-    /// branch's text, effects and where it leads (success first).
+    /// effects, and where it leads (for a tunnel the scene it enters, for a
+    /// `return` each scene it can come back to), or for a check the check,
+    /// then each branch's text, effects and where it leads (success first).
     pub fn scene_sites<'s>(&'s self, id: SceneId, f: &mut dyn FnMut(Place, Site<'s>)) {
         let scene = self.scene(id);
         let at = Place {
@@ -438,7 +526,12 @@ impl Story {
                 f(at, Site::Effect(e));
             }
             match &choice.action {
-                Action::Goto(t) => f(at, Site::Goto(*t)),
+                Action::Goto(t) | Action::Tunnel { into: t, .. } => f(at, Site::Goto(*t)),
+                Action::Return(r) => {
+                    for &t in &r.to {
+                        f(at, Site::Goto(t));
+                    }
+                }
                 Action::Check(check) => {
                     f(at, Site::Check(check));
                     for (success, branch) in [(true, &check.success), (false, &check.failure)] {
@@ -606,16 +699,17 @@ pub enum Read {
     Against(Part, CmpOp, Part),
     /// Added to a check's chance, `k` points per unit (`Per`).
     Scaled(VarId, i64),
-    /// Shown in text (`{var}`).
-    Shown(VarId),
+    /// Shown in text: a variable's value (`{var}`), or a scene's visit
+    /// count picking a variation's item (`{seq: a | b}`, `{first}`).
+    Shown(Part),
 }
 
 impl Read {
     /// The part read.
     pub fn part(self) -> Part {
         match self {
-            Read::Test(p) | Read::Bound(p, ..) | Read::Against(p, ..) => p,
-            Read::Scaled(v, _) | Read::Shown(v) => Part::Var(v),
+            Read::Test(p) | Read::Bound(p, ..) | Read::Against(p, ..) | Read::Shown(p) => p,
+            Read::Scaled(v, _) => Part::Var(v),
         }
     }
 }
@@ -683,7 +777,8 @@ impl Condition {
 
 impl Condition {
     /// The condition as an author would write it, with the story's names:
-    /// `has lamp and oil > 2`. Parentheses only where they are needed.
+    /// `has lamp and oil > 2`, `dead karl`, `visited hall`. Parentheses only
+    /// where they are needed. Diagnostics and `export` both print with it.
     pub fn show(&self, story: &Story) -> String {
         fn operand(story: &Story, o: Operand) -> String {
             match o {
@@ -701,6 +796,9 @@ impl Condition {
                 Condition::Flag(f) => (story.flags[f.index()].id.clone(), 4),
                 Condition::Has(i) => (format!("has {}", story.items[i.index()].id), 4),
                 Condition::Alive(c) => (format!("alive {}", story.crew[c.index()].id), 4),
+                Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1)) => {
+                    (format!("visited {}", story.scene(*s).id), 4)
+                }
                 Condition::Cmp(a, op, b) => (
                     format!(
                         "{} {} {}",
@@ -710,7 +808,12 @@ impl Condition {
                     ),
                     3,
                 ),
-                Condition::Not(inner) => (format!("not {}", go(inner, story, 4)), 4),
+                Condition::Not(inner) => match &**inner {
+                    Condition::Alive(c) => (format!("dead {}", story.crew[c.index()].id), 4),
+                    inner => (format!("not {}", go(inner, story, 4)), 4),
+                },
+                Condition::All(cs) if cs.is_empty() => ("true".to_string(), 4),
+                Condition::Any(cs) if cs.is_empty() => ("false".to_string(), 4),
                 Condition::All(cs) => (
                     cs.iter()
                         .map(|c| go(c, story, 2))
@@ -753,8 +856,9 @@ impl Side {
 }
 
 impl Text {
-    /// Calls `f` on every read of the text: the variables it shows and the
-    /// conditions of its `{if}`s, in order.
+    /// Calls `f` on every read of the text: the variables it shows, the
+    /// conditions of its `{if}`s and the visit counts its variations
+    /// follow, in order.
     pub fn reads(&self, f: &mut dyn FnMut(Read)) {
         for s in &self.segments {
             s.reads(f);
@@ -769,12 +873,17 @@ impl Text {
         fn visit(segments: &[Segment], f: &mut dyn FnMut(&Condition)) {
             for s in segments {
                 match s {
-                    Segment::Literal(_) | Segment::Var(_) => {}
+                    Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
                     Segment::If(b) => {
                         let (c, then, otherwise) = &**b;
                         f(c);
                         visit(then, f);
                         visit(otherwise, f);
+                    }
+                    Segment::Vary(v) => {
+                        for item in &v.items {
+                            visit(item, f);
+                        }
                     }
                 }
             }
@@ -787,12 +896,18 @@ impl Segment {
     /// Calls `f` on every read of the segment, nested ones included.
     pub fn reads(&self, f: &mut dyn FnMut(Read)) {
         match self {
-            Segment::Literal(_) => {}
-            Segment::Var(v) => f(Read::Shown(*v)),
+            Segment::Literal(_) | Segment::Tag(_) => {}
+            Segment::Var(v) => f(Read::Shown(Part::Var(*v))),
             Segment::If(b) => {
                 let (c, then, otherwise) = &**b;
                 c.reads(f);
                 for s in then.iter().chain(otherwise) {
+                    s.reads(f);
+                }
+            }
+            Segment::Vary(v) => {
+                f(Read::Shown(Part::Visits(v.scene)));
+                for s in v.items.iter().flatten() {
                     s.reads(f);
                 }
             }

@@ -89,8 +89,7 @@ pub struct RawChapter {
 pub struct RawScene {
     pub id: Box<str>,
     pub title: Box<str>,
-    /// Paragraphs separated by blank lines, with `{var}` and
-    /// `{if COND}..{else}..{end}` segments.
+    /// Paragraphs separated by blank lines, with markup (`text.rs`).
     #[serde(default)]
     pub text: Box<str>,
     #[serde(default)]
@@ -103,6 +102,9 @@ pub struct RawScene {
     /// `false` for scenes where the player is someone else.
     #[serde(default = "yes")]
     pub status: bool,
+    /// Free strings for the tools (`callister export`), never shown.
+    #[serde(default)]
+    pub tags: Box<[Box<str>]>,
 }
 
 fn yes() -> bool {
@@ -129,6 +131,16 @@ pub struct RawChoice {
     /// size of every raw choice while a large story is parsed.
     #[serde(default)]
     pub check: Option<Box<RawCheck>>,
+    /// `tunnel: "shop"`: enter `shop`, to come back to `goto` (or this
+    /// scene) when the tunnel returns.
+    #[serde(default)]
+    pub tunnel: Option<Box<str>>,
+    /// `return: true`: back to where the innermost tunnel was entered from.
+    #[serde(default, rename = "return")]
+    pub returns: bool,
+    /// Free strings for the tools (`callister export`), never shown.
+    #[serde(default)]
+    pub tags: Box<[Box<str>]>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,10 +304,12 @@ impl Strings for RawScene {
             choices,
             ending,
             status: _,
+            tags,
         } = self;
         f(id);
         f(title);
         f(text);
+        tags.iter().for_each(|t| f(t));
         on_enter.iter().for_each(|e| e.strings(f));
         for RawChoice {
             key,
@@ -305,10 +319,15 @@ impl Strings for RawScene {
             goto,
             once: _,
             check,
+            tunnel,
+            returns: _,
+            tags,
         } in choices
         {
             f(key);
             f(text);
+            tunnel.iter().for_each(|t| f(t));
+            tags.iter().for_each(|t| f(t));
             when.iter().for_each(|w| f(w));
             effects.iter().for_each(|e| e.strings(f));
             goto.iter().for_each(|g| f(g));

@@ -1,5 +1,7 @@
-//! Text markup: `{var}`, `{if COND}..{else}..{end}`, `{{` and `}}`; and the
-//! paragraph layout of rendered text.
+//! Text markup: `{var}`, `{if COND}..{elif COND}..{else}..{end}`,
+//! `{first}..{else}..{end}`, the variations `{seq: a | b}`, `{cycle: ..}`,
+//! `{once: ..}` and `{shuffle: ..}`, tags `{#voice:x}`, `{{` and `}}`; and
+//! the paragraph layout of rendered text.
 
 use std::borrow::Cow;
 
@@ -10,180 +12,516 @@ pub enum Node<'a> {
     /// Borrowed from the source unless a `{{` or `}}` was unescaped in it.
     Literal(Cow<'a, str>),
     Var(Name<'a>),
+    /// `{if c}then{else}otherwise{end}`; an `{elif}` is an `If` alone in
+    /// the `otherwise` of the one before it.
     If(Expr<'a>, Vec<Node<'a>>, Vec<Node<'a>>),
+    /// A variation: one of its items is shown, picked by a visit count.
+    /// `{first}a{end}` is `Once` of one item, `{first}a{else}b{end}` is
+    /// `Sequence` of two.
+    Vary(VaryKind, Vec<Vec<Node<'a>>>),
+    /// `{#voice:x}`: a tag of the line it is written in, never shown. The
+    /// name is the tag's text, spaces trimmed.
+    Tag(Name<'a>),
 }
+
+/// How a variation picks its item from the visit count `n` (1 on the
+/// first visit) among `k` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VaryKind {
+    /// `{seq: ..}`: item `n`, then the last one for good.
+    Sequence,
+    /// `{cycle: ..}`: item `n`, round and round.
+    Cycle,
+    /// `{once: ..}`: item `n`, then nothing.
+    Once,
+    /// `{shuffle: ..}`: an item drawn from the game's seed, the scene and `n`.
+    Shuffle,
+}
+
+impl VaryKind {
+    /// The word that opens the variation: `seq` in `{seq: a | b}`.
+    pub fn word(self) -> &'static str {
+        match self {
+            VaryKind::Sequence => "seq",
+            VaryKind::Cycle => "cycle",
+            VaryKind::Once => "once",
+            VaryKind::Shuffle => "shuffle",
+        }
+    }
+}
+
+/// Tags are at most this many bytes.
+pub const MAX_TAG: usize = 200;
 
 /// Parses markup. Spans in errors and names are byte offsets into `src`,
 /// and the nodes borrow from it.
 pub fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
-    // Each open `{if}`: its condition, the nodes of the `then` part, the
-    // nodes of the `else` part once `{else}` was seen, and where it began.
-    struct Open<'a> {
-        cond: Expr<'a>,
-        then: Vec<Node<'a>>,
-        otherwise: Option<Vec<Node<'a>>>,
-        start: usize,
+    let mut parser = Parser {
+        src,
+        bytes: src.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
+    let (nodes, stop) = parser.sequence(false)?;
+    match stop {
+        Stop::End => Ok(nodes),
+        // Outside a variation, `|` is text and `}` an error: neither stops.
+        Stop::Bar | Stop::Close => Err(ParseError {
+            start: parser.i,
+            end: parser.i,
+            message: "unexpected end of markup".into(),
+        }),
     }
-    let mut stack: Vec<Open<'_>> = Vec::new();
-    let mut top: Vec<Node<'_>> = Vec::new();
-    // The literal being read: a slice of `src` while it is one run of plain
-    // text, owned once a `{{` or `}}` joins runs.
-    let mut literal: Cow<'_, str> = Cow::Borrowed("");
-    let bytes = src.as_bytes();
-    let mut i = 0;
+}
 
-    fn current<'a, 'b>(
-        stack: &'b mut [Open<'a>],
-        top: &'b mut Vec<Node<'a>>,
-    ) -> &'b mut Vec<Node<'a>> {
-        match stack.last_mut() {
-            Some(open) => open.otherwise.as_mut().unwrap_or(&mut open.then),
-            None => top,
-        }
-    }
-    fn flush<'a>(literal: &mut Cow<'a, str>, stack: &mut [Open<'a>], top: &mut Vec<Node<'a>>) {
-        if !literal.is_empty() {
-            current(stack, top).push(Node::Literal(std::mem::take(literal)));
-        }
-    }
-    fn append<'a>(literal: &mut Cow<'a, str>, run: &'a str) {
-        if literal.is_empty() {
-            *literal = Cow::Borrowed(run);
-        } else {
-            literal.to_mut().push_str(run);
+/// What ended a run of nodes: the end of the text, or (inside a
+/// variation) a `|` before the next item or the `}` that closes it.
+enum Stop {
+    End,
+    Bar,
+    Close,
+}
+
+/// An open `{if}` or `{first}` block.
+struct Open<'a> {
+    first: bool,
+    /// Each arm: its condition (`None` for an `{else}` and for the arms of
+    /// a `{first}`) and its nodes.
+    arms: Vec<(Option<Expr<'a>>, Vec<Node<'a>>)>,
+    closed_by_else: bool,
+    start: usize,
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    bytes: &'a [u8],
+    i: usize,
+    /// Blocks and variations open around the current position.
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn error(&self, start: usize, end: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            start,
+            end,
+            message: message.into(),
         }
     }
 
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' if bytes.get(i + 1) == Some(&b'{') => {
-                append(&mut literal, &src[i..=i]);
-                i += 2;
+    fn too_deep(&self, start: usize, end: usize) -> ParseError {
+        self.error(
+            start,
+            end,
+            format!(
+                "markup nested more than {} deep (`{{if}}`, `{{first}}` and variations)",
+                condition::MAX_DEPTH
+            ),
+        )
+    }
+
+    /// Reads nodes up to the end, or inside a variation up to a `|` or `}`
+    /// at this level. Blocks opened here must close here.
+    fn sequence(&mut self, in_variation: bool) -> Result<(Vec<Node<'a>>, Stop), ParseError> {
+        let src = self.src;
+        let bytes = self.bytes;
+        let mut stack: Vec<Open<'a>> = Vec::new();
+        let mut top: Vec<Node<'a>> = Vec::new();
+        // The literal being read: a slice of `src` while it is one run of
+        // plain text, owned once a `{{` or `}}` joins runs.
+        let mut literal: Cow<'a, str> = Cow::Borrowed("");
+
+        fn current<'a, 'b>(
+            stack: &'b mut [Open<'a>],
+            top: &'b mut Vec<Node<'a>>,
+        ) -> &'b mut Vec<Node<'a>> {
+            match stack.last_mut().and_then(|open| open.arms.last_mut()) {
+                Some((_, nodes)) => nodes,
+                None => top,
             }
-            b'}' if bytes.get(i + 1) == Some(&b'}') => {
-                append(&mut literal, &src[i..=i]);
-                i += 2;
+        }
+        fn flush<'a>(literal: &mut Cow<'a, str>, stack: &mut [Open<'a>], top: &mut Vec<Node<'a>>) {
+            if !literal.is_empty() {
+                current(stack, top).push(Node::Literal(std::mem::take(literal)));
             }
-            b'}' => {
-                return Err(ParseError {
-                    start: i,
-                    end: i + 1,
-                    message: "unmatched `}`: write `}}` for a literal brace".into(),
-                });
+        }
+        fn append<'a>(literal: &mut Cow<'a, str>, run: &'a str) {
+            if literal.is_empty() {
+                *literal = Cow::Borrowed(run);
+            } else {
+                literal.to_mut().push_str(run);
             }
-            b'{' => {
-                let Some(close) = src[i..].find('}') else {
-                    return Err(ParseError {
-                        start: i,
-                        end: i + 1,
-                        message: "this `{` is never closed: write `{{` for a literal brace".into(),
-                    });
-                };
-                let inner_start = i + 1;
-                let inner = &src[inner_start..i + close];
-                let tag_end = i + close + 1;
-                flush(&mut literal, &mut stack, &mut top);
-                let trimmed = inner.trim();
-                let lead = inner.len() - inner.trim_start().len();
-                let word_end = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
-                let word = &trimmed[..word_end];
-                match word {
-                    "if" => {
-                        if stack.len() >= condition::MAX_DEPTH {
-                            return Err(ParseError {
-                                start: i,
-                                end: tag_end,
-                                message: format!(
-                                    "`{{if}}` nested more than {} deep",
-                                    condition::MAX_DEPTH
-                                ),
-                            });
+        }
+
+        let stop = loop {
+            let i = self.i;
+            if i >= bytes.len() {
+                break Stop::End;
+            }
+            match bytes[i] {
+                b'{' if bytes.get(i + 1) == Some(&b'{') => {
+                    append(&mut literal, &src[i..=i]);
+                    self.i += 2;
+                }
+                // Inside a variation a `}` always closes it, so that
+                // `{seq: a | {cycle: b | c}}` reads as it looks.
+                b'}' if !in_variation && bytes.get(i + 1) == Some(&b'}') => {
+                    append(&mut literal, &src[i..=i]);
+                    self.i += 2;
+                }
+                b'|' | b'}' if in_variation => {
+                    self.i += 1;
+                    break if bytes[i] == b'|' {
+                        Stop::Bar
+                    } else {
+                        Stop::Close
+                    };
+                }
+                b'}' => {
+                    return Err(self.error(
+                        i,
+                        i + 1,
+                        "unmatched `}`: write `}}` for a literal brace",
+                    ));
+                }
+                b'{' => {
+                    flush(&mut literal, &mut stack, &mut top);
+                    if let Some((kind, body)) = variation_at(src, i) {
+                        if self.depth + stack.len() >= condition::MAX_DEPTH {
+                            return Err(self.too_deep(i, body));
                         }
+                        self.i = body;
+                        self.depth += stack.len() + 1;
+                        let node = self.variation(kind, i)?;
+                        self.depth -= stack.len() + 1;
+                        current(&mut stack, &mut top).push(node);
+                        continue;
+                    }
+                    let Some(close) = src[i..].find('}') else {
+                        return Err(self.error(
+                            i,
+                            i + 1,
+                            "this `{` is never closed: write `{{` for a literal brace",
+                        ));
+                    };
+                    let inner_start = i + 1;
+                    let inner = &src[inner_start..i + close];
+                    let tag_end = i + close + 1;
+                    self.i = tag_end;
+                    let trimmed = inner.trim();
+                    let lead = inner.len() - inner.trim_start().len();
+                    if let Some(tag) = trimmed.strip_prefix('#') {
+                        let at = inner_start + lead + 1;
+                        let name = tag.trim();
+                        let at = at + (tag.len() - tag.trim_start().len());
+                        check_tag(name).map_err(|m| self.error(i, tag_end, m))?;
+                        current(&mut stack, &mut top).push(Node::Tag(Name {
+                            text: name,
+                            start: at,
+                            end: at + name.len(),
+                        }));
+                        continue;
+                    }
+                    let word_end = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+                    let word = &trimmed[..word_end];
+                    let alone = word_end == trimmed.len();
+                    let condition_of = |this: &Self, what: &str| {
                         let cond_src = &trimmed[word_end..];
                         let base = inner_start + lead + word_end;
                         if cond_src.trim().is_empty() {
-                            return Err(ParseError {
+                            return Err(this.error(
+                                i,
+                                tag_end,
+                                format!("`{{{what}}}` needs a condition: `{{{what} alive karl}}`"),
+                            ));
+                        }
+                        condition::parse_at(cond_src, base)
+                    };
+                    match word {
+                        "if" | "first" => {
+                            if self.depth + stack.len() >= condition::MAX_DEPTH {
+                                return Err(self.too_deep(i, tag_end));
+                            }
+                            let first = word == "first";
+                            let cond = if first {
+                                if !alone {
+                                    return Err(self.error(
+                                        i,
+                                        tag_end,
+                                        "`{first}` takes no condition: it holds on the scene's first visit",
+                                    ));
+                                }
+                                None
+                            } else {
+                                Some(condition_of(self, "if")?)
+                            };
+                            stack.push(Open {
+                                first,
+                                arms: vec![(cond, Vec::new())],
+                                closed_by_else: false,
                                 start: i,
-                                end: tag_end,
-                                message: "`{if}` needs a condition: `{if alive karl}`".into(),
                             });
                         }
-                        let cond = condition::parse_at(cond_src, base)?;
-                        stack.push(Open {
-                            cond,
-                            then: Vec::new(),
-                            otherwise: None,
-                            start: i,
-                        });
-                    }
-                    "else" if word_end == trimmed.len() => match stack.last_mut() {
-                        Some(open) if open.otherwise.is_none() => open.otherwise = Some(Vec::new()),
-                        Some(_) => {
-                            return Err(ParseError {
-                                start: i,
-                                end: tag_end,
-                                message: "a second `{else}` in the same `{if}`".into(),
-                            });
+                        "elif" => {
+                            let cond = condition_of(self, "elif")?;
+                            match stack.last_mut() {
+                                Some(open) if !open.first && !open.closed_by_else => {
+                                    open.arms.push((Some(cond), Vec::new()));
+                                }
+                                Some(open) if open.first => {
+                                    return Err(self.error(
+                                        i,
+                                        tag_end,
+                                        "`{elif}` in a `{first}`: a `{first}` has only `{else}`",
+                                    ));
+                                }
+                                Some(_) => {
+                                    return Err(self.error(
+                                        i,
+                                        tag_end,
+                                        "an `{elif}` after the `{else}`: put it before",
+                                    ));
+                                }
+                                None => {
+                                    return Err(self.error(
+                                        i,
+                                        tag_end,
+                                        "`{elif}` without an `{if}`",
+                                    ));
+                                }
+                            }
                         }
-                        None => {
-                            return Err(ParseError {
-                                start: i,
-                                end: tag_end,
-                                message: "`{else}` without an `{if}`".into(),
-                            });
+                        "else" if alone => match stack.last_mut() {
+                            Some(open) if !open.closed_by_else => {
+                                open.closed_by_else = true;
+                                open.arms.push((None, Vec::new()));
+                            }
+                            Some(_) => {
+                                return Err(self.error(
+                                    i,
+                                    tag_end,
+                                    "a second `{else}` in the same block",
+                                ));
+                            }
+                            None => {
+                                return Err(self.error(i, tag_end, "`{else}` without an `{if}`"));
+                            }
+                        },
+                        "end" if alone => {
+                            let Some(open) = stack.pop() else {
+                                return Err(self.error(
+                                    i,
+                                    tag_end,
+                                    "`{end}` without an `{if}` or a `{first}`",
+                                ));
+                            };
+                            let node = close_block(open);
+                            current(&mut stack, &mut top).push(node);
                         }
-                    },
-                    "end" if word_end == trimmed.len() => {
-                        let Some(open) = stack.pop() else {
-                            return Err(ParseError {
-                                start: i,
-                                end: tag_end,
-                                message: "`{end}` without an `{if}`".into(),
-                            });
-                        };
-                        let node =
-                            Node::If(open.cond, open.then, open.otherwise.unwrap_or_default());
-                        current(&mut stack, &mut top).push(node);
-                    }
-                    _ if word_end == trimmed.len() && is_ident(trimmed) => {
-                        current(&mut stack, &mut top).push(Node::Var(Name {
-                            text: trimmed,
-                            start: inner_start + lead,
-                            end: inner_start + lead + trimmed.len(),
-                        }));
-                    }
-                    _ => {
-                        return Err(ParseError {
-                            start: i,
-                            end: tag_end,
-                            message: format!(
-                                "unknown markup `{{{}}}`: expected `{{variable}}`, `{{if ...}}`, `{{else}}` or `{{end}}`",
-                                trimmed
-                            ),
-                        });
+                        _ if alone && is_ident(trimmed) => {
+                            current(&mut stack, &mut top).push(Node::Var(Name {
+                                text: trimmed,
+                                start: inner_start + lead,
+                                end: inner_start + lead + trimmed.len(),
+                            }));
+                        }
+                        _ => {
+                            return Err(self.error(
+                                i,
+                                tag_end,
+                                format!(
+                                    "unknown markup `{{{trimmed}}}`: expected `{{variable}}`, `{{if ...}}`, `{{elif ...}}`, `{{else}}`, `{{end}}`, `{{first}}`, `{{seq: a | b}}` (or `cycle`, `once`, `shuffle`) or `{{#tag}}`"
+                                ),
+                            ));
+                        }
                     }
                 }
-                i = tag_end;
-            }
-            _ => {
-                // A run of plain text up to the next brace (ASCII, so never
-                // inside a multi-byte character).
-                let run = crate::story::source::position_of_either(&bytes[i..], b'{', b'}')
+                _ => {
+                    // A run of plain text up to the next brace (or bar,
+                    // inside a variation): ASCII, so never inside a
+                    // multi-byte character.
+                    let rest = &bytes[i..];
+                    let brace = crate::story::source::position_of_either(rest, b'{', b'}');
+                    let run = match (in_variation, brace) {
+                        (true, brace) => {
+                            let bar = memchr_bar(rest, brace.unwrap_or(rest.len()));
+                            bar.or(brace)
+                        }
+                        (false, brace) => brace,
+                    }
                     .map_or(bytes.len(), |n| i + n);
-                append(&mut literal, &src[i..run]);
-                i = run;
+                    append(&mut literal, &src[i..run]);
+                    self.i = run;
+                }
+            }
+        };
+        flush(&mut literal, &mut stack, &mut top);
+        if let Some(open) = stack.last() {
+            let what = if open.first { "`{first}`" } else { "`{if}`" };
+            let within = if in_variation {
+                " inside this variation's item"
+            } else {
+                ""
+            };
+            return Err(self.error(
+                open.start,
+                open.start + 1,
+                format!("this {what} has no `{{end}}`{within}"),
+            ));
+        }
+        Ok((top, stop))
+    }
+
+    /// Reads a variation's items, from just after its `word:` to its `}`.
+    fn variation(&mut self, kind: VaryKind, start: usize) -> Result<Node<'a>, ParseError> {
+        let mut items = Vec::new();
+        loop {
+            let (nodes, stop) = self.sequence(true)?;
+            items.push(trim_item(nodes));
+            match stop {
+                Stop::Bar => {}
+                Stop::Close => break,
+                Stop::End => {
+                    return Err(self.error(
+                        start,
+                        start + 1,
+                        format!(
+                            "this `{{{}:` is never closed: end it with `}}`",
+                            kind.word()
+                        ),
+                    ));
+                }
             }
         }
+        if items.iter().all(Vec::is_empty) {
+            return Err(self.error(
+                start,
+                self.i,
+                format!(
+                    "`{{{}: ..}}` has no text: write its items between `|`s",
+                    kind.word()
+                ),
+            ));
+        }
+        Ok(Node::Vary(kind, items))
     }
-    flush(&mut literal, &mut stack, &mut top);
-    if let Some(open) = stack.last() {
-        return Err(ParseError {
-            start: open.start,
-            end: open.start + 1,
-            message: "this `{if}` has no `{end}`".into(),
-        });
+}
+
+/// The first `|` in `bytes[..limit]`.
+fn memchr_bar(bytes: &[u8], limit: usize) -> Option<usize> {
+    bytes[..limit].iter().position(|&b| b == b'|')
+}
+
+/// A variation opening at `{` at byte `i`: its kind and where its first
+/// item starts (after the `:`).
+fn variation_at(src: &str, i: usize) -> Option<(VaryKind, usize)> {
+    let rest = &src[i + 1..];
+    let lead = rest.len() - rest.trim_start().len();
+    let rest = &rest[lead..];
+    for kind in [
+        VaryKind::Sequence,
+        VaryKind::Cycle,
+        VaryKind::Once,
+        VaryKind::Shuffle,
+    ] {
+        if let Some(after) = rest.strip_prefix(kind.word())
+            && let Some(body) = after.strip_prefix(':')
+        {
+            return Some((kind, src.len() - body.len()));
+        }
     }
-    Ok(top)
+    None
+}
+
+/// A closed block as a node: an `{if}` chain folded from its last arm, a
+/// `{first}` as a variation.
+fn close_block(open: Open<'_>) -> Node<'_> {
+    if open.first {
+        let kind = if open.arms.len() > 1 {
+            VaryKind::Sequence
+        } else {
+            VaryKind::Once
+        };
+        return Node::Vary(kind, open.arms.into_iter().map(|(_, n)| n).collect());
+    }
+    let mut arms = open.arms;
+    let mut otherwise = match arms.last() {
+        Some((None, _)) => arms.pop().map(|(_, n)| n).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    // Every arm left has its condition: the `{if}`'s, then the `{elif}`s'.
+    while let Some((cond, then)) = arms.pop() {
+        let Some(cond) = cond else { continue };
+        otherwise = vec![Node::If(cond, then, otherwise)];
+    }
+    otherwise.pop().unwrap_or(Node::Literal(Cow::Borrowed("")))
+}
+
+/// An item with the spaces around it dropped: `{seq: a | b}` shows `a`,
+/// not ` a `.
+fn trim_item(mut nodes: Vec<Node<'_>>) -> Vec<Node<'_>> {
+    fn trim<'a>(s: Cow<'a, str>, f: fn(&str) -> &str) -> Cow<'a, str> {
+        match s {
+            Cow::Borrowed(b) => Cow::Borrowed(f(b)),
+            Cow::Owned(o) => Cow::Owned(f(&o).to_string()),
+        }
+    }
+    if let Some(Node::Literal(l)) = nodes.first_mut() {
+        *l = trim(std::mem::take(l), str::trim_start);
+        if l.is_empty() {
+            nodes.remove(0);
+        }
+    }
+    if let Some(Node::Literal(l)) = nodes.last_mut() {
+        *l = trim(std::mem::take(l), str::trim_end);
+        if l.is_empty() {
+            nodes.pop();
+        }
+    }
+    nodes
+}
+
+/// Whether a tag's text is one: 1 to `MAX_TAG` bytes without spaces or
+/// braces; a `line:` tag names a line id (see `is_line_id`).
+fn check_tag(tag: &str) -> Result<(), String> {
+    if tag.is_empty() {
+        return Err("an empty tag: write `{#voice:kabir_12}`, say".into());
+    }
+    if tag.len() > MAX_TAG {
+        return Err(format!("a tag is at most {MAX_TAG} bytes"));
+    }
+    if tag.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "the tag `{tag}` holds a space: tags are one word, such as `mood:dread`"
+        ));
+    }
+    if let Some(id) = tag.strip_prefix("line:")
+        && !is_line_id(id)
+    {
+        return Err(format!(
+            "`{id}` is not a line id: 1 to 200 letters, digits, `_`, `-` and `.`"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a tag's text is one (`{#..}` in text, `tags: [..]` on a scene
+/// or a choice): the message to show if not.
+pub fn tag_problem(tag: &str) -> Option<String> {
+    if tag.contains(['{', '}']) {
+        return Some(format!("the tag `{tag}` holds a brace"));
+    }
+    check_tag(tag).err()
+}
+
+/// A line id, as written in `{#line:ID}`: 1 to 200 ASCII letters, digits,
+/// `_`, `-` and `.`.
+pub fn is_line_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn is_ident(s: &str) -> bool {
@@ -215,4 +553,100 @@ pub fn paragraphs(text: &str) -> Vec<String> {
         out.push(current);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(nodes: &[Node<'_>]) -> String {
+        nodes
+            .iter()
+            .map(|n| match n {
+                Node::Literal(l) => format!("'{l}'"),
+                Node::Var(v) => format!("${}", v.text),
+                Node::If(_, a, b) => format!("if({})({})", shape(a), shape(b)),
+                Node::Vary(k, items) => format!(
+                    "{}[{}]",
+                    k.word(),
+                    items.iter().map(|i| shape(i)).collect::<Vec<_>>().join("|")
+                ),
+                Node::Tag(t) => format!("#{}", t.text),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn ok(src: &str) -> String {
+        shape(&parse(src).unwrap_or_else(|e| panic!("{src}: {}", e.message)))
+    }
+
+    #[test]
+    fn elif_chains_nest_in_the_else() {
+        assert_eq!(
+            ok("{if a}A{elif b}B{elif c}C{else}D{end}"),
+            "if('A')(if('B')(if('C')('D')))"
+        );
+        assert_eq!(ok("{if a}A{elif b}B{end}"), "if('A')(if('B')())");
+    }
+
+    #[test]
+    fn variations_hold_markup_and_trim_their_items() {
+        assert_eq!(
+            ok("The bar is {seq: quiet | loud, {n} deep | {if a}x{end} |}."),
+            "'The bar is ' seq['quiet'|'loud, ' $n ' deep'|if('x')()|] '.'"
+        );
+        assert_eq!(
+            ok("{cycle:a|{shuffle: b | c}}"),
+            "cycle['a'|shuffle['b'|'c']]"
+        );
+        assert_eq!(ok("a | b"), "'a | b'");
+        assert_eq!(ok("{first}Hi{end}"), "once['Hi']");
+        assert_eq!(ok("{first}Hi{else}Again{end}"), "seq['Hi'|'Again']");
+        assert_eq!(
+            ok("x {#voice:k_1} {# mood:dread }"),
+            "'x ' #voice:k_1 ' ' #mood:dread"
+        );
+    }
+
+    #[test]
+    fn tag_spans_are_the_tag() {
+        let src = "x {# mood:dread }";
+        let nodes = parse(src).unwrap();
+        let Node::Tag(t) = &nodes[1] else {
+            panic!("{nodes:?}")
+        };
+        assert_eq!(&src[t.start..t.end], "mood:dread");
+    }
+
+    #[test]
+    fn bad_markup_is_an_error_at_its_place() {
+        for (src, message) in [
+            ("{seq: a | b", "never closed"),
+            ("{seq: | }", "has no text"),
+            ("{first}a{elif x}b{end}", "has only `{else}`"),
+            ("{if a}a{else}b{elif c}c{end}", "after the `{else}`"),
+            ("{elif a}", "without an `{if}`"),
+            ("{first x}a{end}", "takes no condition"),
+            ("{seq: {if a}x | y{end}}", "inside this variation's item"),
+            ("{#}", "an empty tag"),
+            ("{#line:a b}", "holds a space"),
+            ("{#line:}", "not a line id"),
+            ("{first}a", "no `{end}`"),
+        ] {
+            let e = parse(src).expect_err(src);
+            assert!(e.message.contains(message), "{src}: {}", e.message);
+            assert!(e.end <= src.len(), "{src}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "{seq: ".repeat(100) + &"}".repeat(100);
+        assert!(parse(&deep).unwrap_err().message.contains("nested"));
+        let mixed = "{if a}{seq: ".repeat(40) + &"x}{end}".repeat(40);
+        assert!(parse(&mixed).unwrap_err().message.contains("nested"));
+        let fine = "{seq: ".repeat(30) + "x" + &"}".repeat(30);
+        assert!(parse(&fine).is_ok());
+    }
 }

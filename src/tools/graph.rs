@@ -177,6 +177,24 @@ fn all_edges(story: &Story) -> Vec<Edge> {
                     label: format!("{}{once}", choice.key),
                     dashed,
                 }),
+                // A tunnel is drawn into the scene it enters, and each of
+                // its `return`s back to where it can come back to.
+                Action::Tunnel { into, .. } => out.push(Edge {
+                    from: i,
+                    to: into.index(),
+                    label: format!("{} tunnel{once}", choice.key),
+                    dashed,
+                }),
+                Action::Return(r) => {
+                    for t in &r.to {
+                        out.push(Edge {
+                            from: i,
+                            to: t.index(),
+                            label: format!("{} return{once}", choice.key),
+                            dashed,
+                        });
+                    }
+                }
                 Action::Check(check) => {
                     out.push(Edge {
                         from: i,

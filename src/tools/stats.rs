@@ -150,7 +150,8 @@ fn chapter_ranks(story: &Story) -> Vec<usize> {
     rank
 }
 
-/// Words of prose in a text, counting every branch of its `{if}`s.
+/// Words of prose in a text, counting every branch of its `{if}`s and
+/// every item of its variations once.
 pub(crate) fn words(text: &Text) -> usize {
     fn walk(segments: &[Segment]) -> usize {
         segments
@@ -162,6 +163,9 @@ pub(crate) fn words(text: &Text) -> usize {
                     .count(),
                 Segment::Var(_) => 1,
                 Segment::If(b) => walk(&b.1) + walk(&b.2),
+                // Each item once, as each branch of an `{if}`.
+                Segment::Vary(v) => v.items.iter().map(|i| walk(i)).sum(),
+                Segment::Tag(_) => 0,
             })
             .sum()
     }

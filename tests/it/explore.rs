@@ -4,9 +4,10 @@
 //! no ending) that a naive walk over the whole state reaches.
 //!
 //! The naive walk keys a state by everything in it (scene, every variable,
-//! flag, item, death, `once` choice and visit count) except the RNG and the
-//! turn; visit counts saturate at one past the largest constant any
-//! condition compares them with, which cannot change what a condition says.
+//! flag, item, death, `once` choice, visit count and the tunnel stack)
+//! except the RNG and the turn; visit counts saturate at one past the
+//! largest constant any condition compares them with, which cannot change
+//! what a condition says.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -45,6 +46,7 @@ fn naive(story: &Story) -> (Coverage, usize) {
             s.dead.clone(),
             s.used.clone(),
             visits,
+            s.stack.clone(),
         )
     };
     let start = State::new(story, 0);
@@ -82,7 +84,7 @@ fn naive(story: &Story) -> (Coverage, usize) {
         for c in choices {
             cov.choices[c.index()] = true;
             let outcomes: &[Option<bool>] = match &story.choice(c).action {
-                Action::Goto(_) => &[None],
+                Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => &[None],
                 Action::Check(check) => match state.chance(story, check) {
                     0 => &[Some(false)],
                     100 => &[Some(true)],
@@ -185,7 +187,14 @@ fn examples_agree_with_the_naive_walk() {
 /// A tiny random story: a handful of scenes, two variables with small
 /// ranges, flags, an item, a crew member, `once` choices, checks with `Per`
 /// and `When` adjustments, visit counts, loops, and sometimes a dead end.
+/// With `tunnels`, some choices enter a tunnel of three scenes (which
+/// return, move between themselves, enter a tunnel of their own and change
+/// the state the scenes they come back to read), and the texts vary.
 fn tiny_story(seed: u64) -> Vec<InputFile> {
+    tiny_story_of(seed, false)
+}
+
+fn tiny_story_of(seed: u64, tunnels: bool) -> Vec<InputFile> {
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -195,7 +204,9 @@ fn tiny_story(seed: u64) -> Vec<InputFile> {
         x ^= x << 17;
         x % n
     };
-    let scenes = 4 + next(5) as usize;
+    // With tunnels, fewer scenes: the naive walk tells apart the visits of
+    // every scene, the tunnels' too.
+    let scenes = if tunnels { 3 } else { 4 } + next(if tunnels { 3 } else { 5 }) as usize;
     let conds = [
         "gold >= 3",
         "gold < 2",
@@ -223,13 +234,18 @@ fn tiny_story(seed: u64) -> Vec<InputFile> {
     ];
     let mut out = String::from("Chapter(title: \"Tiny\", scenes: [\n");
     for i in 0..scenes {
+        let text = if tunnels {
+            "Scene {seq: one | two} {shuffle: a | b}."
+        } else {
+            "Scene."
+        };
         if i == scenes - 1 {
             out += &format!(
                 "(id: \"s{i}\", title: \"End\", text: \"The end.\", ending: (id: \"end\", title: \"End\", kind: Good)),\n"
             );
             continue;
         }
-        out += &format!("(id: \"s{i}\", title: \"S{i}\", text: \"Scene {i}.\", choices: [\n");
+        out += &format!("(id: \"s{i}\", title: \"S{i}\", text: \"{text} {i}\", choices: [\n");
         for k in 0..1 + next(3) {
             let target = next(scenes as u64);
             let when = if next(2) == 0 {
@@ -241,7 +257,15 @@ fn tiny_story(seed: u64) -> Vec<InputFile> {
             let fx: Vec<&str> = (0..next(3))
                 .map(|_| effects[next(effects.len() as u64) as usize])
                 .collect();
-            let action = if next(4) == 0 {
+            let action = if tunnels && next(4) == 0 {
+                // Into the tunnel, back here or to another scene.
+                let back = if next(2) == 0 {
+                    format!(", goto: \"s{target}\"")
+                } else {
+                    String::new()
+                };
+                format!("tunnel: \"t{}\"{back}", next(2))
+            } else if next(4) == 0 {
                 let other = next(scenes as u64);
                 format!(
                     "check: (chance: {}, adjust: [Per(\"mood\", {}), When(\"{}\", {})], success: (goto: \"s{target}\"), failure: (effects: [{}], goto: \"s{other}\"))",
@@ -260,6 +284,38 @@ fn tiny_story(seed: u64) -> Vec<InputFile> {
             );
         }
         out += "]),\n";
+    }
+    if tunnels {
+        // `t0` and `t1` are entered from the scenes above; `t2` only from
+        // inside them. None of them is reached otherwise.
+        for t in 0..3 {
+            let text = [
+                "T{cycle: a | b}",
+                "T{first}new{else}again{end}",
+                "T{seq: x | y}",
+            ][t];
+            out += &format!("(id: \"t{t}\", title: \"T{t}\", text: \"{text}\", choices: [\n");
+            let mut ways: Vec<String> = vec!["return: true".into()];
+            if t < 2 {
+                ways.push(format!("goto: \"t{}\"", 1 - t));
+                ways.push(format!("tunnel: \"t2\", goto: \"t{}\"", next(2)));
+            } else {
+                ways.push("goto: \"t2\"".into());
+            }
+            for (k, way) in ways.iter().enumerate() {
+                let when = if next(3) == 0 {
+                    format!("when: \"{}\", ", conds[next(conds.len() as u64) as usize])
+                } else {
+                    String::new()
+                };
+                let once = if next(4) == 0 { "once: true, " } else { "" };
+                let fx = effects[next(effects.len() as u64) as usize];
+                out += &format!(
+                    "(key: \"w{k}\", text: \"Go\", {when}{once}effects: [{fx}], {way}),\n"
+                );
+            }
+            out += "]),\n";
+        }
     }
     out += "])\n";
     let story = format!(
@@ -298,6 +354,40 @@ fn tiny_random_stories_agree_with_the_naive_walk() {
     // mean something.
     assert!(trapped > 50, "only {trapped} tiny stories have a soft-lock");
     assert!(looping > 20, "only {looping} tiny stories have a loop trap");
+}
+
+/// Tunnels: the stack is part of the state, a `return` goes where it says,
+/// and the explorer's liveness and windows, which see a `return` lead to
+/// every scene its tunnels come back to, lose nothing.
+#[test]
+fn tiny_random_stories_with_tunnels_agree_with_the_naive_walk() {
+    let (mut compiled, mut returned) = (0, 0);
+    for seed in 0..200 {
+        let Ok(story) = compile::compile(tiny_story_of(seed, true)) else {
+            continue;
+        };
+        compiled += 1;
+        let (naive_coverage, _) = naive(&story);
+        let taken = |key: &str| {
+            story
+                .choices
+                .iter()
+                .zip(&naive_coverage.choices)
+                .any(|(c, &t)| t && matches!(c.action, Action::Return(_)) && c.key == key)
+        };
+        if taken("w0") {
+            returned += 1;
+        }
+        assert_same(&format!("tiny story with tunnels, seed {seed}"), &story);
+    }
+    assert!(
+        compiled > 150,
+        "only {compiled} of 200 tiny stories with tunnels compiled"
+    );
+    assert!(
+        returned > 50,
+        "only {returned} stories ever returned from a tunnel"
+    );
 }
 
 /// A story made to lean on every reduction at once: a shop of `once`

@@ -6,6 +6,7 @@ mod docs;
 mod engine;
 mod explore;
 mod faults;
+mod format;
 mod graph;
 mod lints;
 mod plans;

@@ -107,6 +107,11 @@ pub(super) fn crowds(
                     distinct(states.iter().map(|s| i64::from(s.visits.get(v)))),
                 );
             }
+            // The tunnels entered: where each would come back to.
+            let mut stacks: Vec<&[SceneId]> = states.iter().map(|s| s.stack.as_slice()).collect();
+            stacks.sort_unstable();
+            stacks.dedup();
+            part("tunnel stack".into(), stacks.len());
             varying.sort_by(|a, b| b.values.cmp(&a.values).then(a.part.cmp(&b.part)));
             // The variables that take the most values: is there a loop
             // through this scene that keeps adding to them?

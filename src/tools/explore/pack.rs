@@ -12,8 +12,9 @@ use crate::tools::explore::normalise::Normaliser;
 /// instead of a `State` with five heap vectors) and deduplicates by a
 /// 128-bit hash of the packed bytes. Only what the normaliser can leave
 /// non-zero is packed: the variables (each in as few bytes as its range
-/// needs), flags, items, dead crew, the `once` choices, and the visit
-/// counts that conditions read.
+/// needs), flags, items, dead crew, the `once` choices, the visit counts
+/// that conditions read, and the tunnel stack (kept whole: a `return` reads
+/// it), in as many slots as the story's tunnels can nest.
 pub(super) struct Packer {
     pub(super) stride: usize,
     /// Per variable: byte offset, width in bytes, the variable's minimum.
@@ -25,6 +26,10 @@ pub(super) struct Packer {
     once_at: usize,
     /// Visit-tracked scenes: scene, byte offset, width, saturation cap.
     visits: Vec<(SceneId, usize, usize, u32)>,
+    /// The tunnel stack: where its slots start, how many (the story's
+    /// `tunnel_depth`) and each one's width; a slot holds a scene's index
+    /// plus one, 0 when empty.
+    stack: (usize, usize, usize),
     /// Per scene, its index in `visits`, and per choice its index in
     /// `once` (`u32::MAX`: not packed): a state's sparse visits and `once`
     /// choices are packed by walking them, not by looking each slot up.
@@ -82,6 +87,9 @@ impl Packer {
                 Some((SceneId(s as u32), at - width, width, cap))
             })
             .collect();
+        let stack_width = if story.scenes.len() < 0xFFFF { 2 } else { 4 };
+        let stack = (at, story.tunnel_depth, stack_width);
+        at += story.tunnel_depth * stack_width;
         let mut visit_slot = vec![u32::MAX; story.scenes.len()];
         for (i, &(s, ..)) in visits.iter().enumerate() {
             visit_slot[s.index()] = i as u32;
@@ -97,6 +105,7 @@ impl Packer {
             once,
             once_at,
             visits,
+            stack,
             visit_slot,
             once_slot,
             live: None,
@@ -117,6 +126,8 @@ impl Packer {
             let row = &l.bits[si * l.words..][..l.words];
             let on = |i: usize| row[i / 64] & (1 << (i % 64)) != 0;
             mask[..4].fill(0xFF);
+            let (stack_at, slots, width) = self.stack;
+            mask[stack_at..stack_at + slots * width].fill(0xFF);
             for (v, &(at, width, _)) in self.vars.iter().enumerate() {
                 if on(v) {
                     mask[at..at + width].fill(0xFF);
@@ -177,6 +188,12 @@ impl Packer {
                 put(out, at, width, u64::from(n.min(cap)));
             }
         }
+        // The explorer starts with no tunnel entered, and the stack never
+        // grows past `tunnel_depth` from there (the compiler's analysis).
+        let (stack_at, slots, width) = self.stack;
+        for (k, s) in state.stack.iter().take(slots).enumerate() {
+            put(out, stack_at + k * width, width, u64::from(s.0) + 1);
+        }
         if let Some(live) = &self.live {
             let mask = &live[state.scene.index() * self.stride..][..self.stride];
             for (b, m) in out.iter_mut().zip(mask) {
@@ -215,6 +232,14 @@ impl Packer {
                 state.visits.push_last(s, n);
             }
         }
+        state.stack.clear();
+        let (stack_at, slots, width) = self.stack;
+        for k in 0..slots {
+            match get(bytes, stack_at + k * width, width) {
+                0 => break,
+                s => state.stack.push(SceneId((s - 1) as u32)),
+            }
+        }
         state.turn = 0;
     }
 
@@ -242,6 +267,7 @@ impl Packer {
                 to.visits.push_last(s, n);
             }
         }
+        to.stack.clone_from(&from.stack);
     }
 }
 

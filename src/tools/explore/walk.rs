@@ -559,8 +559,9 @@ impl Expander<'_> {
         f: &mut dyn FnMut(PathStep, &State),
     ) {
         for &c in choices {
+            // A check branches both ways, unless its chance rules one out.
             let outcomes: &[Option<bool>] = match &self.story.choice(c).action {
-                Action::Goto(_) => &[None],
+                Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => &[None],
                 Action::Check(check) => match state.chance(self.story, check) {
                     0 => &[Some(false)],
                     100 => &[Some(true)],
