@@ -63,30 +63,55 @@ pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
 
 fn compile_files(
     mut files: Vec<InputFile>,
-    mut diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Diagnostic>,
 ) -> Result<Story, Failure> {
+    sort_files(&mut files);
+    let fingerprint = fingerprint(files.iter().map(|f| (f.rel.as_str(), f.text.as_str())));
+    // Each file is indexed and parsed on its own, so large stories use
+    // every core for it; the results keep the files' order.
+    let parsed = map_parallel(files, |f| f.text.len(), parse_file);
+    compile_parsed(parsed, diagnostics, fingerprint, None).0
+}
+
+/// `story.ron` first, then the chapters in path order: the order of the
+/// files' ids, their declarations and their diagnostics.
+fn sort_files(files: &mut [InputFile]) {
     files.sort_by(|a, b| (a.rel != STORY_FILE, &a.rel).cmp(&(b.rel != STORY_FILE, &b.rel)));
-    let fingerprint = {
-        let mut h = blake3::Hasher::new();
-        for f in &files {
-            h.update(f.rel.as_bytes());
-            h.update(&[0]);
-            h.update(f.text.as_bytes());
-            h.update(&[0]);
-        }
-        h.finalize().to_hex().to_string()
-    };
-    let mut sources = Sources::default();
+}
+
+/// A hash of the story's files (paths and texts, in order), hex encoded.
+fn fingerprint<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = blake3::Hasher::new();
+    for (rel, text) in files {
+        h.update(rel.as_bytes());
+        h.update(&[0]);
+        h.update(text.as_bytes());
+        h.update(&[0]);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// One file parsed: its source, and its raw structs (with, for a file that
+/// parsed, the control characters its strings hold: how many and the
+/// first) or RON's error.
+#[derive(Clone)]
+struct ParsedFile {
+    source: Source,
+    raw: Result<(Option<(usize, char)>, Parsed), ron::error::SpannedError>,
+}
+
+/// A file's raw structs.
+#[derive(Clone)]
+enum Parsed {
+    Story(RawStory),
+    Chapter(RawChapter, Located),
+}
+
+/// Parses one file: `story.ron` as the story, any other as a chapter.
+fn parse_file(file: InputFile) -> ParsedFile {
     let options = ron::Options::default()
         .with_default_extension(Extensions::IMPLICIT_SOME)
         .with_recursion_limit(RECURSION_LIMIT);
-
-    // Each file is indexed and parsed on its own, so large stories use
-    // every core for it; the results keep the files' order.
-    enum Parsed {
-        Story(RawStory),
-        Chapter(RawChapter, Located),
-    }
     // With each parsed file, the control characters in the strings the
     // parser produced (E038): how many, and the first.
     let hostile = |raw: &dyn Strings| {
@@ -101,28 +126,35 @@ fn compile_files(
         });
         first.map(|c| (count, c))
     };
-    let parsed = map_parallel(
-        files,
-        |f| f.text.len(),
-        |file| {
-            let is_story = file.rel == STORY_FILE;
-            let source = Source::new(file.name, file.text);
-            let raw = if is_story {
-                options
-                    .from_str::<RawStory>(&source.text)
-                    .map(|raw| (hostile(&raw), Parsed::Story(raw)))
-            } else {
-                options.from_str::<RawChapter>(&source.text).map(|raw| {
-                    let located = Located::new(&source, &raw);
-                    (hostile(&raw), Parsed::Chapter(raw, located))
-                })
-            };
-            (source, raw)
-        },
-    );
+    let is_story = file.rel == STORY_FILE;
+    let source = Source::new(file.name, file.text);
+    let raw = if is_story {
+        options
+            .from_str::<RawStory>(&source.text)
+            .map(|raw| (hostile(&raw), Parsed::Story(raw)))
+    } else {
+        options.from_str::<RawChapter>(&source.text).map(|raw| {
+            let located = Located::new(&source, &raw);
+            (hostile(&raw), Parsed::Chapter(raw, located))
+        })
+    };
+    ParsedFile { source, raw }
+}
+
+/// Compiles parsed files (in `sort_files` order): declarations, references,
+/// every diagnostic. With `symbols`, also where each name is declared and
+/// referenced (the language server); without, the compile pays nothing for
+/// it.
+fn compile_parsed(
+    parsed: Vec<ParsedFile>,
+    mut diagnostics: Vec<Diagnostic>,
+    fingerprint: String,
+    symbols: Option<Symbols>,
+) -> (Result<Story, Failure>, Option<Symbols>) {
+    let mut sources = Sources::default();
     let mut story: Option<(FileId, RawStory)> = None;
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
-    for (source, raw) in parsed {
+    for ParsedFile { source, raw } in parsed {
         let id = sources.add(source);
         match raw {
             Ok((hostile, parsed)) => {
@@ -154,10 +186,13 @@ fn compile_files(
                 ),
             );
         }
-        return Err(Failure {
-            diagnostics,
-            sources,
-        });
+        return (
+            Err(Failure {
+                diagnostics,
+                sources,
+            }),
+            symbols,
+        );
     };
     let mut cx = Compiler {
         sources: &sources,
@@ -175,9 +210,11 @@ fn compile_files(
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
         literal: std::cell::RefCell::default(),
+        symbols,
     };
     let unreadable = cx.diagnostics.iter().any(|d| d.code.hides_declarations());
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
+    let symbols = cx.symbols.take().map(Symbols::finish);
     // The compiler only borrowed the sources: they move into the result
     // (a story keeps them for its diagnostics), never copied.
     let result = match result {
@@ -186,7 +223,7 @@ fn compile_files(
     };
     // A file that could not be read declared nothing: the names it holds
     // would all come back as unknown. Keep the cause, drop the cascade.
-    result.map_err(|mut failure| {
+    let result = result.map_err(|mut failure| {
         if unreadable {
             let before = failure.diagnostics.len();
             failure.diagnostics.retain(|d| !d.code.is_unknown_name());
@@ -201,12 +238,14 @@ fn compile_files(
             }
         }
         failure
-    })
+    });
+    (result, symbols)
 }
 
 /// Where a chapter's scenes and their choices' keys are in its source,
 /// found beside its parsing (on the parsing threads): the searches read the
 /// whole file, while it is still in the cache.
+#[derive(Clone)]
 struct Located {
     /// Each scene's start and the span of its id, in order.
     scenes: Vec<(usize, Option<(usize, usize)>)>,
@@ -407,6 +446,8 @@ struct Compiler<'a> {
     /// once however many names it holds (and one entry costs nothing per
     /// string of a large story).
     literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
+    /// Where each name is declared and referenced, when asked for.
+    symbols: Option<Symbols>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -417,8 +458,9 @@ struct Region {
     end: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
+/// The kinds of names a story declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
     Variable,
     Flag,
     Item,
@@ -428,7 +470,8 @@ enum Kind {
 }
 
 impl Kind {
-    fn word(self) -> &'static str {
+    /// The kind as a diagnostic names it: `scene`, `crew member`.
+    pub fn word(self) -> &'static str {
         match self {
             Kind::Variable => "variable",
             Kind::Flag => "flag",
@@ -687,6 +730,12 @@ impl Compiler<'_> {
             });
         }
 
+        if self.symbols.is_some() {
+            let span = self.span_of(story_region, "start", &raw.start);
+            if let Some(symbols) = &mut self.symbols {
+                symbols.referenced(Kind::Scene, &raw.start, span, Usage::Start);
+            }
+        }
         let start = match self.scenes.get(&raw.start) {
             Some(s) => Some(s),
             None if places.is_empty() => {
@@ -706,7 +755,7 @@ impl Compiler<'_> {
         let mut inventory = Vec::new();
         for i in &raw.inventory {
             let span = self.span_of_string(story_region, i);
-            if let Some(id) = self.resolve(Kind::Item, i, span) {
+            if let Some(id) = self.resolve(Kind::Item, i, span, Usage::Inventory) {
                 inventory.push(ItemId(id));
             }
         }
@@ -879,6 +928,9 @@ impl Compiler<'_> {
             Kind::Scene => self.scenes.slot(name),
             Kind::Ending => self.endings.slot(name),
         };
+        if let Some(symbols) = &mut self.symbols {
+            symbols.declared_at(kind, name, span);
+        }
         if let Some(first) = previous {
             self.diagnostics.push(
                 Diagnostic::error(Code::E010, format!("duplicate {} `{name}`", kind.word()))
@@ -966,8 +1018,12 @@ impl Compiler<'_> {
         }
     }
 
-    /// Resolves a name of some kind, reporting it when unknown.
-    fn resolve(&mut self, kind: Kind, name: &str, span: Span) -> Option<u32> {
+    /// Resolves a name of some kind, used as `usage` says, reporting it
+    /// when unknown.
+    fn resolve(&mut self, kind: Kind, name: &str, span: Span, usage: Usage) -> Option<u32> {
+        if let Some(symbols) = &mut self.symbols {
+            symbols.referenced(kind, name, span, usage);
+        }
         let found = match kind {
             Kind::Variable => self.vars.get(name).map(|i| i.0),
             Kind::Flag => self.flags.get(name).map(|i| i.0),
@@ -1176,7 +1232,7 @@ impl Compiler<'_> {
             })),
             Node::Var(name) => {
                 let span = self.name_span(region, base, &name);
-                self.resolve(Kind::Variable, name.text, span)
+                self.resolve(Kind::Variable, name.text, span, Usage::Shown)
                     .map(|i| Segment::Var(VarId(i)))
             }
             Node::If(cond, then, otherwise) => {
@@ -1304,7 +1360,7 @@ impl Compiler<'_> {
                     name,
                 ),
             };
-            let Some(id) = self.resolve(kind, name, span) else {
+            let Some(id) = self.resolve(kind, name, span, Usage::Effect) else {
                 continue;
             };
             out.push(match e {
@@ -1359,7 +1415,12 @@ impl Compiler<'_> {
             }
             (Some(goto), None) => {
                 let target_span = self.span_of(region, "goto", goto);
-                Action::Goto(SceneId(self.resolve(Kind::Scene, goto, target_span)?))
+                Action::Goto(SceneId(self.resolve(
+                    Kind::Scene,
+                    goto,
+                    target_span,
+                    Usage::Goto,
+                )?))
             }
             (None, Some(check)) => {
                 if !(0..=100).contains(&check.chance) {
@@ -1388,7 +1449,7 @@ impl Compiler<'_> {
                     match a {
                         RawAdjust::Per(var, n) => {
                             let span = self.span_of_string(check_region, var);
-                            if let Some(v) = self.resolve(Kind::Variable, var, span) {
+                            if let Some(v) = self.resolve(Kind::Variable, var, span, Usage::Scaled) {
                                 adjust.push(Adjust::Per(VarId(v), *n));
                             }
                         }
@@ -1496,7 +1557,7 @@ impl Compiler<'_> {
         let text = raw.text.as_ref().map(|t| self.text(sub, "text", t));
         let effects = self.effects(sub, &raw.effects);
         let target_span = self.span_of(sub, "goto", &raw.goto);
-        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span)?);
+        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span, Usage::Branch)?);
         Some(Branch {
             text,
             effects,
@@ -1666,7 +1727,8 @@ struct InSource<'a, 'c> {
 impl InSource<'_, '_> {
     fn resolve(&mut self, kind: Kind, name: &Name<'_>) -> Option<u32> {
         let span = self.compiler.name_span(self.region, self.base, name);
-        self.compiler.resolve(kind, name.text, span)
+        self.compiler
+            .resolve(kind, name.text, span, Usage::Condition)
     }
 }
 
@@ -1723,6 +1785,274 @@ impl Names for InStory<'_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let id = self.story.scene_by_id(name.text);
         self.found(id, "scene", name)
+    }
+}
+
+// What an editor needs beyond the story: where every name is, and a
+// compile that re-parses only the files that changed. Both are asked for
+// (the language server); `load_dir` and `compile` pay nothing for them.
+
+/// How a reference uses the name it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Usage {
+    /// A choice's `goto`.
+    Goto,
+    /// The `goto` of a check's `success` or `failure`.
+    Branch,
+    /// The story's `start`.
+    Start,
+    /// Read in a condition (a `when`, an `{if}`, a check's `When`): a flag
+    /// tested, an item held, a crew member alive or dead, a variable
+    /// compared, a scene's visits.
+    Condition,
+    /// Shown in text: `{var}`.
+    Shown,
+    /// Written by an effect: `SetFlag`, `ClearFlag`, `Add`, `SetVar`,
+    /// `Give`, `Take`, `Kill`.
+    Effect,
+    /// Scaled into a check's chance: `Per`.
+    Scaled,
+    /// Held when the story starts: `inventory`.
+    Inventory,
+}
+
+impl Usage {
+    /// Whether the reference changes the state (an effect).
+    pub fn writes(self) -> bool {
+        match self {
+            Usage::Effect => true,
+            Usage::Goto
+            | Usage::Branch
+            | Usage::Start
+            | Usage::Condition
+            | Usage::Shown
+            | Usage::Scaled
+            | Usage::Inventory => false,
+        }
+    }
+}
+
+/// One name of a story: where it is declared and where it is used.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub kind: Kind,
+    pub name: String,
+    /// Its declarations, first to last: more than one is error E010.
+    pub declarations: Vec<Span>,
+    /// Its references, in the order the compiler met them (a name nobody
+    /// declared has only these).
+    pub references: Vec<Reference>,
+}
+
+/// A name used somewhere, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub span: Span,
+    pub usage: Usage,
+}
+
+/// A name written at one place: a declaration (`usage` is `None`) or a
+/// reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub symbol: usize,
+    pub span: Span,
+    pub usage: Option<Usage>,
+}
+
+/// Every name of a story with its declarations and references, each at its
+/// span in the source: what go-to-definition, references and rename read.
+/// The spans are the compiler's own (the ones its diagnostics point at).
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    symbols: Vec<Symbol>,
+    index: NameMap<(Kind, String), usize>,
+    /// Every occurrence with a span of its own (not a placeholder at a
+    /// region's start), by file and start.
+    by_place: Vec<Occurrence>,
+}
+
+impl Symbols {
+    /// Every symbol, declared or only referenced, in the order first met.
+    pub fn iter(&self) -> impl Iterator<Item = &Symbol> {
+        self.symbols.iter()
+    }
+
+    /// The symbol at an index of `Occurrence::symbol`.
+    pub fn symbol(&self, index: usize) -> &Symbol {
+        &self.symbols[index]
+    }
+
+    /// The symbol of a kind and name, with its index.
+    pub fn get(&self, kind: Kind, name: &str) -> Option<(usize, &Symbol)> {
+        let &i = self.index.get(&(kind, name.to_string()))?;
+        Some((i, &self.symbols[i]))
+    }
+
+    /// The declared names of a kind, in the order declared.
+    pub fn declared(&self, kind: Kind) -> impl Iterator<Item = &Symbol> {
+        self.symbols
+            .iter()
+            .filter(move |s| s.kind == kind && !s.declarations.is_empty())
+    }
+
+    /// The occurrence whose span holds byte `offset` of `file` (its end
+    /// included, where a cursor after the name's last letter is).
+    pub fn at(&self, file: FileId, offset: usize) -> Option<Occurrence> {
+        let after = self
+            .by_place
+            .partition_point(|o| (o.span.file, o.span.start) <= (file, offset));
+        let o = *self.by_place[..after].last()?;
+        (o.span.file == file && o.span.end >= offset).then_some(o)
+    }
+
+    /// Every occurrence in a file, in order.
+    pub fn in_file(&self, file: FileId) -> &[Occurrence] {
+        let start = self.by_place.partition_point(|o| o.span.file < file);
+        let end = self.by_place.partition_point(|o| o.span.file <= file);
+        &self.by_place[start..end]
+    }
+
+    fn entry(&mut self, kind: Kind, name: &str) -> usize {
+        let next = self.symbols.len();
+        let i = *self.index.entry((kind, name.to_string())).or_insert(next);
+        if i == next {
+            self.symbols.push(Symbol {
+                kind,
+                name: name.to_string(),
+                declarations: Vec::new(),
+                references: Vec::new(),
+            });
+        }
+        i
+    }
+
+    fn declared_at(&mut self, kind: Kind, name: &str, span: Span) {
+        let i = self.entry(kind, name);
+        self.symbols[i].declarations.push(span);
+    }
+
+    fn referenced(&mut self, kind: Kind, name: &str, span: Span, usage: Usage) {
+        let i = self.entry(kind, name);
+        self.symbols[i].references.push(Reference { span, usage });
+    }
+
+    /// Builds the index by place, once the compile is done.
+    fn finish(mut self) -> Symbols {
+        let mut by_place = Vec::new();
+        for (i, s) in self.symbols.iter().enumerate() {
+            let declarations = s.declarations.iter().map(|&span| (span, None));
+            let references = s.references.iter().map(|r| (r.span, Some(r.usage)));
+            for (span, usage) in declarations.chain(references) {
+                if span.end > span.start {
+                    by_place.push(Occurrence {
+                        symbol: i,
+                        span,
+                        usage,
+                    });
+                }
+            }
+        }
+        by_place.sort_by_key(|o| (o.span.file, o.span.start));
+        self.by_place = by_place;
+        self
+    }
+}
+
+/// What a compile from the cache gives: the story or its diagnostics, and
+/// the symbols when they were asked for (empty when `story.ron` did not
+/// parse: nothing was declared).
+#[derive(Debug)]
+pub struct Compiled {
+    pub result: Result<Story, Failure>,
+    pub symbols: Option<Symbols>,
+}
+
+/// The files of a story, each kept parsed, so that a compile after an edit
+/// re-parses only the files that changed (the language server: an edit
+/// re-parses one file, then the names are declared and resolved again over
+/// all of them).
+#[derive(Default)]
+pub struct Cache {
+    /// In `sort_files` order, so that a file's index is its `FileId` in
+    /// what `compile` returns.
+    files: Vec<(String, ParsedFile)>,
+    parses: usize,
+}
+
+impl Cache {
+    pub fn new() -> Cache {
+        Cache::default()
+    }
+
+    /// Adds a file or replaces it; it is parsed again only when its name or
+    /// text changed. Returns whether it was parsed.
+    pub fn set(&mut self, file: InputFile) -> bool {
+        let key = |rel: &str| (rel != STORY_FILE, rel.to_string());
+        let at = self
+            .files
+            .binary_search_by(|(rel, _)| key(rel).cmp(&key(&file.rel)));
+        match at {
+            Ok(i) => {
+                let kept = &self.files[i].1.source;
+                if kept.text == file.text && kept.name == file.name {
+                    return false;
+                }
+                let rel = file.rel.clone();
+                self.files[i] = (rel, parse_file(file));
+            }
+            Err(i) => {
+                let rel = file.rel.clone();
+                self.files.insert(i, (rel, parse_file(file)));
+            }
+        }
+        self.parses += 1;
+        true
+    }
+
+    /// Forgets a file (deleted or renamed); whether it was there.
+    pub fn remove(&mut self, rel: &str) -> bool {
+        let before = self.files.len();
+        self.files.retain(|(r, _)| r != rel);
+        self.files.len() < before
+    }
+
+    /// The files' paths relative to the story directory, in `FileId` order.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(rel, _)| rel.as_str())
+    }
+
+    /// The text held for a file.
+    pub fn text(&self, rel: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|(r, _)| r == rel)
+            .map(|(_, f)| f.source.text.as_str())
+    }
+
+    /// How many files were parsed since the cache was made.
+    pub fn parses(&self) -> usize {
+        self.parses
+    }
+
+    /// Compiles the story from the parsed files, with `diagnostics` from
+    /// reading them (E037, E041) first, as `load_dir` does; with `symbols`,
+    /// the symbol table too. The parsed files are copied, never parsed
+    /// again.
+    pub fn compile(&self, diagnostics: Vec<Diagnostic>, symbols: bool) -> Compiled {
+        let fingerprint = fingerprint(
+            self.files
+                .iter()
+                .map(|(rel, f)| (rel.as_str(), f.source.text.as_str())),
+        );
+        let parsed = self.files.iter().map(|(_, f)| f.clone()).collect();
+        let (result, symbols) = compile_parsed(
+            parsed,
+            diagnostics,
+            fingerprint,
+            symbols.then(Symbols::default),
+        );
+        Compiled { result, symbols }
     }
 }
 

@@ -14,4 +14,5 @@ mod properties;
 mod reload;
 mod saves;
 mod security;
+mod symbols;
 mod synth;
