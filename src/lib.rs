@@ -66,6 +66,8 @@
 //! a driver that reads lines of text.
 
 pub mod engine;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod play;
 pub mod story;
 pub mod tools;

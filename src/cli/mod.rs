@@ -8,7 +8,9 @@
 
 mod author;
 mod generate;
+mod lsp;
 mod play;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,7 @@ pub fn run() -> ExitCode {
         Cmd::Graph(args) => author::graph(args),
         Cmd::Replay(args) => author::replay(&args),
         Cmd::Synth(args) => author::synth(&args),
+        Cmd::Lsp(args) => lsp::lsp(&args),
         Cmd::Explain { code } => author::explain(&code),
         Cmd::Completions { shell } => generate::completions(shell),
         Cmd::Man { command } => generate::man(command.as_deref()),
@@ -125,6 +128,8 @@ enum Cmd {
     Replay(ReplayArgs),
     /// List the saved games.
     Saves(SavesArgs),
+    /// Run the language server for editors, over stdin and stdout (see docs/authoring.md).
+    Lsp(LspArgs),
     /// Explain a diagnostic code, as `check` prints it (`callister explain E011`).
     Explain {
         /// The code, such as `E011` or `w004`.
@@ -177,6 +182,11 @@ struct PlayArgs {
     /// hints (automatic under TERM=dumb).
     #[arg(long)]
     plain: bool,
+    /// Reload the story when a file of --scenes DIR changes, keeping the
+    /// game (as `reload` does); a broken version is shown and the old one
+    /// plays on.
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -190,6 +200,16 @@ struct CheckArgs {
     /// `json`: one diagnostic per line, for editors and scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     format: OutputFormat,
+    /// Check again each time a file of the story changes (Ctrl-C stops).
+    #[arg(long)]
+    watch: bool,
+}
+
+#[derive(Args)]
+struct LspArgs {
+    /// The story directory (default: the editor's workspace folder when it
+    /// holds a story.ron, and the story of each file opened).
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -400,6 +420,7 @@ fn command_name(command: &Cmd) -> &'static str {
         Cmd::Completions { .. } => "completions",
         Cmd::Man { .. } => "man",
         Cmd::Synth(_) => "synth",
+        Cmd::Lsp(_) => "lsp",
     }
 }
 
@@ -417,6 +438,7 @@ fn merge(before: PlayArgs, after: PlayArgs) -> Result<PlayArgs, clap::Error> {
         resume: before.resume || after.resume,
         slot: once("--slot", name, before.slot, after.slot)?,
         plain: before.plain || after.plain,
+        watch: before.watch || after.watch,
     })
 }
 
@@ -447,6 +469,7 @@ fn refuse_before(before: &PlayArgs, allowed: &[&str], command: &str) -> Result<(
         ("--continue", before.resume),
         ("--slot", before.slot.is_some()),
         ("--plain", before.plain),
+        ("--watch", before.watch),
     ];
     let Some((option, _)) = given
         .iter()

@@ -23,8 +23,25 @@ use crate::play::session::{Flow, Host, Session, settle};
 
 const PROMPT: &str = "> ";
 
-/// Plays until the player quits or input ends. Returns the exit code.
-pub fn run(session: &mut Session, host: &mut dyn Host, history_file: Option<PathBuf>) -> i32 {
+/// Story files changed while the prompt waits (`play --watch`). The prompt
+/// cannot be interrupted, so the watcher says what changed at once, above
+/// the line being typed, and the story is reloaded (as `reload` does)
+/// before the next line is handled.
+pub trait Watch {
+    /// Starts watching; `say` prints above the line being typed.
+    fn start(&mut self, say: Box<dyn FnMut(String) + Send>);
+    /// Whether a new version is waiting to be loaded (and it is taken).
+    fn changed(&mut self) -> bool;
+}
+
+/// Plays until the player quits or input ends, reloading the story when
+/// `watch` (if any) says it changed. Returns the exit code.
+pub fn run(
+    session: &mut Session,
+    host: &mut dyn Host,
+    history_file: Option<PathBuf>,
+    mut watch: Option<&mut dyn Watch>,
+) -> i32 {
     if std::io::stdout().is_terminal() && dumb_terminal() {
         session.look.plain = true;
     }
@@ -33,10 +50,36 @@ pub fn run(session: &mut Session, host: &mut dyn Host, history_file: Option<Path
     let (text, _) = settle(session, host, intro);
     emit(&text, host);
     if std::io::stdin().is_terminal() {
-        run_editor(session, host, history_file)
+        run_editor(session, host, history_file, watch)
     } else {
-        run_piped(session, host)
+        if let Some(w) = watch.as_deref_mut() {
+            w.start(Box::new(|text| eprint!("{text}")));
+        }
+        run_piped(session, host, watch)
     }
+}
+
+/// Reloads the story first when the watcher has a new version; whether it
+/// did.
+fn reload_if_changed(
+    session: &mut Session,
+    host: &mut dyn Host,
+    watch: &mut Option<&mut dyn Watch>,
+) -> bool {
+    let Some(w) = watch.as_deref_mut() else {
+        return false;
+    };
+    if !w.changed() {
+        return false;
+    }
+    measure(session);
+    let reload = crate::play::session::Reply {
+        requests: vec![crate::play::session::Request::Reload],
+        ..Default::default()
+    };
+    let (text, _) = settle(session, host, reload);
+    emit(&text, host);
+    true
 }
 
 /// Whether `TERM` says the terminal can do nothing but print: plain mode
@@ -80,7 +123,7 @@ fn say(session: &mut Session, host: &mut dyn Host, text: &str) {
     emit(&text, host);
 }
 
-fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
+fn run_piped(session: &mut Session, host: &mut dyn Host, mut watch: Option<&mut dyn Watch>) -> i32 {
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();
     let mut buf = Vec::new();
@@ -112,6 +155,9 @@ fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
             }
         };
         emit(&format!("{line}\n"), host);
+        if reload_if_changed(session, host, &mut watch) && line.trim().is_empty() {
+            continue;
+        }
         if handle(session, host, &line) == Flow::Quit {
             return 0;
         }
@@ -143,7 +189,12 @@ fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
     }
 }
 
-fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<PathBuf>) -> i32 {
+fn run_editor(
+    session: &mut Session,
+    host: &mut dyn Host,
+    history_file: Option<PathBuf>,
+    mut watch: Option<&mut dyn Watch>,
+) -> i32 {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         // One Tab inserts what all the matches share and lists them, as a
@@ -164,9 +215,17 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
                 host,
                 &format!("cannot start the line editor: {e}; reading plain lines instead\n"),
             );
-            return run_piped(session, host);
+            return run_piped(session, host, watch);
         }
     };
+    if let Some(w) = watch.as_deref_mut() {
+        match editor.create_external_printer() {
+            Ok(mut printer) => w.start(Box::new(move |text| {
+                let _ = rustyline::ExternalPrinter::print(&mut printer, text);
+            })),
+            Err(_) => w.start(Box::new(|text| eprint!("{text}"))),
+        }
+    }
     let keys = Rc::new(RefCell::new(session.choice_keys()));
     editor.set_helper(Some(PromptHelper {
         keys: Rc::clone(&keys),
@@ -192,6 +251,10 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
         match editor.readline(&(PROMPT, styled.as_str())) {
             Ok(text) => {
                 undecodable = false;
+                if reload_if_changed(session, host, &mut watch) && text.trim().is_empty() {
+                    host.transcribe(&format!("{PROMPT}\n"));
+                    continue;
+                }
                 // Several lines pasted at once arrive together: each is
                 // taken in order, as if typed, shown after the prompt before
                 // what it gives.

@@ -1003,11 +1003,7 @@ impl Compiler<'_> {
     }
 
     fn check_id(&mut self, id: &str, span: Span) {
-        let valid = !id.is_empty()
-            && id.len() <= 200
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !id.as_bytes()[0].is_ascii_digit();
-        if !valid {
+        if !valid_id(id) {
             let shown: String = id.chars().take(40).collect();
             let more = if id.chars().count() > 40 { "…" } else { "" };
             self.diagnostics.push(
@@ -1449,7 +1445,8 @@ impl Compiler<'_> {
                     match a {
                         RawAdjust::Per(var, n) => {
                             let span = self.span_of_string(check_region, var);
-                            if let Some(v) = self.resolve(Kind::Variable, var, span, Usage::Scaled) {
+                            if let Some(v) = self.resolve(Kind::Variable, var, span, Usage::Scaled)
+                            {
                                 adjust.push(Adjust::Per(VarId(v), *n));
                             }
                         }
@@ -1791,6 +1788,15 @@ impl Names for InStory<'_> {
 // What an editor needs beyond the story: where every name is, and a
 // compile that re-parses only the files that changed. Both are asked for
 // (the language server); `load_dir` and `compile` pay nothing for them.
+
+/// Whether a name is a valid id: 1 to 200 letters, digits and `_`, not
+/// starting with a digit (E035).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !id.as_bytes()[0].is_ascii_digit()
+}
 
 /// How a reference uses the name it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -86,7 +86,8 @@ fn every_span_of_the_shipped_stories_holds_its_name() {
 /// it is written, and `at` finds it from any offset inside it.
 #[test]
 fn the_lighthouse_symbols() {
-    let compiled = cache_of(files_of(&root().join("examples/lighthouse"))).compile(Vec::new(), true);
+    let compiled =
+        cache_of(files_of(&root().join("examples/lighthouse"))).compile(Vec::new(), true);
     let story = compiled.result.expect("compiles");
     let symbols = compiled.symbols.expect("symbols");
     let summary = |kind: Kind, name: &str| {
@@ -97,7 +98,11 @@ fn the_lighthouse_symbols() {
             .map(|r| {
                 let source = story.sources.get(r.span.file);
                 let (line, col) = source.line_col(r.span.start);
-                format!("{:?}@{}:{line}:{col}", r.usage, source.name.rsplit('/').next().unwrap_or_default())
+                format!(
+                    "{:?}@{}:{line}:{col}",
+                    r.usage,
+                    source.name.rsplit('/').next().unwrap_or_default()
+                )
             })
             .collect();
         uses.sort();
@@ -133,11 +138,19 @@ fn the_lighthouse_symbols() {
 #[test]
 fn symbols_of_a_story_with_errors() {
     let mut files = files_of(&root().join("examples/lighthouse"));
-    let shore = files.iter_mut().find(|f| f.rel == "shore.ron").expect("shore.ron");
+    let shore = files
+        .iter_mut()
+        .find(|f| f.rel == "shore.ron")
+        .expect("shore.ron");
     shore.text = shore.text.replace("goto: \"flats\"", "goto: \"flatz\"");
     let compiled = cache_of(files).compile(Vec::new(), true);
     let failure = compiled.result.expect_err("an unknown scene");
-    assert!(failure.diagnostics.iter().any(|d| d.message == "unknown scene `flatz`"));
+    assert!(
+        failure
+            .diagnostics
+            .iter()
+            .any(|d| d.message == "unknown scene `flatz`")
+    );
     let symbols = compiled.symbols.expect("symbols");
     let (_, flatz) = symbols.get(Kind::Scene, "flatz").expect("the unknown name");
     assert!(flatz.declarations.is_empty());
@@ -158,14 +171,21 @@ fn the_cache_compiles_as_a_fresh_compile_does() {
         Ok(story) => format!("ok {} {}", story.fingerprint, story.scenes.len()),
         Err(f) => callister::story::diagnostic::render_all(&f.diagnostics, &f.sources, false),
     };
-    let mut texts: Vec<(String, String)> = files.iter().map(|f| (f.rel.clone(), f.text.clone())).collect();
+    let mut texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.rel.clone(), f.text.clone()))
+        .collect();
     let edits: [(&str, &str); 3] = [
         ("goto: \"s1\"", "goto: \"s1x\""),
         ("goto: \"s1x\"", "goto: \"s1\""),
         ("title: \"", "title: \"\u{202e}"),
     ];
     for (from, to) in edits {
-        let (rel, text) = texts.iter_mut().rev().find(|(_, t)| t.contains(from)).expect("an edit");
+        let (rel, text) = texts
+            .iter_mut()
+            .rev()
+            .find(|(_, t)| t.contains(from))
+            .expect("an edit");
         *text = text.replacen(from, to, 1);
         let changed = InputFile {
             rel: rel.clone(),
@@ -192,7 +212,10 @@ fn the_cache_compiles_as_a_fresh_compile_does() {
                 })
                 .collect(),
         );
-        assert_eq!(render(&cache.compile(Vec::new(), false).result), render(&fresh));
+        assert_eq!(
+            render(&cache.compile(Vec::new(), false).result),
+            render(&fresh)
+        );
     }
     // A file removed is gone from the next compile.
     let last = texts.pop().expect("a chapter").0;
