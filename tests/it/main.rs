@@ -8,6 +8,7 @@ mod explore;
 mod faults;
 mod graph;
 mod lints;
+mod lsp;
 mod playthroughs;
 mod prompt;
 mod properties;
