@@ -466,6 +466,22 @@ fn unopened_files_and_utf16_columns() {
     assert!(d.iter().all(|d| d["code"] != "E001"), "{d:?}");
     std::fs::remove_file(&extra).expect("the chapter is deleted");
     c.diagnostics("tower.ron", <[Value]>::is_empty);
+
+    // A chapter being typed does not parse, and declares nothing; its
+    // names are still found among the other files' declarations.
+    let half = "Chapter(title: \"Tower\", scenes: [(id: \"t\", title: \"T\", text: \"{if has key}{oil}{end}\", choices: [(key: \"k\", text: \"x\", when: \"alive gull\", goto: \"flats\"";
+    c.open("tower.ron", half);
+    c.diagnostics("tower.ron", |d| d.iter().any(|d| d["code"] == "E001"));
+    let mut found = Vec::new();
+    for (needle, offset) in [("flats", 2), ("gull", 1), ("has key", 5), ("{oil}", 2)] {
+        let r = c.at("textDocument/definition", "tower.ron", find(half, needle, offset), json!({}));
+        let uri = r["result"]["uri"].as_str().unwrap_or("none").rsplit('/').next().unwrap_or("").to_string();
+        found.push(format!("{needle} → {uri}:{}", r["result"]["range"]["start"]["line"]));
+    }
+    assert_eq!(
+        found,
+        ["flats → shore.ron:33", "gull → story.ron:11", "has key → story.ron:10", "{oil} → story.ron:6"]
+    );
     assert!(c.shutdown().success());
 }
 

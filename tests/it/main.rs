@@ -16,4 +16,5 @@ mod reload;
 mod saves;
 mod security;
 mod symbols;
+mod watch;
 mod synth;

@@ -11,10 +11,13 @@ use lsp_types::{
     TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
 
+use crate::lsp::features::context::Context;
 use crate::lsp::features::{At, at, location};
 use crate::lsp::server::{Server, refused};
 use crate::story::compile::{Kind, Occurrence, Symbol, valid_id};
+use crate::story::condition::{self, Expr, Name, Operand as ConditionOperand};
 use crate::story::source::Span;
+use crate::story::text::{self, Node};
 
 pub fn definition(
     server: &mut Server,
@@ -24,8 +27,15 @@ pub fn definition(
     let Some(at) = at(server, &p.text_document.uri, p.position) else {
         return Ok(None);
     };
-    let Some((_, symbol)) = under(&at) else {
-        return Ok(None);
+    let symbol = match under(&at) {
+        Some((_, symbol)) => symbol,
+        // A file that does not parse declared and resolved nothing: the
+        // name is read off its string with the real condition and markup
+        // parsers, and looked up among the other files' declarations.
+        None => match written(&at).and_then(|(kind, name)| at.analysis.symbols.get(kind, &name)) {
+            Some((_, symbol)) => symbol,
+            None => return Ok(None),
+        },
     };
     let mut found: Vec<Location> = symbol
         .declarations
@@ -204,4 +214,99 @@ fn place(at: &At<'_>, span: Span) -> String {
     let source = at.analysis.sources().get(span.file);
     let (line, col) = source.line_col(span.start);
     format!("{}:{line}:{col}", source.name)
+}
+
+/// The name at the cursor and its kind, read off the string it is in (a
+/// `goto`, an effect's argument, a condition, text markup), for a file the
+/// compiler could not read.
+fn written(at: &At<'_>) -> Option<(Kind, String)> {
+    let text = at.analysis.text(at.file);
+    let cx = Context::at(text, at.offset);
+    let string = cx.string.as_ref()?;
+    let content = &text[string.content..string_end(text, string.content)];
+    let offset = at.offset - string.content;
+    let call = cx.innermost().filter(|_| string.key.is_none());
+    let whole = |kind| Some((kind, content.to_string()));
+    match (string.key.as_deref(), call) {
+        (Some("goto" | "start"), _) => whole(Kind::Scene),
+        (None, Some("SetFlag" | "ClearFlag")) => whole(Kind::Flag),
+        (None, Some("Add" | "SetVar" | "Per")) => whole(Kind::Variable),
+        (None, Some("Give" | "Take")) => whole(Kind::Item),
+        (None, Some("Kill")) => whole(Kind::Crew),
+        (Some("when"), _) | (None, Some("When")) => {
+            let expr = condition::parse(content).ok()?;
+            let mut names = Vec::new();
+            condition_names(&expr, &mut names);
+            named_at(names, offset)
+        }
+        (Some("text"), _) | (None, Some("Say")) => {
+            let nodes = text::parse(content).ok()?;
+            let mut names = Vec::new();
+            markup_names(&nodes, &mut names);
+            named_at(names, offset)
+        }
+        _ => None,
+    }
+}
+
+/// Where the string whose content starts at `start` ends (its closing
+/// quote), escapes skipped; raw strings hold none.
+fn string_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn named_at(names: Vec<(Kind, Name<'_>)>, offset: usize) -> Option<(Kind, String)> {
+    names
+        .into_iter()
+        .find(|(_, n)| n.start <= offset && offset <= n.end)
+        .map(|(kind, n)| (kind, n.text.to_string()))
+}
+
+/// Every name of a parsed condition, with the kind the parser read it as.
+fn condition_names<'a>(expr: &Expr<'a>, out: &mut Vec<(Kind, Name<'a>)>) {
+    let operand = |o: &ConditionOperand<'a>, out: &mut Vec<(Kind, Name<'a>)>| match o {
+        ConditionOperand::Number(_) => {}
+        ConditionOperand::Var(n) => out.push((Kind::Variable, n.clone())),
+        ConditionOperand::Visits(n) => out.push((Kind::Scene, n.clone())),
+    };
+    match expr {
+        Expr::True | Expr::False => {}
+        Expr::Flag(n) => out.push((Kind::Flag, n.clone())),
+        Expr::Has(n) => out.push((Kind::Item, n.clone())),
+        Expr::Alive(n) | Expr::Dead(n) => out.push((Kind::Crew, n.clone())),
+        Expr::Visited(n) => out.push((Kind::Scene, n.clone())),
+        Expr::Cmp(a, _, b) => {
+            operand(a, out);
+            operand(b, out);
+        }
+        Expr::Not(e) => condition_names(e, out),
+        Expr::And(es) | Expr::Or(es) => {
+            for e in es {
+                condition_names(e, out);
+            }
+        }
+    }
+}
+
+fn markup_names<'a>(nodes: &[Node<'a>], out: &mut Vec<(Kind, Name<'a>)>) {
+    for node in nodes {
+        match node {
+            Node::Literal(_) => {}
+            Node::Var(n) => out.push((Kind::Variable, n.clone())),
+            Node::If(cond, then, otherwise) => {
+                condition_names(cond, out);
+                markup_names(then, out);
+                markup_names(otherwise, out);
+            }
+        }
+    }
 }
