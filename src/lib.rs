@@ -68,6 +68,8 @@
 
 pub mod engine;
 pub mod fsio;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod play;
 pub mod story;
 pub mod tools;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::watch::{self, StoryWatch};
 use crate::cli::{
     CheckArgs, Exit, ExploreArgs, ExportArgs, ExportFormat, GraphArgs, GraphFormat, OutputFormat,
     ReplayArgs, StatsArgs, SynthArgs, load, report_failure, start_state, stderr_color,
@@ -17,7 +18,34 @@ use crate::tools::plan::{self, Plan};
 use crate::tools::{check as lints, explore as explorer, graph as graphs, stats as counts};
 
 pub(super) fn check(args: CheckArgs) -> Exit {
-    let source = StorySource::pick(args.dir);
+    let source = StorySource::pick(args.dir.clone());
+    if !args.watch {
+        return check_once(&args, &source);
+    }
+    let StorySource::Dir(dir) = &source else {
+        eprintln!("error: `--watch` needs a story directory: `callister check --watch DIR`");
+        return Exit::Usage;
+    };
+    // Watching starts before the first check, so that an edit made while
+    // it runs is not missed.
+    let watch = match StoryWatch::new(dir) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let mut exit = check_once(&args, &source);
+    eprintln!("watching `{}` for changes (Ctrl-C stops)", dir.display());
+    while let Some(changed) = watch.wait() {
+        eprintln!("\n{} changed: checking again", watch::files(&changed));
+        exit = check_once(&args, &source);
+    }
+    exit
+}
+
+/// One `check` of the story.
+fn check_once(args: &CheckArgs, source: &StorySource) -> Exit {
     let (diagnostics, sources, summary) = match source.compile() {
         Ok(story) => {
             let summary = format!(

@@ -8,7 +8,9 @@
 
 mod author;
 mod generate;
+mod lsp;
 mod play;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,7 @@ pub fn run() -> ExitCode {
         Cmd::Export(args) => author::export(args),
         Cmd::Replay(args) => author::replay(&args),
         Cmd::Synth(args) => author::synth(&args),
+        Cmd::Lsp(args) => lsp::lsp(&args),
         Cmd::Explain { code } => author::explain(&code),
         Cmd::Completions { shell } => generate::completions(shell),
         Cmd::Man { command } => generate::man(command.as_deref()),
@@ -128,6 +131,8 @@ enum Cmd {
     Replay(ReplayArgs),
     /// List the saved games.
     Saves(SavesArgs),
+    /// Run the language server for editors, over stdin and stdout (see docs/authoring.md).
+    Lsp(LspArgs),
     /// Explain a diagnostic code, as `check` prints it (`callister explain E011`).
     Explain {
         /// The code, such as `E011` or `w004`.
@@ -185,6 +190,11 @@ struct PlayArgs {
     /// remembers it).
     #[arg(long)]
     skip_seen: bool,
+    /// Reload the story when a file of --scenes DIR changes, keeping the
+    /// game (as `reload` does); a broken version is shown and the old one
+    /// plays on.
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -198,6 +208,16 @@ struct CheckArgs {
     /// `json`: one diagnostic per line, for editors and scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     format: OutputFormat,
+    /// Check again each time a file of the story changes (Ctrl-C stops).
+    #[arg(long)]
+    watch: bool,
+}
+
+#[derive(Args)]
+struct LspArgs {
+    /// The story directory (default: the editor's workspace folder when it
+    /// holds a story.ron, and the story of each file opened).
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -442,6 +462,7 @@ fn command_name(command: &Cmd) -> &'static str {
         Cmd::Completions { .. } => "completions",
         Cmd::Man { .. } => "man",
         Cmd::Synth(_) => "synth",
+        Cmd::Lsp(_) => "lsp",
     }
 }
 
@@ -460,6 +481,7 @@ fn merge(before: PlayArgs, after: PlayArgs) -> Result<PlayArgs, clap::Error> {
         slot: once("--slot", name, before.slot, after.slot)?,
         plain: before.plain || after.plain,
         skip_seen: before.skip_seen || after.skip_seen,
+        watch: before.watch || after.watch,
     })
 }
 
@@ -491,6 +513,7 @@ fn refuse_before(before: &PlayArgs, allowed: &[&str], command: &str) -> Result<(
         ("--slot", before.slot.is_some()),
         ("--plain", before.plain),
         ("--skip-seen", before.skip_seen),
+        ("--watch", before.watch),
     ];
     let Some((option, _)) = given
         .iter()

@@ -2,7 +2,11 @@
 //! its saves; and `callister saves`, the saves table from the shell.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::cli::watch::{self, StoryWatch};
 use crate::cli::{Exit, OutputFormat, PlayArgs, SavesArgs, load, start_state, stdout_color};
 use crate::play::host::{self, GameHost};
 use crate::play::repl;
@@ -12,6 +16,26 @@ use crate::story::Story;
 use crate::story::diagnostic::{MAX_CELL, visible, visible_cut};
 
 pub(super) fn play(args: PlayArgs) -> Exit {
+    let watch = match (args.watch, &args.scenes) {
+        (false, _) => None,
+        (true, None) => {
+            eprintln!(
+                "error: `--watch` reloads a story directory: give it with `--scenes DIR` (the shipped story is built in)"
+            );
+            return Exit::Usage;
+        }
+        (true, Some(dir)) => match StoryWatch::new(dir) {
+            Ok(w) => Some(Reloader {
+                dir: dir.clone(),
+                watch: Some(w),
+                waiting: Arc::new(AtomicBool::new(false)),
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Usage;
+            }
+        },
+    };
     let saves = match SaveDir::resolve(args.saves.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -121,7 +145,9 @@ pub(super) fn play(args: PlayArgs) -> Exit {
     let _ = std::fs::create_dir_all(&host.saves.dir);
     // The prompt ends with 0 when the player leaves, and otherwise only
     // when its input cannot be read.
-    let code = repl::run(&mut session, &mut host, Some(history));
+    let mut watch = watch;
+    let watching = watch.as_mut().map(|w| w as &mut dyn repl::Watch);
+    let code = repl::run(&mut session, &mut host, Some(history), watching);
     // However the prompt ended, the autosave is written whole.
     let leave = session.leave();
     let (text, _) = settle(&mut session, &mut host, leave);
@@ -221,4 +247,52 @@ fn offer_continue(host: &GameHost, story: &Story, slot: &str) -> bool {
 fn random_seed() -> u64 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// `play --watch`: a thread waits for the story's files to change and
+/// compiles the new version; a broken one is shown at once and the old one
+/// plays on, a good one is loaded before the next line the player enters.
+struct Reloader {
+    dir: PathBuf,
+    /// Moved to the thread when watching starts.
+    watch: Option<StoryWatch>,
+    /// Set when a version that compiles is waiting.
+    waiting: Arc<AtomicBool>,
+}
+
+impl repl::Watch for Reloader {
+    fn start(&mut self, mut say: Box<dyn FnMut(String) + Send>) {
+        let Some(watch) = self.watch.take() else {
+            return;
+        };
+        let dir = self.dir.clone();
+        let waiting = Arc::clone(&self.waiting);
+        let color = stdout_color();
+        std::thread::spawn(move || {
+            while let Some(changed) = watch.wait() {
+                let files = watch::files(&changed);
+                match crate::story::compile::load_dir(&dir) {
+                    Ok(story) => {
+                        waiting.store(true, Ordering::SeqCst);
+                        say(format!(
+                            "\n{files} changed: press Enter to play the new version ({} scenes).\n",
+                            story.scenes.len()
+                        ));
+                    }
+                    Err(failure) => say(format!(
+                        "\n{files} changed, and the story has errors:\n\n{}The old version plays on.\n",
+                        crate::story::diagnostic::render_all(
+                            &failure.diagnostics,
+                            &failure.sources,
+                            color
+                        )
+                    )),
+                }
+            }
+        });
+    }
+
+    fn changed(&mut self) -> bool {
+        self.waiting.swap(false, Ordering::SeqCst)
+    }
 }

@@ -32,8 +32,25 @@ const HISTORY_LINES: usize = 1000;
 /// at most `command::MAX_LINE` bytes, each escaped, fit well within it.
 const HISTORY_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Plays until the player quits or input ends. Returns the exit code.
-pub fn run(session: &mut Session, host: &mut dyn Host, history_file: Option<PathBuf>) -> i32 {
+/// Story files changed while the prompt waits (`play --watch`). The prompt
+/// cannot be interrupted, so the watcher says what changed at once, above
+/// the line being typed, and the story is reloaded (as `reload` does)
+/// before the next line is handled.
+pub trait Watch {
+    /// Starts watching; `say` prints above the line being typed.
+    fn start(&mut self, say: Box<dyn FnMut(String) + Send>);
+    /// Whether a new version is waiting to be loaded (and it is taken).
+    fn changed(&mut self) -> bool;
+}
+
+/// Plays until the player quits or input ends, reloading the story when
+/// `watch` (if any) says it changed. Returns the exit code.
+pub fn run(
+    session: &mut Session,
+    host: &mut dyn Host,
+    history_file: Option<PathBuf>,
+    mut watch: Option<&mut dyn Watch>,
+) -> i32 {
     if std::io::stdout().is_terminal() && dumb_terminal() {
         session.look.plain = true;
     }
@@ -42,10 +59,36 @@ pub fn run(session: &mut Session, host: &mut dyn Host, history_file: Option<Path
     let (text, _) = settle(session, host, intro);
     emit(&text, host);
     if std::io::stdin().is_terminal() {
-        run_editor(session, host, history_file)
+        run_editor(session, host, history_file, watch)
     } else {
-        run_piped(session, host)
+        if let Some(w) = watch.as_deref_mut() {
+            w.start(Box::new(|text| eprint!("{text}")));
+        }
+        run_piped(session, host, watch)
     }
+}
+
+/// Reloads the story first when the watcher has a new version; whether it
+/// did.
+fn reload_if_changed(
+    session: &mut Session,
+    host: &mut dyn Host,
+    watch: &mut Option<&mut dyn Watch>,
+) -> bool {
+    let Some(w) = watch.as_deref_mut() else {
+        return false;
+    };
+    if !w.changed() {
+        return false;
+    }
+    measure(session);
+    let reload = crate::play::session::Reply {
+        requests: vec![crate::play::session::Request::Reload],
+        ..Default::default()
+    };
+    let (text, _) = settle(session, host, reload);
+    emit(&text, host);
+    true
 }
 
 /// Whether `TERM` says the terminal can do nothing but print: plain mode
@@ -102,7 +145,7 @@ fn say(session: &mut Session, host: &mut dyn Host, text: &str) {
     emit(&text, host);
 }
 
-fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
+fn run_piped(session: &mut Session, host: &mut dyn Host, mut watch: Option<&mut dyn Watch>) -> i32 {
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();
     let mut buf = Vec::new();
@@ -145,6 +188,9 @@ fn run_piped(session: &mut Session, host: &mut dyn Host) -> i32 {
             }
         };
         emit(&format!("{line}\n"), host);
+        if reload_if_changed(session, host, &mut watch) && line.trim().is_empty() {
+            continue;
+        }
         if handle(session, host, &line) == Flow::Quit {
             return 0;
         }
@@ -190,7 +236,12 @@ fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
     }
 }
 
-fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<PathBuf>) -> i32 {
+fn run_editor(
+    session: &mut Session,
+    host: &mut dyn Host,
+    history_file: Option<PathBuf>,
+    mut watch: Option<&mut dyn Watch>,
+) -> i32 {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         // One Tab inserts what all the matches share and lists them, as a
@@ -215,9 +266,17 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
                 host,
                 &format!("cannot start the line editor: {e}; reading plain lines instead\n"),
             );
-            return run_piped(session, host);
+            return run_piped(session, host, watch);
         }
     };
+    if let Some(w) = watch.as_deref_mut() {
+        match editor.create_external_printer() {
+            Ok(mut printer) => w.start(Box::new(move |text| {
+                let _ = rustyline::ExternalPrinter::print(&mut printer, text);
+            })),
+            Err(_) => w.start(Box::new(|text| eprint!("{text}"))),
+        }
+    }
     let keys = Rc::new(RefCell::new(session.choice_keys()));
     editor.set_helper(Some(PromptHelper {
         keys: Rc::clone(&keys),
@@ -253,7 +312,7 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     // Where rustyline does not edit (a terminal it does not support reads
     // plain lines, the terminal never raw) the signals keep their default
     // action, as Ctrl-C does there.
-    let watch = if edited_terminal() {
+    let signal_watch = if edited_terminal() {
         signals::Watch::start()
     } else {
         None
@@ -271,7 +330,7 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
     // reported once.
     let mut undecodable = false;
     let code = 'session: loop {
-        if let Some(signal) = watch.as_ref().and_then(signals::Watch::received) {
+        if let Some(signal) = signal_watch.as_ref().and_then(signals::Watch::received) {
             say(session, host, &format!("\n{signal}: leaving the game.\n"));
             break 0;
         }
@@ -283,6 +342,10 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
         )) {
             Ok(text) => {
                 undecodable = false;
+                if reload_if_changed(session, host, &mut watch) && text.trim().is_empty() {
+                    host.transcribe(&format!("{PROMPT}\n"));
+                    continue;
+                }
                 // Several lines pasted at once arrive together: each is
                 // taken in order, as if typed, shown after the prompt before
                 // what it gives.
@@ -322,7 +385,10 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
             }
             // A signal may have made the read fail (a terminal hung up):
             // then it is the signal that ends the game, at the loop's top.
-            Err(_) if watch.as_ref().is_some_and(|w| w.received().is_some()) => {}
+            Err(_)
+                if signal_watch
+                    .as_ref()
+                    .is_some_and(|w| w.received().is_some()) => {}
             Err(e) => {
                 say(session, host, &format!("cannot read input: {e}\n"));
                 break 1;
@@ -341,7 +407,7 @@ fn run_editor(session: &mut Session, host: &mut dyn Host, history_file: Option<P
             ),
         );
     }
-    drop(watch);
+    drop(signal_watch);
     code
 }
 

@@ -80,52 +80,106 @@ fn compile_files(
     mut files: Vec<InputFile>,
     mut diagnostics: Vec<Diagnostic>,
 ) -> Result<Story, Failure> {
-    // The story file: `story.ron`, else a file named so in another case
-    // (`Story.ron`), which is read as the story and reported.
-    let story_rel = match files.iter().find(|f| f.rel == STORY_FILE) {
-        Some(f) => Some(f.rel.clone()),
-        None => files
-            .iter()
-            .find(|f| f.rel.eq_ignore_ascii_case(STORY_FILE))
-            .map(|f| {
-                diagnostics.push(misnamed_story_file(&f.rel));
-                f.rel.clone()
-            }),
-    };
-    let is_story = |f: &InputFile| story_rel.as_deref() == Some(f.rel.as_str());
-    files.sort_by(|a, b| (!is_story(a), &a.rel).cmp(&(!is_story(b), &b.rel)));
-    let fingerprint = {
-        let mut h = blake3::Hasher::new();
-        for f in &files {
-            h.update(f.rel.as_bytes());
-            h.update(&[0]);
-            h.update(f.text.as_bytes());
-            h.update(&[0]);
-        }
-        h.finalize().to_hex().to_string()
-    };
-    let mut sources = Sources::default();
-    let options = ron::Options::default()
-        .with_default_extension(Extensions::IMPLICIT_SOME)
-        .with_recursion_limit(RECURSION_LIMIT);
-
+    let story_rel = story_file(&files, &mut diagnostics);
+    sort_files(&mut files, story_rel.as_deref());
+    let fingerprint = fingerprint(files.iter().map(|f| (f.rel.as_str(), f.text.as_str())));
     // Each file is indexed and parsed on its own, so large stories use
     // every core for it; the results keep the files' order, and file `i`
     // is `FileId(i)` in the sources.
     let files: Vec<(FileId, bool, InputFile)> = files
         .into_iter()
         .enumerate()
-        .map(|(i, f)| (FileId(i as u32), is_story(&f), f))
+        .map(|(i, f)| {
+            let is_story = story_rel.as_deref() == Some(f.rel.as_str());
+            (FileId(i as u32), is_story, f)
+        })
         .collect();
     let parsed = map_parallel(
         files,
         |(_, _, f)| f.text.len(),
-        |(id, is_story, file)| {
-            let source = Source::new(file.name, file.text);
-            let read = read_file(&source, id, is_story, &options);
-            (source, read)
-        },
+        |(id, is_story, file)| parse_file(file, id, is_story),
     );
+    compile_parsed(parsed, diagnostics, fingerprint, None).0
+}
+
+/// The story file: `story.ron`, else a file named so in another case
+/// (`Story.ron`), which is read as the story and reported.
+fn story_file(files: &[InputFile], diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    story_file_of(files.iter().map(|f| f.rel.as_str()), diagnostics)
+}
+
+fn story_file_of<'a>(
+    mut rels: impl Iterator<Item = &'a str> + Clone,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if rels.clone().any(|rel| rel == STORY_FILE) {
+        return Some(STORY_FILE.to_string());
+    }
+    rels.find(|rel| rel.eq_ignore_ascii_case(STORY_FILE))
+        .map(|rel| {
+            diagnostics.push(misnamed_story_file(rel));
+            rel.to_string()
+        })
+}
+
+/// The story file first, then the chapters in path order: the order of
+/// the files' ids, their declarations and their diagnostics.
+fn sort_files(files: &mut [InputFile], story: Option<&str>) {
+    files.sort_by(|a, b| order_key(&a.rel, story).cmp(&order_key(&b.rel, story)));
+}
+
+fn order_key<'a>(rel: &'a str, story: Option<&str>) -> (bool, &'a str) {
+    (story != Some(rel), rel)
+}
+
+/// A hash of the story's files (paths and texts, in order), hex encoded.
+fn fingerprint<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = blake3::Hasher::new();
+    for (rel, text) in files {
+        h.update(rel.as_bytes());
+        h.update(&[0]);
+        h.update(text.as_bytes());
+        h.update(&[0]);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// One file read: its source and what reading it found, as file `id`
+/// (the story file or a chapter).
+#[derive(Clone)]
+struct ParsedFile {
+    source: Source,
+    id: FileId,
+    is_story: bool,
+    read: Read,
+}
+
+/// Reads one file as file `id` of the story.
+fn parse_file(file: InputFile, id: FileId, is_story: bool) -> ParsedFile {
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(RECURSION_LIMIT);
+    let source = Source::new(file.name, file.text);
+    let read = read_file(&source, id, is_story, &options);
+    ParsedFile {
+        source,
+        id,
+        is_story,
+        read,
+    }
+}
+
+/// Compiles read files (in `sort_files` order, file `i` read as
+/// `FileId(i)`): declarations, references, every diagnostic. With
+/// `symbols`, also where each name is declared and referenced (the
+/// language server); without, the compile pays nothing for it.
+fn compile_parsed(
+    parsed: Vec<ParsedFile>,
+    mut diagnostics: Vec<Diagnostic>,
+    fingerprint: String,
+    symbols: Option<Symbols>,
+) -> (Result<Story, Failure>, Option<Symbols>) {
+    let mut sources = Sources::default();
     // A file the loader could not read at all may declare anything.
     let mut held = Held {
         opaque: diagnostics
@@ -136,7 +190,7 @@ fn compile_files(
     let mut story: Option<(FileId, RawStory)> = None;
     let mut story_unreadable = false;
     let mut chapters: Vec<(FileId, RawChapter, Located)> = Vec::new();
-    for (source, read) in parsed {
+    for ParsedFile { source, read, .. } in parsed {
         let id = sources.add(source);
         match read {
             Read::Parsed {
@@ -197,10 +251,13 @@ fn compile_files(
                 ),
             );
         }
-        return Err(Failure {
-            diagnostics,
-            sources,
-        });
+        return (
+            Err(Failure {
+                diagnostics,
+                sources,
+            }),
+            symbols,
+        );
     };
     let mut cx = Compiler {
         sources: &sources,
@@ -223,17 +280,21 @@ fn compile_files(
         text_scene: SceneId(0),
         shuffles: 0,
         line_ids: NameMap::default(),
+        symbols,
     };
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
+    let symbols = cx.symbols.take().map(Symbols::finish);
     // The compiler only borrowed the sources: they move into the result
     // (a story keeps them for its diagnostics), never copied.
-    match result {
+    let result = match result {
         Ok(story) => Ok(Story { sources, ..story }),
         Err(failure) => Err(Failure { sources, ..failure }),
-    }
+    };
+    (result, symbols)
 }
 
 /// A file read: parsed, with what was found in it, or not parsed.
+#[derive(Clone)]
 enum Read {
     Parsed {
         parsed: Parsed,
@@ -254,6 +315,7 @@ enum Read {
     },
 }
 
+#[derive(Clone)]
 enum Parsed {
     Story(RawStory),
     Chapter(RawChapter, Located),
@@ -651,6 +713,7 @@ impl<'s> Swallowed<'s> {
 /// Where a chapter's scenes and their choices' keys are in its source,
 /// found beside its parsing (on the parsing threads): the searches read the
 /// whole file, while it is still in the cache.
+#[derive(Clone)]
 struct Located {
     /// Each scene's start and the span of its id, in order.
     scenes: Vec<(usize, Option<(usize, usize)>)>,
@@ -863,6 +926,8 @@ struct Compiler<'a> {
     shuffles: u32,
     /// Every `{#line:ID}` met, where it was first written (E052).
     line_ids: NameMap<String, Span>,
+    /// Where each name is declared and referenced, when asked for.
+    symbols: Option<Symbols>,
 }
 
 /// Where in the source a scene or choice lives, to search for its references.
@@ -873,8 +938,9 @@ struct Region {
     end: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
+/// The kinds of names a story declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
     Variable,
     Flag,
     Item,
@@ -884,7 +950,8 @@ enum Kind {
 }
 
 impl Kind {
-    fn word(self) -> &'static str {
+    /// The kind as a diagnostic names it: `scene`, `crew member`.
+    pub fn word(self) -> &'static str {
         match self {
             Kind::Variable => "variable",
             Kind::Flag => "flag",
@@ -1155,6 +1222,12 @@ impl Compiler<'_> {
             });
         }
 
+        if self.symbols.is_some() {
+            let span = self.span_of(story_region, "start", &raw.start);
+            if let Some(symbols) = &mut self.symbols {
+                symbols.referenced(Kind::Scene, &raw.start, span, Usage::Start);
+            }
+        }
         let start = match self.scenes.get(&raw.start) {
             Some(s) => Some(s),
             // With a chapter that cannot be read, scenes may yet be there.
@@ -1175,7 +1248,7 @@ impl Compiler<'_> {
         let mut inventory = Vec::new();
         for i in &raw.inventory {
             let span = self.span_of_string(story_region, i);
-            if let Some(id) = self.resolve(Kind::Item, i, span) {
+            if let Some(id) = self.resolve(Kind::Item, i, span, Usage::Inventory) {
                 inventory.push(ItemId(id));
             }
         }
@@ -1379,6 +1452,9 @@ impl Compiler<'_> {
             Kind::Scene => self.scenes.slot(name),
             Kind::Ending => self.endings.slot(name),
         };
+        if let Some(symbols) = &mut self.symbols {
+            symbols.declared_at(kind, name, span);
+        }
         if let Some(first) = previous {
             self.diagnostics.push(
                 Diagnostic::error(Code::E010, format!("duplicate {} `{name}`", kind.word()))
@@ -1451,11 +1527,7 @@ impl Compiler<'_> {
     }
 
     fn check_id(&mut self, id: &str, span: Span) {
-        let valid = !id.is_empty()
-            && id.len() <= 200
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !id.as_bytes()[0].is_ascii_digit();
-        if !valid {
+        if !valid_id(id) {
             let shown: String = id.chars().take(40).collect();
             let more = if id.chars().count() > 40 { "…" } else { "" };
             self.diagnostics.push(
@@ -1466,8 +1538,12 @@ impl Compiler<'_> {
         }
     }
 
-    /// Resolves a name of some kind, reporting it when unknown.
-    fn resolve(&mut self, kind: Kind, name: &str, span: Span) -> Option<u32> {
+    /// Resolves a name of some kind, used as `usage` says, reporting it
+    /// when unknown.
+    fn resolve(&mut self, kind: Kind, name: &str, span: Span, usage: Usage) -> Option<u32> {
+        if let Some(symbols) = &mut self.symbols {
+            symbols.referenced(kind, name, span, usage);
+        }
         let found = match kind {
             Kind::Variable => self.vars.get(name).map(|i| i.0),
             Kind::Flag => self.flags.get(name).map(|i| i.0),
@@ -1698,7 +1774,7 @@ impl Compiler<'_> {
             })),
             Node::Var(name) => {
                 let span = self.name_span(region, base, &name);
-                self.resolve(Kind::Variable, name.text, span)
+                self.resolve(Kind::Variable, name.text, span, Usage::Shown)
                     .map(|i| Segment::Var(VarId(i)))
             }
             Node::If(cond, then, otherwise) => {
@@ -1949,7 +2025,7 @@ impl Compiler<'_> {
                     name,
                 ),
             };
-            let Some(id) = self.resolve(kind, name, span) else {
+            let Some(id) = self.resolve(kind, name, span, Usage::Effect) else {
                 continue;
             };
             out.push(match e {
@@ -2028,11 +2104,12 @@ impl Compiler<'_> {
                 return None;
             }
             let into_span = self.span_of(region, "tunnel", tunnel);
-            let into = self.resolve(Kind::Scene, tunnel, into_span);
+            let into = self.resolve(Kind::Scene, tunnel, into_span, Usage::Tunnel);
             let back = match &c.goto {
                 Some(goto) => {
                     let back_span = self.span_of(region, "goto", goto);
-                    self.resolve(Kind::Scene, goto, back_span).map(SceneId)
+                    self.resolve(Kind::Scene, goto, back_span, Usage::Goto)
+                        .map(SceneId)
                 }
                 None => Some(scene),
             };
@@ -2076,7 +2153,12 @@ impl Compiler<'_> {
             }
             (Some(goto), None) => {
                 let target_span = self.span_of(region, "goto", goto);
-                Action::Goto(SceneId(self.resolve(Kind::Scene, goto, target_span)?))
+                Action::Goto(SceneId(self.resolve(
+                    Kind::Scene,
+                    goto,
+                    target_span,
+                    Usage::Goto,
+                )?))
             }
             (None, Some(check)) => {
                 if !(0..=100).contains(&check.chance) {
@@ -2105,7 +2187,8 @@ impl Compiler<'_> {
                     match a {
                         RawAdjust::Per(var, n) => {
                             let span = self.span_of_string(check_region, var);
-                            if let Some(v) = self.resolve(Kind::Variable, var, span) {
+                            if let Some(v) = self.resolve(Kind::Variable, var, span, Usage::Scaled)
+                            {
                                 adjust.push(Adjust::Per(VarId(v), *n));
                             }
                         }
@@ -2214,7 +2297,7 @@ impl Compiler<'_> {
         let text = raw.text.as_ref().map(|t| self.text(sub, "text", t));
         let effects = self.effects(sub, &raw.effects);
         let target_span = self.span_of(sub, "goto", &raw.goto);
-        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span)?);
+        let goto = SceneId(self.resolve(Kind::Scene, &raw.goto, target_span, Usage::Branch)?);
         Some(Branch {
             text,
             effects,
@@ -2384,7 +2467,8 @@ struct InSource<'a, 'c> {
 impl InSource<'_, '_> {
     fn resolve(&mut self, kind: Kind, name: &Name<'_>) -> Option<u32> {
         let span = self.compiler.name_span(self.region, self.base, name);
-        self.compiler.resolve(kind, name.text, span)
+        self.compiler
+            .resolve(kind, name.text, span, Usage::Condition)
     }
 }
 
@@ -2441,6 +2525,322 @@ impl Names for InStory<'_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let id = self.story.scene_by_id(name.text);
         self.found(id, "scene", name)
+    }
+}
+
+// What an editor needs beyond the story: where every name is, and a
+// compile that re-parses only the files that changed. Both are asked for
+// (the language server); `load_dir` and `compile` pay nothing for them.
+
+/// Whether a name is a valid id: 1 to 200 letters, digits and `_`, not
+/// starting with a digit (E035).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !id.as_bytes()[0].is_ascii_digit()
+}
+
+/// How a reference uses the name it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Usage {
+    /// A choice's `goto`.
+    Goto,
+    /// A choice's `tunnel`: the scene it enters.
+    Tunnel,
+    /// The `goto` of a check's `success` or `failure`.
+    Branch,
+    /// The story's `start`.
+    Start,
+    /// Read in a condition (a `when`, an `{if}`, a check's `When`): a flag
+    /// tested, an item held, a crew member alive or dead, a variable
+    /// compared, a scene's visits.
+    Condition,
+    /// Shown in text: `{var}`.
+    Shown,
+    /// Written by an effect: `SetFlag`, `ClearFlag`, `Add`, `SetVar`,
+    /// `Give`, `Take`, `Kill`.
+    Effect,
+    /// Scaled into a check's chance: `Per`.
+    Scaled,
+    /// Held when the story starts: `inventory`.
+    Inventory,
+}
+
+impl Usage {
+    /// Whether the reference changes the state (an effect).
+    pub fn writes(self) -> bool {
+        match self {
+            Usage::Effect => true,
+            Usage::Goto
+            | Usage::Tunnel
+            | Usage::Branch
+            | Usage::Start
+            | Usage::Condition
+            | Usage::Shown
+            | Usage::Scaled
+            | Usage::Inventory => false,
+        }
+    }
+}
+
+/// One name of a story: where it is declared and where it is used.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub kind: Kind,
+    pub name: String,
+    /// Its declarations, first to last: more than one is error E010.
+    pub declarations: Vec<Span>,
+    /// Its references, in the order the compiler met them (a name nobody
+    /// declared has only these).
+    pub references: Vec<Reference>,
+}
+
+/// A name used somewhere, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub span: Span,
+    pub usage: Usage,
+}
+
+/// A name written at one place: a declaration (`usage` is `None`) or a
+/// reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub symbol: usize,
+    pub span: Span,
+    pub usage: Option<Usage>,
+}
+
+/// Every name of a story with its declarations and references, each at its
+/// span in the source: what go-to-definition, references and rename read.
+/// The spans are the compiler's own (the ones its diagnostics point at).
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    symbols: Vec<Symbol>,
+    index: NameMap<(Kind, String), usize>,
+    /// Every occurrence with a span of its own (not a placeholder at a
+    /// region's start), by file and start.
+    by_place: Vec<Occurrence>,
+}
+
+impl Symbols {
+    /// Every symbol, declared or only referenced, in the order first met.
+    pub fn iter(&self) -> impl Iterator<Item = &Symbol> {
+        self.symbols.iter()
+    }
+
+    /// The symbol at an index of `Occurrence::symbol`.
+    pub fn symbol(&self, index: usize) -> &Symbol {
+        &self.symbols[index]
+    }
+
+    /// The symbol of a kind and name, with its index.
+    pub fn get(&self, kind: Kind, name: &str) -> Option<(usize, &Symbol)> {
+        let &i = self.index.get(&(kind, name.to_string()))?;
+        Some((i, &self.symbols[i]))
+    }
+
+    /// The declared names of a kind, in the order declared.
+    pub fn declared(&self, kind: Kind) -> impl Iterator<Item = &Symbol> {
+        self.symbols
+            .iter()
+            .filter(move |s| s.kind == kind && !s.declarations.is_empty())
+    }
+
+    /// The occurrence whose span holds byte `offset` of `file` (its end
+    /// included, where a cursor after the name's last letter is).
+    pub fn at(&self, file: FileId, offset: usize) -> Option<Occurrence> {
+        let after = self
+            .by_place
+            .partition_point(|o| (o.span.file, o.span.start) <= (file, offset));
+        let o = *self.by_place[..after].last()?;
+        (o.span.file == file && o.span.end >= offset).then_some(o)
+    }
+
+    /// Every occurrence in a file, in order.
+    pub fn in_file(&self, file: FileId) -> &[Occurrence] {
+        let start = self.by_place.partition_point(|o| o.span.file < file);
+        let end = self.by_place.partition_point(|o| o.span.file <= file);
+        &self.by_place[start..end]
+    }
+
+    fn entry(&mut self, kind: Kind, name: &str) -> usize {
+        let next = self.symbols.len();
+        let i = *self.index.entry((kind, name.to_string())).or_insert(next);
+        if i == next {
+            self.symbols.push(Symbol {
+                kind,
+                name: name.to_string(),
+                declarations: Vec::new(),
+                references: Vec::new(),
+            });
+        }
+        i
+    }
+
+    fn declared_at(&mut self, kind: Kind, name: &str, span: Span) {
+        let i = self.entry(kind, name);
+        self.symbols[i].declarations.push(span);
+    }
+
+    fn referenced(&mut self, kind: Kind, name: &str, span: Span, usage: Usage) {
+        let i = self.entry(kind, name);
+        self.symbols[i].references.push(Reference { span, usage });
+    }
+
+    /// Builds the index by place, once the compile is done.
+    fn finish(mut self) -> Symbols {
+        let mut by_place = Vec::new();
+        for (i, s) in self.symbols.iter().enumerate() {
+            let declarations = s.declarations.iter().map(|&span| (span, None));
+            let references = s.references.iter().map(|r| (r.span, Some(r.usage)));
+            for (span, usage) in declarations.chain(references) {
+                if span.end > span.start {
+                    by_place.push(Occurrence {
+                        symbol: i,
+                        span,
+                        usage,
+                    });
+                }
+            }
+        }
+        by_place.sort_by_key(|o| (o.span.file, o.span.start));
+        self.by_place = by_place;
+        self
+    }
+}
+
+/// What a compile from the cache gives: the story or its diagnostics, and
+/// the symbols when they were asked for (empty when `story.ron` did not
+/// parse: nothing was declared).
+#[derive(Debug)]
+pub struct Compiled {
+    pub result: Result<Story, Failure>,
+    pub symbols: Option<Symbols>,
+}
+
+/// The files of a story, each kept parsed, so that a compile after an edit
+/// re-parses only the files that changed (the language server: an edit
+/// re-parses one file, then the names are declared and resolved again over
+/// all of them).
+#[derive(Default)]
+pub struct Cache {
+    /// In `sort_files` order, so that a file's index is its `FileId` in
+    /// what `compile` returns.
+    files: Vec<(String, ParsedFile)>,
+    parses: usize,
+}
+
+impl Cache {
+    pub fn new() -> Cache {
+        Cache::default()
+    }
+
+    /// Adds a file or replaces it; it is parsed again only when its name or
+    /// text changed (or, rarely, when adding or removing a file moved it to
+    /// another `FileId`). Returns whether it was parsed.
+    pub fn set(&mut self, file: InputFile) -> bool {
+        if let Some((_, kept)) = self.files.iter().find(|(rel, _)| *rel == file.rel)
+            && kept.source.text == file.text
+            && kept.source.name == file.name
+        {
+            return false;
+        }
+        self.files.retain(|(rel, _)| *rel != file.rel);
+        let rel = file.rel.clone();
+        // Parsed as it will be placed: `resync` parses it again only if
+        // the story file changed with it.
+        let rels: Vec<&str> = self
+            .files
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .chain([rel.as_str()])
+            .collect();
+        let story = story_file_of(rels.iter().copied(), &mut Vec::new());
+        let at = self.files.partition_point(|(r, _)| {
+            order_key(r, story.as_deref()) < order_key(&rel, story.as_deref())
+        });
+        let is_story = story.as_deref() == Some(rel.as_str());
+        let parsed = parse_file(file, FileId(at as u32), is_story);
+        self.files.insert(at, (rel, parsed));
+        self.parses += 1;
+        self.resync();
+        true
+    }
+
+    /// Forgets a file (deleted or renamed); whether it was there.
+    pub fn remove(&mut self, rel: &str) -> bool {
+        let before = self.files.len();
+        self.files.retain(|(r, _)| r != rel);
+        let removed = self.files.len() < before;
+        if removed {
+            self.resync();
+        }
+        removed
+    }
+
+    /// Keeps every file read as what it is now: file `i` as `FileId(i)`,
+    /// the story file as the story. A file's diagnostics name its id, so a
+    /// file whose place changed (one added or removed before it, the story
+    /// file renamed) is read again.
+    fn resync(&mut self) {
+        let story = story_file_of(self.files.iter().map(|(r, _)| r.as_str()), &mut Vec::new());
+        self.files.sort_by(|(a, _), (b, _)| {
+            order_key(a, story.as_deref()).cmp(&order_key(b, story.as_deref()))
+        });
+        for (i, (rel, parsed)) in self.files.iter_mut().enumerate() {
+            let id = FileId(i as u32);
+            let is_story = story.as_deref() == Some(rel.as_str());
+            if parsed.id != id || parsed.is_story != is_story {
+                let file = InputFile {
+                    name: parsed.source.name.clone(),
+                    rel: rel.clone(),
+                    text: parsed.source.text.clone(),
+                };
+                *parsed = parse_file(file, id, is_story);
+                self.parses += 1;
+            }
+        }
+    }
+
+    /// The files' paths relative to the story directory, in `FileId` order.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(rel, _)| rel.as_str())
+    }
+
+    /// The text held for a file.
+    pub fn text(&self, rel: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|(r, _)| r == rel)
+            .map(|(_, f)| f.source.text.as_str())
+    }
+
+    /// How many files were parsed since the cache was made.
+    pub fn parses(&self) -> usize {
+        self.parses
+    }
+
+    /// Compiles the story from the parsed files, with `diagnostics` from
+    /// reading them (E037, E041) first, as `load_dir` does; with `symbols`,
+    /// the symbol table too. The parsed files are copied, never parsed
+    /// again.
+    pub fn compile(&self, mut diagnostics: Vec<Diagnostic>, symbols: bool) -> Compiled {
+        story_file_of(self.files.iter().map(|(r, _)| r.as_str()), &mut diagnostics);
+        let fingerprint = fingerprint(
+            self.files
+                .iter()
+                .map(|(rel, f)| (rel.as_str(), f.source.text.as_str())),
+        );
+        let parsed = self.files.iter().map(|(_, f)| f.clone()).collect();
+        let (result, symbols) = compile_parsed(
+            parsed,
+            diagnostics,
+            fingerprint,
+            symbols.then(Symbols::default),
+        );
+        Compiled { result, symbols }
     }
 }
 

@@ -298,7 +298,7 @@ impl Walker<'_> {
 
 /// `.ron` files are chapters, but for plans (`*.plan.ron`), which may live
 /// beside the scenes.
-fn is_chapter_name(path: &Path) -> bool {
+pub(crate) fn is_chapter_name(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "ron") && !path.to_string_lossy().ends_with(".plan.ron")
 }
 

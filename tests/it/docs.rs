@@ -194,11 +194,14 @@ fn blocks(text: &str) -> Vec<Block> {
 /// file are written into `scratch` for the console blocks that follow.
 fn check_block(block: &Block, scratch: &Path) -> Option<String> {
     let first = block.content.first().map(|l| l.trim()).unwrap_or("");
-    let named = first.strip_prefix("// ").filter(|p| !p.contains(' '));
-    if let Some(path) = named.filter(|p| p.starts_with("examples/")) {
-        if !matches!(block.info.as_str(), "ron" | "text") {
+    let named = first
+        .strip_prefix("// ")
+        .or_else(|| first.strip_prefix("-- "))
+        .filter(|p| !p.contains(' '));
+    if let Some(path) = named.filter(|p| p.starts_with("examples/") || p.starts_with("editors/")) {
+        if !matches!(block.info.as_str(), "ron" | "text" | "lua") {
             return Some(format!(
-                "a block quoting `{path}` must be ```ron or ```text"
+                "a block quoting `{path}` must be ```ron, ```text or ```lua"
             ));
         }
         let Ok(file) = std::fs::read_to_string(root().join(path)) else {
@@ -211,7 +214,7 @@ fn check_block(block: &Block, scratch: &Path) -> Option<String> {
                 plan::diff(file.trim_end(), quoted.trim_end())
             ));
         }
-        if block.info == "text" {
+        if block.info != "ron" {
             return None;
         }
     }
