@@ -24,9 +24,10 @@ use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node, VaryKind};
 use crate::story::tunnels::{self, Problem};
 use crate::story::{
-    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
-    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, MAX_TUNNEL_DEPTH, Met,
-    Named, Operand, Returns, Scene, SceneId, Segment, Story, Text, VarId, Variable, Variation,
+    Action, Adjust, Assumption, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp,
+    Condition, Crew, CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Invariant, Item, ItemId,
+    MAX_TUNNEL_DEPTH, Met, Named, Operand, Returns, Scene, SceneId, Scope, Segment, Story, Text,
+    VarId, Variable, Variation,
 };
 
 /// The name of the story file in a story directory.
@@ -278,6 +279,7 @@ fn compile_parsed(
         literal: std::cell::RefCell::default(),
         held,
         text_scene: SceneId(0),
+        scene_text: false,
         shuffles: 0,
         line_ids: NameMap::default(),
         symbols,
@@ -924,6 +926,9 @@ struct Compiler<'a> {
     text_scene: SceneId,
     /// Shuffles met so far in that scene: each one's salt.
     shuffles: u32,
+    /// Whether the text being compiled is a scene's own, the one text an
+    /// `{assume}` may stand in.
+    scene_text: bool,
     /// Every `{#line:ID}` met, where it was first written (E052).
     line_ids: NameMap<String, Span>,
     /// Where each name is declared and referenced, when asked for.
@@ -1129,8 +1134,24 @@ impl Compiler<'_> {
                 }
             }
         }
-        // Every name is declared: the `met` conditions can resolve.
+        // Every name is declared: the `met` conditions can resolve, and the
+        // invariants.
         self.resolve_mets();
+        let mut invariants = Vec::new();
+        for rule in self.invariant_list(story_region, &raw.invariants) {
+            invariants.push(Invariant {
+                rule,
+                scope: Scope::Story,
+            });
+        }
+        for (i, (file, ch, _)) in chapters.iter().enumerate() {
+            for rule in self.invariant_list(whole(*file), &ch.invariants) {
+                invariants.push(Invariant {
+                    rule,
+                    scope: Scope::Chapter(ChapterId(i as u32)),
+                });
+            }
+        }
 
         // Bodies. Each raw scene is consumed as it is compiled, so that the
         // raw story shrinks as the compiled one grows.
@@ -1159,7 +1180,13 @@ impl Compiler<'_> {
             let scene_id = SceneId(index as u32);
             self.text_scene = scene_id;
             self.shuffles = 0;
+            self.scene_text = true;
             let text = self.text(*region, "text", &raw.text);
+            self.scene_text = false;
+            let assume = raw
+                .assume
+                .as_deref()
+                .map(|src| self.assumption_field(*region, "assume", src));
             let tags = self.tags(*region, &raw.tags, false);
             let on_enter = self.effects(*region, &raw.on_enter);
             let mut ids = Vec::new();
@@ -1218,6 +1245,7 @@ impl Compiler<'_> {
                 ending: ending_of.get(&index).copied(),
                 status: raw.status,
                 tags,
+                assume,
                 span: scene_span,
             });
         }
@@ -1278,6 +1306,7 @@ impl Compiler<'_> {
                 scenes,
                 choices,
                 endings: ending_list,
+                invariants,
                 tunnel_depth,
                 fingerprint,
                 sources: Sources::default(),
@@ -1287,6 +1316,65 @@ impl Compiler<'_> {
                 sources: Sources::default(),
             }),
         }
+    }
+
+    /// A condition field the explorer checks (a scene's `assume`), with
+    /// the span of its text.
+    fn assumption_field(&mut self, region: Region, field: &str, src: &str) -> Assumption {
+        let when = self.condition_field(region, field, src);
+        let span = self.span_of(region, field, src);
+        Assumption { when, span }
+    }
+
+    /// The conditions of an `invariants: [..]` list of a file, each with
+    /// the span of its text: searched for one after another from the
+    /// list's key, so two equal strings get their own places.
+    fn invariant_list(&mut self, region: Region, list: &[String]) -> Vec<Assumption> {
+        let mut at = self
+            .sources
+            .get(region.file)
+            .find_key(region.start, region.end, "invariants")
+            .map_or(region.start, |(_, v)| v);
+        let mut out = Vec::with_capacity(list.len());
+        for src in list {
+            let found = self
+                .sources
+                .get(region.file)
+                .find_quoted(at, region.end, src);
+            let (base, span) = match found {
+                Some((s, e)) => {
+                    at = e;
+                    (
+                        Some((region.file, s + 1)),
+                        Span {
+                            file: region.file,
+                            start: s + 1,
+                            end: e - 1,
+                        },
+                    )
+                }
+                None => (
+                    None,
+                    self.region_span(Region {
+                        start: at,
+                        ..region
+                    }),
+                ),
+            };
+            let when = match condition::parse(src) {
+                Ok(expr) => self.condition(region, base, expr),
+                Err(e) => {
+                    let span = self.inner_span(region, base, &e);
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::E020, format!("bad condition: {}", e.message))
+                            .at(span, ""),
+                    );
+                    Condition::False
+                }
+            };
+            out.push(Assumption { when, span });
+        }
+        out
     }
 
     /// Compiles each declaration's `met`, where it is written.
@@ -1800,6 +1888,25 @@ impl Compiler<'_> {
                     salt,
                     items: compiled,
                 })))
+            }
+            Node::Assume(cond, start, end) => {
+                let span = match base {
+                    Some((file, b)) => self.value_span(file, b, start, end),
+                    None => self.region_span(region),
+                };
+                if !self.scene_text {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::E021,
+                            "bad markup in text: `{assume}` stands only in a scene's text",
+                        )
+                        .at(span, "a choice's, a branch's or a `Say`'s text cannot assume")
+                        .help("move it to the start of a paragraph of the scene's `text`, or give the scene an `assume: \"..\"`"),
+                    );
+                    return None;
+                }
+                let when = self.condition(region, base, cond);
+                Some(Segment::Assume(Box::new(Assumption { when, span })))
             }
             Node::Tag(name) => {
                 if let Some(id) = name.text.strip_prefix("line:") {

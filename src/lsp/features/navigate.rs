@@ -302,6 +302,7 @@ fn markup_names<'a>(nodes: &[Node<'a>], out: &mut Vec<(Kind, Name<'a>)>) {
         match node {
             Node::Literal(_) | Node::Tag(_) => {}
             Node::Var(n) => out.push((Kind::Variable, n.clone())),
+            Node::Assume(cond, ..) => condition_names(cond, out),
             Node::If(cond, then, otherwise) => {
                 condition_names(cond, out);
                 markup_names(then, out);
