@@ -280,6 +280,7 @@ fn compile_parsed(
         held,
         text_scene: SceneId(0),
         scene_text: false,
+        ending_scenes: Vec::new(),
         shuffles: 0,
         line_ids: NameMap::default(),
         symbols,
@@ -926,6 +927,9 @@ struct Compiler<'a> {
     text_scene: SceneId,
     /// Shuffles met so far in that scene: each one's salt.
     shuffles: u32,
+    /// Each ending's scene, by ending id: what `ending x` in a condition
+    /// reads.
+    ending_scenes: Vec<SceneId>,
     /// Whether the text being compiled is a scene's own, the one text an
     /// `{assume}` may stand in.
     scene_text: bool,
@@ -1120,6 +1124,7 @@ impl Compiler<'_> {
                 });
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
+                    self.ending_scenes.push(SceneId(index as u32));
                     ending_list.push(Ending {
                         id: ending.id.clone(),
                         title: ending.title.clone(),
@@ -2512,6 +2517,8 @@ trait Names {
     fn item(&mut self, name: &Name<'_>) -> Option<ItemId>;
     fn crew(&mut self, name: &Name<'_>) -> Option<CrewId>;
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId>;
+    /// An ending, as the scene that is it.
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId>;
 }
 
 /// The one lowering of a parsed condition into the model, for the
@@ -2535,6 +2542,11 @@ fn lower(expr: Expr<'_>, names: &mut dyn Names) -> Condition {
         Expr::Alive(n) => names.crew(&n).map_or(Condition::False, Condition::Alive),
         Expr::Dead(n) => names.crew(&n).map_or(Condition::False, |c| {
             Condition::Not(Box::new(Condition::Alive(c)))
+        }),
+        // At an ending is having entered its scene: the game stops there,
+        // so a state that has entered it is at it.
+        Expr::Ending(n) => names.ending(&n).map_or(Condition::False, |s| {
+            Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1))
         }),
         Expr::Visited(n) => names.scene(&n).map_or(Condition::False, |s| {
             Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1))
@@ -2595,6 +2607,10 @@ impl Names for InSource<'_, '_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         self.resolve(Kind::Scene, name).map(SceneId)
     }
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        let e = self.resolve(Kind::Ending, name)?;
+        self.compiler.ending_scenes.get(e as usize).copied()
+    }
 }
 
 /// Names in a compiled story: the first unknown one is kept as the error.
@@ -2632,6 +2648,11 @@ impl Names for InStory<'_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let id = self.story.scene_by_id(name.text);
         self.found(id, "scene", name)
+    }
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        let id = self.story.ending_by_id(name.text);
+        self.found(id, "ending", name)
+            .map(|e| self.story.ending(e).scene)
     }
 }
 

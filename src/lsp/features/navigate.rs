@@ -284,6 +284,7 @@ fn condition_names<'a>(expr: &Expr<'a>, out: &mut Vec<(Kind, Name<'a>)>) {
         Expr::Has(n) => out.push((Kind::Item, n.clone())),
         Expr::Alive(n) | Expr::Dead(n) => out.push((Kind::Crew, n.clone())),
         Expr::Visited(n) => out.push((Kind::Scene, n.clone())),
+        Expr::Ending(n) => out.push((Kind::Ending, n.clone())),
         Expr::Cmp(a, _, b) => {
             operand(a, out);
             operand(b, out);
