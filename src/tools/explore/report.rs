@@ -92,17 +92,19 @@ fn render_rules(story: &Story, r: &Report, asked: &Asked<'_>, plans: Option<&Pat
             );
         }
         for (i, v) in r.violations.iter().enumerate() {
-            let what = match v.rule {
-                Rule::Invariant => "invariant".to_string(),
-                Rule::Assumption(s) => format!("assumption of `{}`", story.scene(s).id),
+            let (when, at) = (v.when.show(story), location(story, v.span));
+            let _ = match v.rule {
+                Rule::Invariant => writeln!(
+                    out,
+                    "  invariant `{when}` at {at} is broken in `{}`",
+                    story.scene(v.scene).id
+                ),
+                Rule::Assumption(s) => writeln!(
+                    out,
+                    "  `{}` assumes `{when}` at {at}, which does not hold there",
+                    story.scene(s).id
+                ),
             };
-            let _ = writeln!(
-                out,
-                "  {what} `{}` at {} is broken in `{}`",
-                v.when.show(story),
-                location(story, v.span),
-                story.scene(v.scene).id
-            );
             let _ = writeln!(out, "    shortest playthrough: {}", steps(story, &v.path));
             if let Some(dir) = plans {
                 let _ = writeln!(
