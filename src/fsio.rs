@@ -21,7 +21,7 @@
 //!   would block, a device might never end), at most a given number of
 //!   bytes whatever the file claims. The program's own files are opened
 //!   without following a symbolic link.
-//! - `open_append` and `create_new` for a file written as it goes (a
+//! - `open_append` for a file written as it goes (a
 //!   transcript): the same refusals, and no blocking on a FIFO.
 //!
 //! A refusal is an `io::Error` whose inner error is a `Refusal`, so that it
@@ -279,23 +279,6 @@ pub fn read_bounded(path: &Path, max: u64, follow: Follow) -> io::Result<Vec<u8>
 pub fn read_text(path: &Path, max: u64, follow: Follow) -> io::Result<String> {
     String::from_utf8(read_bounded(path, max, follow)?)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
-}
-
-/// Creates a new file for writing, failing if anything (a file, a link) is
-/// at the name already.
-pub fn create_new(path: &Path, access: Access) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options
-            .mode(access.mode())
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-    }
-    #[cfg(not(unix))]
-    let _ = access;
-    options.open(path)
 }
 
 /// Opens a file to append to, creating it if it is missing; read access

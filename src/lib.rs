@@ -6,7 +6,7 @@
 //! [`engine`] (pure: state, view, choose) → [`play`] (a session at the
 //! prompt, saves, the endings ledger) and [`tools`] (check, stats, graph,
 //! explore, replay, synthetic stories) → the `callister` command line
-//! (`cli`, with the `cli` feature). [`fsio`] is beside the pipeline: every
+//! (`cli`, with the `cli` feature). `fsio` is beside the pipeline: every
 //! file the drivers write or read that is not a chapter goes through it.
 //!
 //! # Embedding the engine
@@ -67,7 +67,9 @@
 //! a driver that reads lines of text.
 
 pub mod engine;
-pub mod fsio;
+// Some of its writes serve only the command line.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) mod fsio;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod play;

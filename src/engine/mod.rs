@@ -4,7 +4,7 @@
 
 pub mod history;
 pub(crate) mod preset;
-pub mod replay;
+pub(crate) mod replay;
 pub mod state;
 
 pub use state::*;

@@ -195,19 +195,6 @@ impl Project {
         });
         self.due = None;
     }
-
-    /// The analysis, made again first when the texts changed since.
-    pub fn fresh(&mut self) -> Option<&Analysis> {
-        if self.due.is_some() || self.analysis.is_none() {
-            self.analyse();
-        }
-        self.analysis.as_ref()
-    }
-
-    /// The story file's path relative to the root, if there is one.
-    pub fn story_file(&self) -> Option<&str> {
-        self.cache.files().find(|f| *f == STORY_FILE)
-    }
 }
 
 impl Analysis {

@@ -15,10 +15,10 @@
 //! - `watch`: files changed on disk (shared with `play --watch` and
 //!   `check --watch`).
 
-pub mod documents;
+pub(crate) mod documents;
 mod features;
 pub mod positions;
 mod server;
-pub mod watch;
+pub(crate) mod watch;
 
 pub use server::{DEBOUNCE, Options, run, serve};

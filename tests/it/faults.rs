@@ -904,7 +904,7 @@ fn replay_reads_only_regular_files_of_bounded_size() {
     let huge = dir.path().join("huge.plan.ron");
     std::fs::File::create(&huge)
         .unwrap()
-        .set_len(callister::fsio::MAX_PLAN_BYTES + 1)
+        .set_len(16 * 1024 * 1024 + 1)
         .unwrap();
     let plan = root().join(LIGHTHOUSE).join("plans/home.plan.ron");
     let replay = |args: &[&std::ffi::OsStr]| {

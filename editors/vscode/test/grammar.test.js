@@ -86,6 +86,11 @@ test('the shipped story', async () => {
   has(scopes(lines, line, 'skipped_prologue'), 'variable.other.state', 'a flag');
   has(scopes(lines, line, 'Daly'), 'string.quoted.other.raw', 'prose after {if}');
   has(scopes(lines, 'when: "a1_mark_whale"', 'a1_mark_whale'), 'meta.condition', 'a when');
+  has(scopes(lines, "{first}Gribble's prices", 'first'), 'keyword.control.conditional.first', '{first}');
+  const act3 = tokenise(g, 'scenes/act3.ron');
+  const seq = "{seq: There's a drone vendor";
+  has(scopes(act3, seq, 'seq'), 'keyword.control.variation', '{seq:');
+  has(scopes(act3, seq, 'drone'), 'meta.embedded.markup.variation', 'a variation\'s item');
   // A comment is a comment, whatever it holds.
   const comments = lines.filter((l) => l.text.trim().startsWith('//'));
   assert.ok(comments.length > 0, 'the shipped story has comments');

@@ -201,8 +201,8 @@ fn offer(cx: &Context, text: &str, word: usize, is_story: bool) -> Offer {
             .innermost()
             .filter(|_| cx.frames.last().is_some_and(|f| f.bracket == b'(') && s.key.is_none());
         return match (s.key.as_deref(), call) {
-            (Some("goto" | "start"), _) => Offer::Names(vec![Kind::Scene]),
-            (Some("when"), _) | (None, Some("When")) => condition(before),
+            (Some("goto" | "start" | "tunnel"), _) => Offer::Names(vec![Kind::Scene]),
+            (Some("when" | "met"), _) | (None, Some("When")) => condition(before),
             (Some("text"), _) | (None, Some("Say")) => markup(before),
             (None, Some("SetFlag" | "ClearFlag")) => Offer::Names(vec![Kind::Flag]),
             (None, Some("Add" | "SetVar" | "Per")) => Offer::Names(vec![Kind::Variable]),
@@ -545,6 +545,10 @@ mod tests {
         let scene = "Chapter(title: \"A\", scenes: [(id: \"a\", ";
         assert_eq!(
             offer_at(&format!("{scene}choices: [(key: \"k\", goto: \"fl|")),
+            Offer::Names(vec![Kind::Scene])
+        );
+        assert_eq!(
+            offer_at(&format!("{scene}choices: [(key: \"k\", tunnel: \"sh|")),
             Offer::Names(vec![Kind::Scene])
         );
         assert_eq!(

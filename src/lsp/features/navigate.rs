@@ -228,12 +228,12 @@ fn written(at: &At<'_>) -> Option<(Kind, String)> {
     let call = cx.innermost().filter(|_| string.key.is_none());
     let whole = |kind| Some((kind, content.to_string()));
     match (string.key.as_deref(), call) {
-        (Some("goto" | "start"), _) => whole(Kind::Scene),
+        (Some("goto" | "start" | "tunnel"), _) => whole(Kind::Scene),
         (None, Some("SetFlag" | "ClearFlag")) => whole(Kind::Flag),
         (None, Some("Add" | "SetVar" | "Per")) => whole(Kind::Variable),
         (None, Some("Give" | "Take")) => whole(Kind::Item),
         (None, Some("Kill")) => whole(Kind::Crew),
-        (Some("when"), _) | (None, Some("When")) => {
+        (Some("when" | "met"), _) | (None, Some("When")) => {
             let expr = condition::parse(content).ok()?;
             let mut names = Vec::new();
             condition_names(&expr, &mut names);
