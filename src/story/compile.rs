@@ -210,7 +210,7 @@ fn compile_parsed(
                     held.names.insert((Kind::Scene, name.clone()));
                     held.names.insert((Kind::Ending, name));
                 }
-                match parsed {
+                match *parsed {
                     Parsed::Story(raw) => story = Some((id, raw)),
                     Parsed::Chapter(raw, located) => chapters.push((id, raw, located)),
                 }
@@ -300,7 +300,8 @@ fn compile_parsed(
 #[derive(Clone)]
 enum Read {
     Parsed {
-        parsed: Parsed,
+        /// Boxed: the raw structs are large, and an unreadable file has none.
+        parsed: Box<Parsed>,
         /// The control characters in the strings the parser produced
         /// (E038): how many, and the first.
         hostile: Option<(usize, char)>,
@@ -365,7 +366,7 @@ fn read_file(source: &Source, file: FileId, is_story: bool, options: &ron::Optio
             let problems = some_or_none(source, file);
             Read::Parsed {
                 hostile: hostile(&raw),
-                parsed: Parsed::Story(raw),
+                parsed: Box::new(Parsed::Story(raw)),
                 problems,
                 swallowed: Vec::new(),
             }
@@ -377,7 +378,7 @@ fn read_file(source: &Source, file: FileId, is_story: bool, options: &ron::Optio
             problems.extend(some_or_none(source, file));
             Read::Parsed {
                 hostile: hostile(&raw),
-                parsed: Parsed::Chapter(raw, located),
+                parsed: Box::new(Parsed::Chapter(raw, located)),
                 problems,
                 swallowed,
             }

@@ -746,13 +746,17 @@ fn ruled_story(seed: u64) -> Vec<InputFile> {
     files
 }
 
+/// A broken rule: its condition's file and offset, and the length of the
+/// shortest path to a state that breaks it.
+type Broken = ((u32, usize), usize);
+
 /// For each probe the naive walk finds broken (by the start of its
 /// condition's file and span), the length of the shortest path to a state that
 /// breaks it; and the same for a witness.
 fn naive_probes(
     story: &Story,
     witness: &callister::story::Condition,
-) -> (Vec<((u32, usize), usize)>, Option<usize>) {
+) -> (Vec<Broken>, Option<usize>) {
     let mut cap = 1u32;
     story.sites(&mut |_, site| {
         site.reads(&mut |r| {
@@ -829,7 +833,7 @@ fn naive_probes(
             }
         }
     }
-    let mut broken: Vec<((u32, usize), usize)> = broken.into_iter().collect();
+    let mut broken: Vec<Broken> = broken.into_iter().collect();
     broken.sort_unstable();
     (broken, found)
 }
@@ -867,7 +871,7 @@ fn tiny_random_stories_with_invariants_and_assumptions_agree_with_the_naive_walk
             &|_| {},
         );
         assert!(r.complete, "seed {seed}: the explorer did not finish");
-        let mut actual: Vec<((u32, usize), usize)> = r
+        let mut actual: Vec<Broken> = r
             .violations
             .iter()
             .map(|v| ((v.span.file.0, v.span.start), v.path.len()))
