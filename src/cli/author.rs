@@ -119,7 +119,8 @@ pub(super) fn stats(args: StatsArgs) -> Exit {
 }
 
 pub(super) fn explore(args: ExploreArgs) -> Exit {
-    let story = match StorySource::pick(args.dir).load() {
+    let source = StorySource::pick(args.dir.clone());
+    let story = match source.load() {
         Ok(s) => s,
         Err(exit) => return exit,
     };
@@ -155,6 +156,16 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let witness = match &args.witness {
+        Some(src) => match crate::story::compile::condition_in(&story, src) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("error: bad --witness `{src}`: {e}");
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
     let budget = args.max_memory.unwrap_or(explorer::DEFAULT_MAX_MEMORY);
     let limits = explorer::Limits {
         max_states: args.max_states,
@@ -189,7 +200,7 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
         }
         bar.set_message(msg);
     };
-    let report = explorer::explore_within(&story, start, limits, None, &progress);
+    let report = explorer::explore_with(&story, start, limits, None, witness.as_ref(), &progress);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if let Some(dir) = &args.plans
@@ -199,16 +210,36 @@ pub(super) fn explore(args: ExploreArgs) -> Exit {
         eprintln!("error: cannot write plans to `{}`: {e}", dir.display());
         return Exit::Usage;
     }
-    let problems = !report.soft_locks.is_empty() || !report.complete;
+    let problems = !report.soft_locks.is_empty()
+        || !report.complete
+        || !report.violations.is_empty()
+        || matches!(report.witness, Some(None));
     if json {
         println!(
             "{}",
-            explorer::report::to_json(&story, &report, elapsed.as_secs_f64())
+            explorer::report::to_json(
+                &story,
+                &report,
+                elapsed.as_secs_f64(),
+                args.witness.as_deref()
+            )
         );
     } else {
         print!(
             "{}",
-            explorer::report::render(&story, &report, elapsed, args.plans.as_deref())
+            explorer::report::render(
+                &story,
+                &report,
+                elapsed,
+                args.plans.as_deref(),
+                &explorer::report::Asked {
+                    witness: args.witness.as_deref(),
+                    scenes: match &source {
+                        StorySource::Dir(d) => Some(d.as_path()),
+                        StorySource::Shipped => None,
+                    },
+                }
+            )
         );
     }
     if problems {

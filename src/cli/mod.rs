@@ -265,6 +265,10 @@ struct ExploreArgs {
     /// The old spelling of `--format json`, kept for scripts.
     #[arg(long, hide = true, conflicts_with = "format")]
     json: bool,
+    /// Also find the shortest playthrough to a state where COND holds (a
+    /// condition, as in `when`), or prove that none exists.
+    #[arg(long, value_name = "COND", conflicts_with = "random")]
+    witness: Option<String>,
 }
 
 #[derive(Args)]

@@ -14,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::story::{
-    Action, Adjust, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId,
+    Action, Adjust, Assumption, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId,
     MAX_TUNNEL_DEPTH, Operand, SceneId, Segment, Story, Text,
 };
 
@@ -453,7 +453,48 @@ impl State {
                         self.render_into(story, item, out);
                     }
                 }
-                Segment::Tag(_) => {}
+                Segment::Tag(_) | Segment::Assume(_) => {}
+            }
+        }
+    }
+
+    /// Calls `f` on each `{assume}` of `text` that rendering it in this
+    /// state passes through: inside the `{if}` parts that hold and the
+    /// variation items picked, as `render` would show them.
+    pub fn rendered_assumptions<'t>(
+        &self,
+        story: &Story,
+        text: &'t Text,
+        f: &mut dyn FnMut(&'t Assumption),
+    ) {
+        self.assumptions_in(story, &text.segments, f);
+    }
+
+    fn assumptions_in<'t>(
+        &self,
+        story: &Story,
+        segments: &'t [Segment],
+        f: &mut dyn FnMut(&'t Assumption),
+    ) {
+        for s in segments {
+            match s {
+                Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
+                Segment::Assume(a) => f(a),
+                Segment::If(b) => {
+                    let (c, then, otherwise) = &**b;
+                    let part = if self.holds(story, c) {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    self.assumptions_in(story, part, f);
+                }
+                Segment::Vary(v) => {
+                    let n = self.visits.get(v.scene);
+                    if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
+                        self.assumptions_in(story, item, f);
+                    }
+                }
             }
         }
     }

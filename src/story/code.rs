@@ -302,15 +302,20 @@ on_enter: [Kill("nate")]
 ```"#
 
 E016 Error "an unknown ending"
-r#"An ending is named that no scene declares. Nothing in a story file refers
-to an ending by its id today (a choice goes to the ending's scene), so a
-story cannot produce this; it is kept for the tools that name endings.
+r#"A condition says `ending x` (the state is at ending `x`), but no scene
+declares an ending with that id. A choice goes to an ending's scene; a
+condition names the ending by the id in the scene's `ending: (id: ..)`,
+which may differ from the scene's own id.
 
 ```ron
-ending: (id: "drowned", title: "Drowned", kind: Bad)
+invariants: ["not (ending drownd and alive gull)"]
 ```
 
-Refer to the ending by the id its scene declares."#
+Name an ending that a scene declares (the did-you-mean offers the nearest):
+
+```ron
+invariants: ["not (ending drowned and alive gull)"]
+```"#
 
 E020 Error "a condition cannot be read"
 r#"A `when`, a `When` adjustment or an `{if ...}` holds a condition that is

@@ -24,9 +24,10 @@ use crate::story::source::{FileId, Source, Sources, Span, is_terminal_control};
 use crate::story::text::{self, Node, VaryKind};
 use crate::story::tunnels::{self, Problem};
 use crate::story::{
-    Action, Adjust, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp, Condition, Crew,
-    CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Item, ItemId, MAX_TUNNEL_DEPTH, Met,
-    Named, Operand, Returns, Scene, SceneId, Segment, Story, Text, VarId, Variable, Variation,
+    Action, Adjust, Assumption, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp,
+    Condition, Crew, CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Invariant, Item, ItemId,
+    MAX_TUNNEL_DEPTH, Met, Named, Operand, Returns, Scene, SceneId, Scope, Segment, Story, Text,
+    VarId, Variable, Variation,
 };
 
 /// The name of the story file in a story directory.
@@ -209,7 +210,7 @@ fn compile_parsed(
                     held.names.insert((Kind::Scene, name.clone()));
                     held.names.insert((Kind::Ending, name));
                 }
-                match parsed {
+                match *parsed {
                     Parsed::Story(raw) => story = Some((id, raw)),
                     Parsed::Chapter(raw, located) => chapters.push((id, raw, located)),
                 }
@@ -278,6 +279,8 @@ fn compile_parsed(
         literal: std::cell::RefCell::default(),
         held,
         text_scene: SceneId(0),
+        scene_text: false,
+        ending_scenes: Vec::new(),
         shuffles: 0,
         line_ids: NameMap::default(),
         symbols,
@@ -297,7 +300,8 @@ fn compile_parsed(
 #[derive(Clone)]
 enum Read {
     Parsed {
-        parsed: Parsed,
+        /// Boxed: the raw structs are large, and an unreadable file has none.
+        parsed: Box<Parsed>,
         /// The control characters in the strings the parser produced
         /// (E038): how many, and the first.
         hostile: Option<(usize, char)>,
@@ -362,7 +366,7 @@ fn read_file(source: &Source, file: FileId, is_story: bool, options: &ron::Optio
             let problems = some_or_none(source, file);
             Read::Parsed {
                 hostile: hostile(&raw),
-                parsed: Parsed::Story(raw),
+                parsed: Box::new(Parsed::Story(raw)),
                 problems,
                 swallowed: Vec::new(),
             }
@@ -374,7 +378,7 @@ fn read_file(source: &Source, file: FileId, is_story: bool, options: &ron::Optio
             problems.extend(some_or_none(source, file));
             Read::Parsed {
                 hostile: hostile(&raw),
-                parsed: Parsed::Chapter(raw, located),
+                parsed: Box::new(Parsed::Chapter(raw, located)),
                 problems,
                 swallowed,
             }
@@ -924,6 +928,12 @@ struct Compiler<'a> {
     text_scene: SceneId,
     /// Shuffles met so far in that scene: each one's salt.
     shuffles: u32,
+    /// Each ending's scene, by ending id: what `ending x` in a condition
+    /// reads.
+    ending_scenes: Vec<SceneId>,
+    /// Whether the text being compiled is a scene's own, the one text an
+    /// `{assume}` may stand in.
+    scene_text: bool,
     /// Every `{#line:ID}` met, where it was first written (E052).
     line_ids: NameMap<String, Span>,
     /// Where each name is declared and referenced, when asked for.
@@ -1115,6 +1125,7 @@ impl Compiler<'_> {
                 });
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
+                    self.ending_scenes.push(SceneId(index as u32));
                     ending_list.push(Ending {
                         id: ending.id.clone(),
                         title: ending.title.clone(),
@@ -1129,8 +1140,24 @@ impl Compiler<'_> {
                 }
             }
         }
-        // Every name is declared: the `met` conditions can resolve.
+        // Every name is declared: the `met` conditions can resolve, and the
+        // invariants.
         self.resolve_mets();
+        let mut invariants = Vec::new();
+        for rule in self.invariant_list(story_region, &raw.invariants) {
+            invariants.push(Invariant {
+                rule,
+                scope: Scope::Story,
+            });
+        }
+        for (i, (file, ch, _)) in chapters.iter().enumerate() {
+            for rule in self.invariant_list(whole(*file), &ch.invariants) {
+                invariants.push(Invariant {
+                    rule,
+                    scope: Scope::Chapter(ChapterId(i as u32)),
+                });
+            }
+        }
 
         // Bodies. Each raw scene is consumed as it is compiled, so that the
         // raw story shrinks as the compiled one grows.
@@ -1159,7 +1186,13 @@ impl Compiler<'_> {
             let scene_id = SceneId(index as u32);
             self.text_scene = scene_id;
             self.shuffles = 0;
+            self.scene_text = true;
             let text = self.text(*region, "text", &raw.text);
+            self.scene_text = false;
+            let assume = raw
+                .assume
+                .as_deref()
+                .map(|src| self.assumption_field(*region, "assume", src));
             let tags = self.tags(*region, &raw.tags, false);
             let on_enter = self.effects(*region, &raw.on_enter);
             let mut ids = Vec::new();
@@ -1218,6 +1251,7 @@ impl Compiler<'_> {
                 ending: ending_of.get(&index).copied(),
                 status: raw.status,
                 tags,
+                assume,
                 span: scene_span,
             });
         }
@@ -1278,6 +1312,7 @@ impl Compiler<'_> {
                 scenes,
                 choices,
                 endings: ending_list,
+                invariants,
                 tunnel_depth,
                 fingerprint,
                 sources: Sources::default(),
@@ -1287,6 +1322,65 @@ impl Compiler<'_> {
                 sources: Sources::default(),
             }),
         }
+    }
+
+    /// A condition field the explorer checks (a scene's `assume`), with
+    /// the span of its text.
+    fn assumption_field(&mut self, region: Region, field: &str, src: &str) -> Assumption {
+        let when = self.condition_field(region, field, src);
+        let span = self.span_of(region, field, src);
+        Assumption { when, span }
+    }
+
+    /// The conditions of an `invariants: [..]` list of a file, each with
+    /// the span of its text: searched for one after another from the
+    /// list's key, so two equal strings get their own places.
+    fn invariant_list(&mut self, region: Region, list: &[String]) -> Vec<Assumption> {
+        let mut at = self
+            .sources
+            .get(region.file)
+            .find_key(region.start, region.end, "invariants")
+            .map_or(region.start, |(_, v)| v);
+        let mut out = Vec::with_capacity(list.len());
+        for src in list {
+            let found = self
+                .sources
+                .get(region.file)
+                .find_quoted(at, region.end, src);
+            let (base, span) = match found {
+                Some((s, e)) => {
+                    at = e;
+                    (
+                        Some((region.file, s + 1)),
+                        Span {
+                            file: region.file,
+                            start: s + 1,
+                            end: e - 1,
+                        },
+                    )
+                }
+                None => (
+                    None,
+                    self.region_span(Region {
+                        start: at,
+                        ..region
+                    }),
+                ),
+            };
+            let when = match condition::parse(src) {
+                Ok(expr) => self.condition(region, base, expr),
+                Err(e) => {
+                    let span = self.inner_span(region, base, &e);
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::E020, format!("bad condition: {}", e.message))
+                            .at(span, ""),
+                    );
+                    Condition::False
+                }
+            };
+            out.push(Assumption { when, span });
+        }
+        out
     }
 
     /// Compiles each declaration's `met`, where it is written.
@@ -1800,6 +1894,25 @@ impl Compiler<'_> {
                     salt,
                     items: compiled,
                 })))
+            }
+            Node::Assume(cond, start, end) => {
+                let span = match base {
+                    Some((file, b)) => self.value_span(file, b, start, end),
+                    None => self.region_span(region),
+                };
+                if !self.scene_text {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::E021,
+                            "bad markup in text: `{assume}` stands only in a scene's text",
+                        )
+                        .at(span, "a choice's, a branch's or a `Say`'s text cannot assume")
+                        .help("move it to the start of a paragraph of the scene's `text`, or give the scene an `assume: \"..\"`"),
+                    );
+                    return None;
+                }
+                let when = self.condition(region, base, cond);
+                Some(Segment::Assume(Box::new(Assumption { when, span })))
             }
             Node::Tag(name) => {
                 if let Some(id) = name.text.strip_prefix("line:") {
@@ -2405,6 +2518,8 @@ trait Names {
     fn item(&mut self, name: &Name<'_>) -> Option<ItemId>;
     fn crew(&mut self, name: &Name<'_>) -> Option<CrewId>;
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId>;
+    /// An ending, as the scene that is it.
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId>;
 }
 
 /// The one lowering of a parsed condition into the model, for the
@@ -2428,6 +2543,11 @@ fn lower(expr: Expr<'_>, names: &mut dyn Names) -> Condition {
         Expr::Alive(n) => names.crew(&n).map_or(Condition::False, Condition::Alive),
         Expr::Dead(n) => names.crew(&n).map_or(Condition::False, |c| {
             Condition::Not(Box::new(Condition::Alive(c)))
+        }),
+        // At an ending is having entered its scene: the game stops there,
+        // so a state that has entered it is at it.
+        Expr::Ending(n) => names.ending(&n).map_or(Condition::False, |s| {
+            Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1))
         }),
         Expr::Visited(n) => names.scene(&n).map_or(Condition::False, |s| {
             Condition::Cmp(Operand::Visits(s), CmpOp::Ge, Operand::Const(1))
@@ -2488,6 +2608,10 @@ impl Names for InSource<'_, '_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         self.resolve(Kind::Scene, name).map(SceneId)
     }
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        let e = self.resolve(Kind::Ending, name)?;
+        self.compiler.ending_scenes.get(e as usize).copied()
+    }
 }
 
 /// Names in a compiled story: the first unknown one is kept as the error.
@@ -2525,6 +2649,11 @@ impl Names for InStory<'_> {
     fn scene(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let id = self.story.scene_by_id(name.text);
         self.found(id, "scene", name)
+    }
+    fn ending(&mut self, name: &Name<'_>) -> Option<SceneId> {
+        let id = self.story.ending_by_id(name.text);
+        self.found(id, "ending", name)
+            .map(|e| self.story.ending(e).scene)
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Expr<'a> {
     Alive(Name<'a>),
     Dead(Name<'a>),
     Visited(Name<'a>),
+    /// `ending x`: the state is at ending `x` (an ending's id).
+    Ending(Name<'a>),
     Cmp(Operand<'a>, CmpOp, Operand<'a>),
     Not(Box<Expr<'a>>),
     And(Vec<Expr<'a>>),
@@ -407,7 +409,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Keyword conditions: `has x`, `alive x`, `dead x`, `visited x`, `true`, `false`.
+    /// Keyword conditions: `has x`, `alive x`, `dead x`, `visited x`,
+    /// `ending x`, `true`, `false`.
     fn keyword(&mut self) -> Option<Result<Expr<'a>, ParseError>> {
         let t = self.peek()?;
         let Kind::Ident(word) = t.kind else {
@@ -426,6 +429,15 @@ impl<'a> Parser<'a> {
             "alive" => Expr::Alive,
             "dead" => Expr::Dead,
             "visited" => Expr::Visited,
+            // Only before a name, so that a flag called `ending` still reads.
+            "ending"
+                if matches!(
+                    self.tokens.get(self.pos + 1).map(|t| t.kind),
+                    Some(Kind::Ident(_))
+                ) =>
+            {
+                Expr::Ending
+            }
             _ => return None,
         };
         self.pos += 1;

@@ -43,6 +43,10 @@ pub struct Story {
     pub scenes: Vec<Scene>,
     pub choices: Vec<Choice>,
     pub endings: Vec<Ending>,
+    /// What must hold in every reachable state (`invariants` of
+    /// `story.ron`), or in every state of a chapter (a chapter's), in the
+    /// order written: the story's first, then each chapter's.
+    pub invariants: Vec<Invariant>,
     /// How deep tunnels can nest, from any scene with none entered: at
     /// most `MAX_TUNNEL_DEPTH` (deeper is error E051), 0 without tunnels.
     pub tunnel_depth: usize,
@@ -99,6 +103,42 @@ pub struct Met {
     pub span: Span,
 }
 
+/// A condition an author states, with where it is written: an invariant,
+/// a scene's `assume`, a paragraph's `{assume}`. The explorer checks it
+/// and reports a violation at `span`, the condition's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assumption {
+    pub when: Condition,
+    pub span: Span,
+}
+
+/// An invariant: a condition that holds in every reachable state of its
+/// scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invariant {
+    pub rule: Assumption,
+    pub scope: Scope,
+}
+
+/// Where an invariant must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// In every reachable state (`story.ron`).
+    Story,
+    /// In every state whose scene is in this chapter (a chapter's file).
+    Chapter(ChapterId),
+}
+
+impl Invariant {
+    /// Whether the invariant must hold in a state at this scene.
+    pub fn covers(&self, story: &Story, scene: SceneId) -> bool {
+        match self.scope {
+            Scope::Story => true,
+            Scope::Chapter(c) => story.scene(scene).chapter == c,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Chapter {
     pub title: String,
@@ -118,7 +158,17 @@ pub struct Scene {
     pub status: bool,
     /// Free strings for the tools (`callister export`): never shown.
     pub tags: Vec<String>,
+    /// What the scene's text assumes whenever it is shown (`assume`).
+    pub assume: Option<Assumption>,
     pub span: Span,
+}
+
+impl Scene {
+    /// Whether the scene assumes anything: an `assume`, or an `{assume}`
+    /// in its text.
+    pub fn assumes(&self) -> bool {
+        self.assume.is_some() || self.text.assumes()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -287,6 +337,10 @@ pub enum Segment {
     Vary(Box<Variation>),
     /// `{#voice:x}`: a tag of the line it is written in; shows nothing.
     Tag(Box<str>),
+    /// `{assume COND}` at the start of a paragraph: the paragraph assumes
+    /// `COND` whenever it is rendered. Shows nothing. Only in a scene's
+    /// text, never inside a `{cycle:}` or a `{shuffle:}`.
+    Assume(Box<Assumption>),
 }
 
 /// A variation: one item shown, picked by how many times `scene` (the
@@ -468,9 +522,13 @@ impl Story {
 
     /// Calls `f` on every site of the story, scene by scene (see
     /// `scene_sites` for the order), then on the `met` of each crew member
-    /// and item, in the order declared. A `met` is read wherever the
-    /// player types `status`, and changes nothing: it is visited once, at
-    /// the start scene, with the span of its condition.
+    /// and item, in the order declared, then on each invariant. A `met` is
+    /// read wherever the player types `status`, and changes nothing: it is
+    /// visited once, at the start scene, with the span of its condition.
+    /// An invariant is read in every state of its scope (`Invariant::covers`):
+    /// it too is visited once, at the start scene, with its span, and an
+    /// analysis that places reads by scene places its reads at every scene
+    /// it covers.
     pub fn sites<'s>(&'s self, f: &mut dyn FnMut(Place, Site<'s>)) {
         for i in 0..self.scenes.len() {
             self.scene_sites(SceneId(i as u32), f);
@@ -484,6 +542,15 @@ impl Story {
                 span: met.span,
             };
             f(at, Site::Met(&met.when));
+        }
+        for inv in &self.invariants {
+            let at = Place {
+                scene: self.start,
+                choice: None,
+                branch: None,
+                span: inv.rule.span,
+            };
+            f(at, Site::Invariant(inv));
         }
     }
 
@@ -502,6 +569,9 @@ impl Story {
             span: scene.span,
         };
         f(at, Site::Text(&scene.text));
+        if scene.assumes() {
+            f(at, Site::Assume(scene));
+        }
         for e in &scene.on_enter {
             f(at, Site::Effect(e));
         }
@@ -604,6 +674,16 @@ pub enum Site<'s> {
     /// A crew member's or an item's `met`: when `status` shows them. Like
     /// prose, it changes what the player is told, never what they can do.
     Met(&'s Condition),
+    /// What a scene's text assumes whenever it is shown: its `assume`,
+    /// and each `{assume}` of its text with the `{if}` conditions and the
+    /// visit counts of the variations it stands in (what decides whether
+    /// its paragraph is rendered). Not prose: the explorer checks it in
+    /// every state at the scene, so it keeps apart the states it tells
+    /// apart.
+    Assume(&'s Scene),
+    /// An invariant: read in every state of its scope (see
+    /// `Story::sites`). Not prose, for the same reason.
+    Invariant(&'s Invariant),
 }
 
 impl Site<'_> {
@@ -615,6 +695,13 @@ impl Site<'_> {
             Site::Once(c) => f(Read::Test(Part::Once(*c))),
             Site::Check(c) => c.reads(f),
             Site::Effect(e) => e.reads(f),
+            Site::Assume(scene) => {
+                if let Some(a) = &scene.assume {
+                    a.when.reads(f);
+                }
+                scene.text.assumption_reads(f);
+            }
+            Site::Invariant(inv) => inv.rule.when.reads(f),
             Site::Goto(_) | Site::Ending(_) => {}
         }
     }
@@ -626,6 +713,13 @@ impl Site<'_> {
         match self {
             Site::Text(t) => t.conditions(f),
             Site::When(c) | Site::Met(c) => f(c),
+            Site::Assume(scene) => {
+                if let Some(a) = &scene.assume {
+                    f(&a.when);
+                }
+                scene.text.assumptions(&mut |a| f(&a.when));
+            }
+            Site::Invariant(inv) => f(&inv.rule.when),
             Site::Check(check) => {
                 for a in &check.adjust {
                     match a {
@@ -655,7 +749,13 @@ impl Site<'_> {
                 part: Part::Visits(*s),
                 change: Change::Add(1),
             }),
-            Site::Text(_) | Site::When(_) | Site::Check(_) | Site::Ending(_) | Site::Met(_) => None,
+            Site::Text(_)
+            | Site::When(_)
+            | Site::Check(_)
+            | Site::Ending(_)
+            | Site::Met(_)
+            | Site::Assume(_)
+            | Site::Invariant(_) => None,
         }
     }
 
@@ -665,9 +765,13 @@ impl Site<'_> {
         match self {
             Site::Text(_) | Site::Met(_) => true,
             Site::Effect(e) => e.said().is_some(),
-            Site::When(_) | Site::Once(_) | Site::Check(_) | Site::Goto(_) | Site::Ending(_) => {
-                false
-            }
+            Site::When(_)
+            | Site::Once(_)
+            | Site::Check(_)
+            | Site::Goto(_)
+            | Site::Ending(_)
+            | Site::Assume(_)
+            | Site::Invariant(_) => false,
         }
     }
 }
@@ -867,6 +971,80 @@ impl Text {
 }
 
 impl Text {
+    /// Whether the text holds an `{assume}`.
+    pub fn assumes(&self) -> bool {
+        let mut any = false;
+        self.assumptions(&mut |_| any = true);
+        any
+    }
+
+    /// Calls `f` on every `{assume}` of the text, in order, wherever it
+    /// stands.
+    pub fn assumptions<'t>(&'t self, f: &mut dyn FnMut(&'t Assumption)) {
+        fn visit<'t>(segments: &'t [Segment], f: &mut dyn FnMut(&'t Assumption)) {
+            for s in segments {
+                match s {
+                    Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
+                    Segment::Assume(a) => f(a),
+                    Segment::If(b) => {
+                        visit(&b.1, f);
+                        visit(&b.2, f);
+                    }
+                    Segment::Vary(v) => {
+                        for item in &v.items {
+                            visit(item, f);
+                        }
+                    }
+                }
+            }
+        }
+        visit(&self.segments, f);
+    }
+
+    /// Calls `f` on what deciding the text's `{assume}`s reads: each
+    /// assumption's condition, the condition of every `{if}` that holds
+    /// one (whether its paragraph is rendered), and for every variation
+    /// that holds one, its scene's visits compared with each item's
+    /// number (which item is shown; the compiler refuses an `{assume}` in
+    /// a `{cycle:}` or a `{shuffle:}`, whose pick no bounded count decides).
+    pub fn assumption_reads(&self, f: &mut dyn FnMut(Read)) {
+        fn holds(segments: &[Segment]) -> bool {
+            segments.iter().any(|s| match s {
+                Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => false,
+                Segment::Assume(_) => true,
+                Segment::If(b) => holds(&b.1) || holds(&b.2),
+                Segment::Vary(v) => v.items.iter().any(|i| holds(i)),
+            })
+        }
+        fn visit(segments: &[Segment], f: &mut dyn FnMut(Read)) {
+            for s in segments {
+                match s {
+                    Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
+                    Segment::Assume(a) => a.when.reads(f),
+                    Segment::If(b) => {
+                        let (c, then, otherwise) = &**b;
+                        if holds(then) || holds(otherwise) {
+                            c.reads(f);
+                            visit(then, f);
+                            visit(otherwise, f);
+                        }
+                    }
+                    Segment::Vary(v) => {
+                        if v.items.iter().any(|i| holds(i)) {
+                            for n in 1..=v.items.len() {
+                                f(Read::Bound(Part::Visits(v.scene), CmpOp::Eq, n as i64));
+                            }
+                            for item in &v.items {
+                                visit(item, f);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        visit(&self.segments, f);
+    }
+
     /// Calls `f` on the condition of every `{if}`, in order, nested ones
     /// after the one they are in.
     pub fn conditions(&self, f: &mut dyn FnMut(&Condition)) {
@@ -874,6 +1052,8 @@ impl Text {
             for s in segments {
                 match s {
                     Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
+                    // An assumption's condition is its site's (`Site::Assume`).
+                    Segment::Assume(_) => {}
                     Segment::If(b) => {
                         let (c, then, otherwise) = &**b;
                         f(c);
@@ -896,7 +1076,9 @@ impl Segment {
     /// Calls `f` on every read of the segment, nested ones included.
     pub fn reads(&self, f: &mut dyn FnMut(Read)) {
         match self {
-            Segment::Literal(_) | Segment::Tag(_) => {}
+            // What an assumption reads is its site's (`Site::Assume`):
+            // text is prose, an assumption is not.
+            Segment::Literal(_) | Segment::Tag(_) | Segment::Assume(_) => {}
             Segment::Var(v) => f(Read::Shown(Part::Var(*v))),
             Segment::If(b) => {
                 let (c, then, otherwise) = &**b;

@@ -24,6 +24,9 @@ pub struct RawStory {
     /// Items held when the story starts.
     #[serde(default)]
     pub inventory: Vec<String>,
+    /// Conditions that hold in every reachable state: `explore` proves them.
+    #[serde(default)]
+    pub invariants: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +85,9 @@ pub struct RawChapter {
     pub items: Vec<RawItem>,
     #[serde(default)]
     pub scenes: Vec<RawScene>,
+    /// Conditions that hold in every state whose scene is in this chapter.
+    #[serde(default)]
+    pub invariants: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +111,9 @@ pub struct RawScene {
     /// Free strings for the tools (`callister export`), never shown.
     #[serde(default)]
     pub tags: Box<[Box<str>]>,
+    /// A condition the scene's text assumes whenever it is shown.
+    #[serde(default)]
+    pub assume: Option<Box<str>>,
 }
 
 fn yes() -> bool {
@@ -230,7 +239,9 @@ impl Strings for RawStory {
             items,
             crew,
             inventory,
+            invariants,
         } = self;
+        invariants.iter().for_each(|s| f(s));
         f(title);
         author.iter().for_each(|a| f(a));
         f(start);
@@ -261,8 +272,10 @@ impl Strings for RawChapter {
             flags,
             items,
             scenes,
+            invariants,
         } = self;
         f(title);
+        invariants.iter().for_each(|s| f(s));
         variables.iter().for_each(|v| v.strings(f));
         flags.iter().for_each(|s| f(s));
         items.iter().for_each(|i| i.strings(f));
@@ -305,10 +318,12 @@ impl Strings for RawScene {
             ending,
             status: _,
             tags,
+            assume,
         } = self;
         f(id);
         f(title);
         f(text);
+        assume.iter().for_each(|a| f(a));
         tags.iter().for_each(|t| f(t));
         on_enter.iter().for_each(|e| e.strings(f));
         for RawChoice {

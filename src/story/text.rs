@@ -22,6 +22,9 @@ pub enum Node<'a> {
     /// `{#voice:x}`: a tag of the line it is written in, never shown. The
     /// name is the tag's text, spaces trimmed.
     Tag(Name<'a>),
+    /// `{assume COND}` at the start of a paragraph: the condition, and the
+    /// byte span of its text.
+    Assume(Expr<'a>, usize, usize),
 }
 
 /// How a variation picks its item from the visit count `n` (1 on the
@@ -61,6 +64,7 @@ pub fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
         bytes: src.as_bytes(),
         i: 0,
         depth: 0,
+        varying: Vec::new(),
     };
     let (nodes, stop) = parser.sequence(false)?;
     match stop {
@@ -98,6 +102,8 @@ struct Parser<'a> {
     i: usize,
     /// Blocks and variations open around the current position.
     depth: usize,
+    /// The kinds of the variations open around the current position.
+    varying: Vec<VaryKind>,
 }
 
 impl<'a> Parser<'a> {
@@ -307,6 +313,37 @@ impl<'a> Parser<'a> {
                                 return Err(self.error(i, tag_end, "`{else}` without an `{if}`"));
                             }
                         },
+                        "assume" => {
+                            let cond = condition_of(self, "assume")?;
+                            if let Some(kind) = self
+                                .varying
+                                .iter()
+                                .find(|k| matches!(k, VaryKind::Cycle | VaryKind::Shuffle))
+                            {
+                                return Err(self.error(
+                                    i,
+                                    tag_end,
+                                    format!(
+                                        "`{{assume}}` inside a `{{{}:}}`: which item shows is not decided by the state the explorer follows, so the assumption could not be checked; put it outside the variation",
+                                        kind.word()
+                                    ),
+                                ));
+                            }
+                            let before = current(&mut stack, &mut top);
+                            if !paragraph_start(before) {
+                                return Err(self.error(
+                                    i,
+                                    tag_end,
+                                    "`{assume}` goes at the start of a paragraph (after a blank line, or first in an `{if}`): it says what the paragraph assumes",
+                                ));
+                            }
+                            flush(&mut literal, &mut stack, &mut top);
+                            let body = &trimmed[word_end..];
+                            let lead_c = body.len() - body.trim_start().len();
+                            let start = inner_start + lead + word_end + lead_c;
+                            let end = start + body.trim().len();
+                            current(&mut stack, &mut top).push(Node::Assume(cond, start, end));
+                        }
                         "end" if alone => {
                             let Some(open) = stack.pop() else {
                                 return Err(self.error(
@@ -374,6 +411,13 @@ impl<'a> Parser<'a> {
 
     /// Reads a variation's items, from just after its `word:` to its `}`.
     fn variation(&mut self, kind: VaryKind, start: usize) -> Result<Node<'a>, ParseError> {
+        self.varying.push(kind);
+        let node = self.items(kind, start);
+        self.varying.pop();
+        node
+    }
+
+    fn items(&mut self, kind: VaryKind, start: usize) -> Result<Node<'a>, ParseError> {
         let mut items = Vec::new();
         loop {
             let (nodes, stop) = self.sequence(true)?;
@@ -404,6 +448,20 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(Node::Vary(kind, items))
+    }
+}
+
+/// Whether markup met after `before` (the nodes of its block so far, the
+/// text before it among them) starts a paragraph: nothing but spaces
+/// since the block began or since the last blank line.
+fn paragraph_start(before: &[Node<'_>]) -> bool {
+    match before {
+        [] => true,
+        [.., Node::Literal(l)] if l.trim().is_empty() => {
+            l.matches('\n').count() >= 2 || before.len() == 1
+        }
+        [.., Node::Literal(l)] => l[l.trim_end().len()..].matches('\n').count() >= 2,
+        [.., _] => false,
     }
 }
 
@@ -572,6 +630,7 @@ mod tests {
                     items.iter().map(|i| shape(i)).collect::<Vec<_>>().join("|")
                 ),
                 Node::Tag(t) => format!("#{}", t.text),
+                Node::Assume(..) => "assume".to_string(),
             })
             .collect::<Vec<_>>()
             .join(" ")

@@ -109,7 +109,9 @@ pub fn lines(story: &Story) -> Vec<Line> {
             | Site::Check(_)
             | Site::Goto(_)
             | Site::Ending(_)
-            | Site::Met(_) => return,
+            | Site::Met(_)
+            | Site::Assume(_)
+            | Site::Invariant(_) => return,
         };
         let mut inherited: Vec<String> = choice.map(|c| c.tags.clone()).unwrap_or_default();
         inherited.extend(scene.tags.iter().cloned());
@@ -337,6 +339,9 @@ fn segment<'s>(story: &Story, line: &mut Draft<'s>, s: &'s Segment) {
             line.push_str("{end}");
         }
         Segment::Vary(v) => line.pieces.push(Piece::Vary(v.kind, &v.items)),
+        // What a paragraph assumes is the author's, not a line to
+        // translate: leaving it out keeps the line's derived id.
+        Segment::Assume(_) => {}
         Segment::Tag(t) => match t.strip_prefix("line:") {
             Some(id) => line.id = Some(id.to_string()),
             None => line.tags.push(t.to_string()),

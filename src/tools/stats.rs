@@ -41,7 +41,12 @@ pub fn count(story: &Story) -> (Counts, Vec<(String, Counts)>) {
             Site::Effect(e) => c.words += e.said().map_or(0, words),
             Site::Check(_) => c.checks += 1,
             Site::Ending(_) => c.endings += 1,
-            Site::When(_) | Site::Once(_) | Site::Goto(_) | Site::Met(_) => {}
+            Site::When(_)
+            | Site::Once(_)
+            | Site::Goto(_)
+            | Site::Met(_)
+            | Site::Assume(_)
+            | Site::Invariant(_) => {}
         }
     });
     let rank = chapter_ranks(story);
@@ -165,7 +170,7 @@ pub(crate) fn words(text: &Text) -> usize {
                 Segment::If(b) => walk(&b.1) + walk(&b.2),
                 // Each item once, as each branch of an `{if}`.
                 Segment::Vary(v) => v.items.iter().map(|i| walk(i)).sum(),
-                Segment::Tag(_) => 0,
+                Segment::Tag(_) | Segment::Assume(_) => 0,
             })
             .sum()
     }

@@ -319,7 +319,29 @@ fn parse_command(command: &str) -> Result<(String, Vec<String>), String> {
         }
         None => (String::new(), command),
     };
-    let mut words = rest.split_whitespace().map(str::to_string);
+    // Words split on spaces, but a "double-quoted" one is one argument.
+    let mut words = Vec::new();
+    let mut quoted: Option<String> = None;
+    for word in rest.split_whitespace() {
+        match (&mut quoted, word.strip_prefix('"')) {
+            (Some(q), _) => {
+                q.push(' ');
+                q.push_str(word.strip_suffix('"').unwrap_or(word));
+                if word.ends_with('"') {
+                    words.extend(quoted.take());
+                }
+            }
+            (None, Some(open)) if open.ends_with('"') && !open.is_empty() => {
+                words.push(open[..open.len() - 1].to_string());
+            }
+            (None, Some(open)) => quoted = Some(open.to_string()),
+            (None, None) => words.push(word.to_string()),
+        }
+    }
+    if quoted.is_some() {
+        return Err(format!("`{command}` opens a quote it never closes"));
+    }
+    let mut words = words.into_iter();
     match words.next().as_deref() {
         Some("callister") => Ok((input, words.collect())),
         _ => Err(format!("`{command}` does not run `callister`")),

@@ -685,3 +685,245 @@ fn a_cut_off_walk_says_so_first() {
     let (code, _) = run(&["explore", "scenes", "--max-memory", "lots"]);
     assert_eq!(code, Some(2));
 }
+
+/// A tiny random story with invariants, scene `assume`s and `{assume}`s in
+/// text (under an `{if}`, in a `{seq:}` item, in a `{first}`), for the
+/// probes' differential test below.
+fn ruled_story(seed: u64) -> Vec<InputFile> {
+    let mut files = tiny_story(seed);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let conds = [
+        "gold <= 6",
+        "gold != 4",
+        "mood < 3",
+        "not (lit and has key)",
+        "alive pip or not lit",
+        "visits(s0) <= 2",
+        "not has key",
+        "gold > mood or mood == 0",
+        "visited s1",
+        "ending end and gold > 2",
+    ];
+    let pick = |next: &mut dyn FnMut(u64) -> u64| conds[next(conds.len() as u64) as usize];
+    let rules: Vec<String> = (0..1 + next(2))
+        .map(|_| format!("\"{}\"", pick(&mut next)))
+        .collect();
+    let story = &mut files[0].text;
+    story.truncate(story.trim_end().len() - 1);
+    story.push_str(&format!(", invariants: [{}])", rules.join(", ")));
+    let chapter = &mut files[1].text;
+    for i in 0..12 {
+        let from = format!("text: \"Scene. {i}\"");
+        if !chapter.contains(&from) {
+            continue;
+        }
+        let assume = if next(2) == 0 {
+            format!("assume: \"{}\", ", pick(&mut next))
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "{{if {}}}{{assume {}}}Scene.{{end}}\\n\\n{{seq: a | {{assume {}}}b}}\\n\\n{{first}}{{else}}{{assume {}}}Again.{{end}} {i}",
+            pick(&mut next),
+            pick(&mut next),
+            pick(&mut next),
+            pick(&mut next)
+        );
+        *chapter = chapter.replace(&from, &format!("{assume}text: \"{text}\""));
+    }
+    let chapter_rule = pick(&mut next);
+    *chapter = chapter.replacen(
+        "Chapter(title: \"Tiny\", ",
+        &format!("Chapter(title: \"Tiny\", invariants: [\"{chapter_rule}\"], "),
+        1,
+    );
+    files
+}
+
+/// A broken rule: its condition's file and offset, and the length of the
+/// shortest path to a state that breaks it.
+type Broken = ((u32, usize), usize);
+
+/// For each probe the naive walk finds broken (by the start of its
+/// condition's file and span), the length of the shortest path to a state that
+/// breaks it; and the same for a witness.
+fn naive_probes(
+    story: &Story,
+    witness: &callister::story::Condition,
+) -> (Vec<Broken>, Option<usize>) {
+    let mut cap = 1u32;
+    story.sites(&mut |_, site| {
+        site.reads(&mut |r| {
+            if let Read::Bound(_, _, n) = r {
+                cap = cap.max(u32::try_from(n.clamp(0, 1000)).unwrap_or(0) + 1);
+            }
+        });
+    });
+    let key = |s: &State| {
+        let visits: Vec<(SceneId, u32)> = s.visits.iter().map(|(sc, v)| (sc, v.min(cap))).collect();
+        (
+            s.scene,
+            s.vars.clone(),
+            s.flags.clone(),
+            s.items.clone(),
+            s.dead.clone(),
+            s.used.clone(),
+            visits,
+            s.stack.clone(),
+        )
+    };
+    let start = State::new(story, 0);
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(key(&start));
+    let mut queue = VecDeque::from([(start, 0usize)]);
+    let mut broken: HashMap<(u32, usize), usize> = HashMap::new();
+    let mut found: Option<usize> = None;
+    while let Some((state, depth)) = queue.pop_front() {
+        assert!(
+            seen.len() < 2_000_000,
+            "the naive walk is too big for a test"
+        );
+        let scene = story.scene(state.scene);
+        let mut hit = |span: callister::story::source::Span, holds: bool| {
+            if !holds {
+                broken.entry((span.file.0, span.start)).or_insert(depth);
+            }
+        };
+        for inv in &story.invariants {
+            if inv.covers(story, state.scene) {
+                hit(inv.rule.span, state.holds(story, &inv.rule.when));
+            }
+        }
+        if let Some(a) = &scene.assume {
+            hit(a.span, state.holds(story, &a.when));
+        }
+        state.rendered_assumptions(story, &scene.text, &mut |a| {
+            hit(a.span, state.holds(story, &a.when));
+        });
+        if found.is_none() && state.holds(story, witness) {
+            found = Some(depth);
+        }
+        if state.ending(story).is_some() {
+            continue;
+        }
+        let choices: Vec<_> = state.choices(story).collect();
+        for c in choices {
+            let outcomes: &[Option<bool>] = match &story.choice(c).action {
+                Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => &[None],
+                Action::Check(check) => match state.chance(story, check) {
+                    0 => &[Some(false)],
+                    100 => &[Some(true)],
+                    _ => &[Some(true), Some(false)],
+                },
+                other => panic!("the naive walk does not know {other:?}"),
+            };
+            for &o in outcomes {
+                let mut next = state.clone();
+                next.advance(story, c, o.map_or(RollMode::Force(true), RollMode::Force))
+                    .expect("a visible choice can be taken");
+                if seen.insert(key(&next)) {
+                    queue.push_back((next, depth + 1));
+                }
+            }
+        }
+    }
+    let mut broken: Vec<Broken> = broken.into_iter().collect();
+    broken.sort_unstable();
+    (broken, found)
+}
+
+/// Invariants, assumptions and witnesses are sound under the reductions:
+/// on hundreds of tiny random stories, the explorer finds broken exactly
+/// the invariants and assumptions the naive walk over the whole state
+/// finds broken, each with a shortest path of the same length, and each
+/// path replayed from the start does reach a state that breaks it; and a
+/// witness is found, at the same distance, exactly when the naive walk
+/// finds one.
+#[test]
+fn tiny_random_stories_with_invariants_and_assumptions_agree_with_the_naive_walk() {
+    let (mut compiled, mut broken, mut held, mut witnessed) = (0, 0, 0, 0);
+    let witnesses = [
+        "ending end and lit",
+        "has key and mood >= 2",
+        "visits(s0) >= 3 and not lit",
+        "gold == 9",
+    ];
+    for seed in 0..120 {
+        let Ok(story) = compile::compile(ruled_story(seed)) else {
+            continue;
+        };
+        compiled += 1;
+        let src = witnesses[seed as usize % witnesses.len()];
+        let witness = compile::condition_in(&story, src).expect("the witness compiles");
+        let (expected, expected_witness) = naive_probes(&story, &witness);
+        let r = explore::explore_with(
+            &story,
+            State::new(&story, 0),
+            explore::Limits::states(5_000_000),
+            None,
+            Some(&witness),
+            &|_| {},
+        );
+        assert!(r.complete, "seed {seed}: the explorer did not finish");
+        let mut actual: Vec<Broken> = r
+            .violations
+            .iter()
+            .map(|v| ((v.span.file.0, v.span.start), v.path.len()))
+            .collect();
+        actual.sort_unstable();
+        assert_eq!(actual, expected, "seed {seed}: the broken rules differ");
+        assert_eq!(
+            r.witness.as_ref().map(|w| w.as_ref().map(Vec::len)),
+            Some(expected_witness),
+            "seed {seed}: the witness `{src}` differs"
+        );
+        for v in &r.violations {
+            let mut state = State::new(&story, 0);
+            for step in &v.path {
+                state
+                    .advance(
+                        &story,
+                        step.choice,
+                        step.outcome.map_or(RollMode::Force(true), RollMode::Force),
+                    )
+                    .expect("the path can be played");
+            }
+            let scene = story.scene(state.scene);
+            let mut breaks = story
+                .invariants
+                .iter()
+                .any(|i| i.rule.span == v.span && !state.holds(&story, &i.rule.when));
+            breaks |= scene
+                .assume
+                .as_ref()
+                .is_some_and(|a| a.span == v.span && !state.holds(&story, &a.when));
+            state.rendered_assumptions(&story, &scene.text, &mut |a| {
+                breaks |= a.span == v.span && !state.holds(&story, &a.when);
+            });
+            assert!(
+                breaks,
+                "seed {seed}: the path to a broken rule does not break it"
+            );
+        }
+        broken += expected.len();
+        held += r.rules - r.violations.len();
+        witnessed += usize::from(expected_witness.is_some());
+    }
+    assert!(
+        compiled > 80,
+        "only {compiled} of 120 ruled stories compiled"
+    );
+    // Enough of each outcome for the comparison to mean something.
+    assert!(broken > 80, "only {broken} broken rules");
+    assert!(held > 80, "only {held} rules held");
+    assert!(
+        witnessed > 12 && witnessed < compiled - 12,
+        "{witnessed} of {compiled} witnesses found"
+    );
+}

@@ -36,6 +36,7 @@ pub const CONDITION_WORDS: &[(&str, &str)] = &[
         "visited",
         "`visited SCENE`: the scene was entered at least once",
     ),
+    ("ending", "`ending ENDING`: the game is at this ending"),
     (
         "visits",
         "`visits(SCENE)`: how many times the scene was entered, to compare: `visits(hall) >= 2`",
@@ -249,6 +250,7 @@ fn condition(before: &str) -> Offer {
         "has" if spaced => Offer::Names(vec![Kind::Item]),
         "alive" | "dead" if spaced => Offer::Names(vec![Kind::Crew]),
         "visited" if spaced => Offer::Names(vec![Kind::Scene]),
+        "ending" if spaced => Offer::Names(vec![Kind::Ending]),
         _ => Offer::Condition { words: true },
     }
 }
@@ -507,7 +509,7 @@ mod tests {
         let parsed = |s: &str| condition::parse(s).map(|e| format!("{e:?}"));
         for (word, _) in CONDITION_WORDS {
             let example = match *word {
-                "has" | "alive" | "dead" | "visited" | "not" => format!("{word} x"),
+                "has" | "alive" | "dead" | "visited" | "ending" | "not" => format!("{word} x"),
                 "visits" => "visits(x) > 1".to_string(),
                 "and" | "or" => format!("a {word} b"),
                 _ => word.to_string(),
@@ -520,6 +522,7 @@ mod tests {
                     | ("alive", Expr::Alive(_))
                     | ("dead", Expr::Dead(_))
                     | ("visited", Expr::Visited(_))
+                    | ("ending", Expr::Ending(_))
                     | ("visits", Expr::Cmp(..))
                     | ("not", Expr::Not(_))
                     | ("and", Expr::And(_))

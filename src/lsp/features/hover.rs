@@ -218,6 +218,8 @@ fn site_word(site: &Site<'_>) -> &'static str {
         Site::Goto(_) => "goto",
         Site::Ending(_) => "ending",
         Site::Met(_) => "met",
+        Site::Assume(_) => "assume",
+        Site::Invariant(_) => "invariant",
     }
 }
 

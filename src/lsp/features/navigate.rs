@@ -284,6 +284,7 @@ fn condition_names<'a>(expr: &Expr<'a>, out: &mut Vec<(Kind, Name<'a>)>) {
         Expr::Has(n) => out.push((Kind::Item, n.clone())),
         Expr::Alive(n) | Expr::Dead(n) => out.push((Kind::Crew, n.clone())),
         Expr::Visited(n) => out.push((Kind::Scene, n.clone())),
+        Expr::Ending(n) => out.push((Kind::Ending, n.clone())),
         Expr::Cmp(a, _, b) => {
             operand(a, out);
             operand(b, out);
@@ -302,6 +303,7 @@ fn markup_names<'a>(nodes: &[Node<'a>], out: &mut Vec<(Kind, Name<'a>)>) {
         match node {
             Node::Literal(_) | Node::Tag(_) => {}
             Node::Var(n) => out.push((Kind::Variable, n.clone())),
+            Node::Assume(cond, ..) => condition_names(cond, out),
             Node::If(cond, then, otherwise) => {
                 condition_names(cond, out);
                 markup_names(then, out);

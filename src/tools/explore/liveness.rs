@@ -2,7 +2,7 @@
 //! a condition reachable from it can still read; the rest can be reset.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::story::{Part, SceneId, Story};
+use crate::story::{Part, Place, SceneId, Site, Story};
 
 /// Bit layout of a component set: variables, flags, items, crew, `once`
 /// choices, scenes whose visits are read.
@@ -78,7 +78,8 @@ impl Liveness {
             bits: vec![0; words * story.scenes.len()],
         };
         // What each scene's own choices read: their conditions, checks
-        // and `once` (prose is not behaviour).
+        // and `once` (prose is not behaviour), what its text assumes, and
+        // every invariant that covers it.
         let mut marks: Vec<usize> = Vec::new();
         story.sites(&mut |at, site| {
             if site.is_prose() {
@@ -86,10 +87,11 @@ impl Liveness {
             }
             marks.clear();
             site.reads(&mut |r| marks.extend(l.component(r.part())));
-            let si = at.scene.index();
-            let row = &mut l.bits[si * words..(si + 1) * words];
-            for &i in &marks {
-                row[i / 64] |= 1 << (i % 64);
+            for si in scenes_of(story, at, &site) {
+                let row = &mut l.bits[si * words..(si + 1) * words];
+                for &i in &marks {
+                    row[i / 64] |= 1 << (i % 64);
+                }
             }
         });
         // Live at a scene: read there, or live at any scene it leads to.
@@ -126,6 +128,25 @@ impl Liveness {
             }
         }
         Some(l)
+    }
+}
+
+/// The scenes where a site's reads happen: its place's, or for an
+/// invariant every scene it covers.
+pub(super) fn scenes_of(story: &Story, at: Place, site: &Site<'_>) -> Vec<usize> {
+    match site {
+        Site::Invariant(inv) => (0..story.scenes.len())
+            .filter(|&s| inv.covers(story, SceneId(s as u32)))
+            .collect(),
+        Site::Text(_)
+        | Site::When(_)
+        | Site::Once(_)
+        | Site::Check(_)
+        | Site::Effect(_)
+        | Site::Goto(_)
+        | Site::Ending(_)
+        | Site::Met(_)
+        | Site::Assume(_) => vec![at.scene.index()],
     }
 }
 

@@ -18,13 +18,15 @@
 
 use std::collections::HashMap;
 
-use crate::story::{ChoiceId, SceneId, Story};
+use crate::story::source::Span;
+use crate::story::{ChoiceId, Condition, SceneId, Story};
 use crate::tools::plan::Plan;
 
 mod crowds;
 mod liveness;
 mod normalise;
 mod pack;
+mod probes;
 mod random;
 #[cfg(feature = "cli")]
 pub(crate) mod report;
@@ -36,7 +38,7 @@ mod windows;
 pub use liveness::strongly_connected;
 pub use normalise::Normaliser;
 pub use random::{EndingStats, RANDOM_STEP_CAP, RandomReport, Stuck, random};
-pub use walk::{explore, explore_on, explore_within};
+pub use walk::{explore, explore_on, explore_with, explore_within};
 
 /// The default bound of `callister graph --coverage` and of callers that
 /// count states.
@@ -117,6 +119,37 @@ pub struct Report {
     /// When cut off: where the unexplored states wait, and what tells them
     /// apart. Busiest scene first.
     pub frontier: Vec<Crowd>,
+    /// How many invariants and assumptions the walk checked in every state.
+    pub rules: usize,
+    /// Every invariant or assumption broken in a state the walk met, in
+    /// the story's order (invariants first), each with the shortest path
+    /// to a state that breaks it.
+    pub violations: Vec<Violation>,
+    /// With a witness asked for: the shortest path to a state where it
+    /// holds, `None` if the walk met none.
+    pub witness: Option<Option<Vec<PathStep>>>,
+}
+
+/// An invariant or an assumption that a reachable state breaks.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    /// What was broken.
+    pub rule: Rule,
+    pub when: Condition,
+    /// Where the condition is written.
+    pub span: Span,
+    /// The scene of the first state that breaks it.
+    pub scene: SceneId,
+    /// The shortest path to that state.
+    pub path: Vec<PathStep>,
+}
+
+/// What kind of condition a violation broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Invariant,
+    /// An assumption of this scene's text (its `assume` or an `{assume}`).
+    Assumption(SceneId),
 }
 
 impl Report {
@@ -135,6 +168,9 @@ impl Report {
             dedup_bytes: 0,
             peak_bytes: 0,
             frontier: Vec::new(),
+            rules: 0,
+            violations: Vec::new(),
+            witness: None,
         }
     }
 }

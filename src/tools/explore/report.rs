@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::story::source::Span;
 use crate::story::{SceneId, Story};
-use crate::tools::explore::{self, Cut, PathStep, RandomReport, Report, SoftLock};
+use crate::tools::explore::{self, Cut, PathStep, RandomReport, Report, Rule, SoftLock};
 
 pub fn write_plans(
     story: &Story,
@@ -20,12 +20,29 @@ pub fn write_plans(
     // atomically and never through a link (`fsio`).
     crate::fsio::check_confined(dir)?;
     std::fs::create_dir_all(dir)?;
-    for (&e, steps) in &report.endings {
-        let ending = &story.endings[e];
-        let mut plan = explore::plan_for(story, steps, from, Some(&ending.id));
+    let mut plans: Vec<(String, &[PathStep], Option<&str>)> = report
+        .endings
+        .iter()
+        .map(|(&e, steps)| {
+            let id = story.endings[e].id.as_str();
+            (id.to_string(), steps.as_slice(), Some(id))
+        })
+        .collect();
+    for (i, v) in report.violations.iter().enumerate() {
+        let ending = story
+            .scene(v.scene)
+            .ending
+            .map(|e| story.ending(e).id.as_str());
+        plans.push((broken_plan(i), &v.path, ending));
+    }
+    if let Some(Some(steps)) = &report.witness {
+        plans.push(("witness".to_string(), steps, None));
+    }
+    for (name, steps, ending) in plans {
+        let mut plan = explore::plan_for(story, steps, from, ending);
         plan.set = set.to_vec();
         let text = plan.to_ron().map_err(std::io::Error::other)?;
-        let path = dir.join(format!("{}.plan.ron", ending.id));
+        let path = dir.join(format!("{name}.plan.ron"));
         crate::fsio::write_atomic(&path, crate::fsio::Access::Shared, |w| {
             w.write_all(text.as_bytes())
         })
@@ -39,11 +56,116 @@ pub fn write_plans(
     Ok(())
 }
 
+/// The name of the plan of the `i`th violation (from 0), without `.plan.ron`.
+pub fn broken_plan(i: usize) -> String {
+    format!("broken-{}", i + 1)
+}
+
+/// What the walk proved of the invariants and assumptions, and of a
+/// witness; empty when the story states none and none was asked for.
+fn render_rules(story: &Story, r: &Report, asked: &Asked<'_>, plans: Option<&Path>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let witness = asked.witness;
+    let scenes = asked
+        .scenes
+        .map(|d| format!(" --scenes {}", d.display()))
+        .unwrap_or_default();
+    if r.rules > 0 {
+        let kept = r.rules - r.violations.len();
+        if r.violations.is_empty() {
+            let _ = writeln!(
+                out,
+                "invariants and assumptions: {} checked, {}",
+                r.rules,
+                if r.complete {
+                    "none broken"
+                } else {
+                    "none broken before the cut-off"
+                }
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "invariants and assumptions: {} broken, {kept} held",
+                r.violations.len()
+            );
+        }
+        for (i, v) in r.violations.iter().enumerate() {
+            let (when, at) = (v.when.show(story), location(story, v.span));
+            let _ = match v.rule {
+                Rule::Invariant => writeln!(
+                    out,
+                    "  invariant `{when}` at {at} is broken in `{}`",
+                    story.scene(v.scene).id
+                ),
+                Rule::Assumption(s) => writeln!(
+                    out,
+                    "  `{}` assumes `{when}` at {at}, which does not hold there",
+                    story.scene(s).id
+                ),
+            };
+            let _ = writeln!(out, "    shortest playthrough: {}", steps(story, &v.path));
+            if let Some(dir) = plans {
+                let _ = writeln!(
+                    out,
+                    "    replay it: callister replay {}{scenes}",
+                    dir.join(format!("{}.plan.ron", broken_plan(i))).display()
+                );
+            }
+        }
+    }
+    if let (Some(cond), Some(found)) = (witness, &r.witness) {
+        match found {
+            Some(path) => {
+                let _ = writeln!(
+                    out,
+                    "witness `{cond}`: shortest playthrough ({}): {}",
+                    plural(path.len(), "step"),
+                    steps(story, path)
+                );
+                if let Some(dir) = plans {
+                    let _ = writeln!(
+                        out,
+                        "  replay it: callister replay {}{scenes}",
+                        dir.join("witness.plan.ron").display()
+                    );
+                }
+            }
+            None if r.complete => {
+                let _ = writeln!(
+                    out,
+                    "witness `{cond}`: no reachable state has it (the walk was complete: this is a proof)"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "witness `{cond}`: none found before the cut-off (not a proof: raise --max-states or --max-memory)"
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What the command line asked of a walk, for its report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'a> {
+    /// The witness condition, as typed.
+    pub witness: Option<&'a str>,
+    /// The story directory, for the `replay` commands the report shows
+    /// (`None`: the shipped story, which `replay` reads by default).
+    pub scenes: Option<&'a Path>,
+}
+
+/// The report as text.
 pub fn render(
     story: &Story,
     r: &Report,
     elapsed: std::time::Duration,
     plans: Option<&Path>,
+    asked: &Asked<'_>,
 ) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
@@ -149,6 +271,7 @@ pub fn render(
             let _ = writeln!(out, "    caught in: {}", caught(story, lock));
         }
     }
+    out.push_str(&render_rules(story, r, asked, plans));
     if !r.frontier.is_empty() {
         let _ = writeln!(
             out,
@@ -187,7 +310,12 @@ pub fn render(
         let _ = writeln!(
             out,
             "wrote {} to {}",
-            plural(r.endings.len(), "plan"),
+            plural(
+                r.endings.len()
+                    + r.violations.len()
+                    + usize::from(matches!(r.witness, Some(Some(_)))),
+                "plan"
+            ),
             dir.display()
         );
     }
@@ -287,7 +415,8 @@ pub fn size(bytes: usize) -> String {
     }
 }
 
-pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
+/// The report as JSON; `witness` is the condition asked for, as typed.
+pub fn to_json(story: &Story, r: &Report, secs: f64, witness: Option<&str>) -> String {
     let ids = |v: &[bool], f: &dyn Fn(usize) -> String| -> Vec<String> {
         v.iter()
             .enumerate()
@@ -298,7 +427,7 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
     let key = |step: &PathStep| {
         explore::plan_for(story, std::slice::from_ref(step), None, None).choices[0].clone()
     };
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "states": r.states,
         "complete": r.complete,
         "cut_off": r.cut.map(|c| match c {
@@ -352,7 +481,40 @@ pub fn to_json(story: &Story, r: &Report, secs: f64) -> String {
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "rules": r.rules,
+        "violations": r.violations.iter().map(|v| {
+            let (line, column) = story.sources.get(v.span.file).line_col(v.span.start);
+            serde_json::json!({
+                "kind": match v.rule {
+                    Rule::Invariant => "invariant",
+                    Rule::Assumption(_) => "assumption",
+                },
+                "of_scene": match v.rule {
+                    Rule::Invariant => None,
+                    Rule::Assumption(s) => Some(story.scene(s).id.clone()),
+                },
+                "condition": v.when.show(story),
+                "file": story.sources.get(v.span.file).name,
+                "line": line,
+                "column": column,
+                "scene": story.scene(v.scene).id,
+                "path": explore::plan_for(story, &v.path, None, None).choices,
+            })
+        }).collect::<Vec<_>>(),
     });
+    if let (Some(cond), Some(found)) = (witness, &r.witness)
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert(
+            "witness".to_string(),
+            serde_json::json!({
+                "condition": cond,
+                "found": found.is_some(),
+                "proof": found.is_none() && r.complete,
+                "path": found.as_ref().map(|p| explore::plan_for(story, p, None, None).choices),
+            }),
+        );
+    }
     value.to_string()
 }
 

@@ -11,13 +11,15 @@ use std::collections::HashMap;
 use hashbrown::HashTable;
 
 use crate::engine::{RollMode, State};
-use crate::story::{Action, ChoiceId, SceneId, Story};
+use crate::story::source::{FileId, Span};
+use crate::story::{Action, Assumption, ChoiceId, Condition, Invariant, SceneId, Scope, Story};
 use crate::tools::explore::crowds::crowds;
 use crate::tools::explore::normalise::Normaliser;
 use crate::tools::explore::pack::{Packer, key, read_scene};
+use crate::tools::explore::probes::Probes;
 use crate::tools::explore::store::{Bits, Column, Edges, Scenes};
 use crate::tools::explore::traps;
-use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report};
+use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report, Rule, Violation};
 
 /// States expanded per thread in one round.
 const BATCH: usize = 16 * 1024;
@@ -85,6 +87,49 @@ pub fn explore_within(
     threads: Option<usize>,
     progress: &dyn Fn(&Progress),
 ) -> Report {
+    walk(story, start, limits, threads, None, progress)
+}
+
+/// `explore_within`, looking also for a state where `witness` holds (a
+/// condition of the story's language): `Report::witness` is the shortest
+/// path to one, or `None` if the walk met none (a proof that none exists
+/// when the walk is complete). The witness is checked as an invariant of
+/// the whole story is, so the reductions keep what it reads.
+pub fn explore_with(
+    story: &Story,
+    start: State,
+    limits: Limits,
+    threads: Option<usize>,
+    witness: Option<&Condition>,
+    progress: &dyn Fn(&Progress),
+) -> Report {
+    let Some(when) = witness else {
+        return walk(story, start, limits, threads, None, progress);
+    };
+    let mut asked = story.clone();
+    let n = asked.invariants.len() as u32;
+    asked.invariants.push(Invariant {
+        rule: Assumption {
+            when: when.clone(),
+            span: Span {
+                file: FileId(0),
+                start: 0,
+                end: 0,
+            },
+        },
+        scope: Scope::Story,
+    });
+    walk(&asked, start, limits, threads, Some(n), progress)
+}
+
+fn walk(
+    story: &Story,
+    start: State,
+    limits: Limits,
+    threads: Option<usize>,
+    witness: Option<u32>,
+    progress: &dyn Fn(&Progress),
+) -> Report {
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)))
         .max(1);
@@ -100,12 +145,17 @@ pub fn explore_within(
     let mut walk = Walk::new(story, threads);
     walk.admit(key(&level), read_scene(&level));
     let max_states = limits.max_states.unwrap_or(usize::MAX).min(MAX_INDEX);
+    let probes = Probes::new(story, witness);
     let expander = Expander {
         story,
         norm: &norm,
         packer: &packer,
         template: &template,
+        probes: &probes,
     };
+    // The first state that hits each probe (the lowest index: the
+    // shortest path).
+    let mut probe_first: Vec<Option<u32>> = vec![None; probes.list.len()];
     // The first state of each ending met (the lowest index: the shortest
     // path).
     let mut ending_first: Vec<Option<u32>> = vec![None; story.endings.len()];
@@ -151,6 +201,10 @@ pub fn explore_within(
             let mut k = 0;
             let mut base = done;
             for result in &results {
+                for &(i, probe) in &result.hits {
+                    let index = (level_first + base + i as usize) as u32;
+                    probe_first[probe as usize].get_or_insert(index);
+                }
                 let mut next = result.next.iter().peekable();
                 for (i, visit) in result.visits.iter().enumerate() {
                     let index = level_first + base + i;
@@ -263,6 +317,27 @@ pub fn explore_within(
         .filter_map(|(e, first)| Some((e, replay.path_to(&stored, &rev, (*first)? as usize).0)))
         .collect();
     report.endings = paths;
+    report.rules = probes.list.len() - usize::from(witness.is_some());
+    for (n, first) in probe_first.iter().enumerate() {
+        let probe = &probes.list[n];
+        let path = first.map(|i| replay.path_to(&stored, &rev, i as usize));
+        if witness == Some(n as u32) {
+            report.witness = Some(path.map(|p| p.0));
+            continue;
+        }
+        if let Some((path, state, _)) = path {
+            report.violations.push(Violation {
+                rule: probe.scene.map_or(Rule::Invariant, Rule::Assumption),
+                when: probe.rule.when.clone(),
+                span: probe.rule.span,
+                scene: state.scene,
+                path,
+            });
+        }
+    }
+    if witness.is_some() && report.witness.is_none() {
+        report.witness = Some(None);
+    }
     let found = traps::find(story, &stored, &rev, &replay);
     report.soft_locks = found.soft_locks;
     report.trapped = found.trapped;
@@ -501,6 +576,8 @@ struct Expansion {
     choices_taken: Vec<ChoiceId>,
     /// The position of this batch's first successor in the round.
     first: usize,
+    /// Each probe a state hits: the state's place in the batch, the probe.
+    hits: Vec<(u32, u32)>,
 }
 
 pub(super) struct Expander<'a> {
@@ -508,6 +585,7 @@ pub(super) struct Expander<'a> {
     norm: &'a Normaliser,
     packer: &'a Packer,
     template: &'a State,
+    probes: &'a Probes<'a>,
 }
 
 impl Expander<'_> {
@@ -519,12 +597,22 @@ impl Expander<'_> {
             bytes: Vec::new(),
             choices_taken: Vec::new(),
             first: 0,
+            hits: Vec::new(),
         };
+        let probing = !self.probes.is_empty();
         let mut state = self.template.clone();
         let mut next = self.template.clone();
         let mut choices: Vec<ChoiceId> = Vec::new();
         for (i, bytes) in batch.chunks_exact(stride).enumerate() {
             self.packer.unpack(bytes, &mut state);
+            // The state as the walk keeps it: the reductions keep every
+            // part a probe reads (its sites), so it hits the same probes as
+            // every state it stands for.
+            if probing {
+                let hits = &mut out.hits;
+                self.probes
+                    .hits(self.story, &state, &mut |p| hits.push((i as u32, p)));
+            }
             if let Some(e) = state.ending(self.story) {
                 out.visits.push(Visit::Ending(e.index()));
                 continue;

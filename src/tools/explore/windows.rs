@@ -3,6 +3,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::story::{Adjust, Change, Check, CmpOp, Effect, Part, Read, Site, Story};
+use crate::tools::explore::liveness::scenes_of;
 
 /// Threshold windows: which values of a variable are interchangeable.
 ///
@@ -37,23 +38,27 @@ impl Windows {
             .map(|v| v.max.saturating_sub(v.min) > WINDOW_MAX_RANGE)
             .collect();
         // Boundaries read in each scene, per variable: by its choices'
-        // conditions and checks (prose is not behaviour).
+        // conditions and checks (prose is not behaviour), what its text
+        // assumes and the invariants that cover it.
         let mut reads: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); nv]; story.scenes.len()];
         story.sites(&mut |at, site| {
             if site.is_prose() {
                 return;
             }
-            let si = at.scene.index();
-            site.reads(&mut |r| match r {
-                Read::Bound(Part::Var(v), op, k) => reads[si][v.index()].extend(boundaries(op, k)),
-                // Compared with something that changes: kept exact.
-                Read::Against(Part::Var(v), ..) => exact[v.index()] = true,
-                // `Per` is `per_boundaries`' below.
-                Read::Scaled(..) | Read::Test(_) | Read::Bound(..) | Read::Against(..) => {}
-                Read::Shown(_) => {}
-            });
-            if let Site::Check(check) = site {
-                per_boundaries(check, &mut |v, b| reads[si][v].push(b), &mut exact);
+            for si in scenes_of(story, at, &site) {
+                site.reads(&mut |r| match r {
+                    Read::Bound(Part::Var(v), op, k) => {
+                        reads[si][v.index()].extend(boundaries(op, k));
+                    }
+                    // Compared with something that changes: kept exact.
+                    Read::Against(Part::Var(v), ..) => exact[v.index()] = true,
+                    // `Per` is `per_boundaries`' below.
+                    Read::Scaled(..) | Read::Test(_) | Read::Bound(..) | Read::Against(..) => {}
+                    Read::Shown(_) => {}
+                });
+                if let Site::Check(check) = site {
+                    per_boundaries(check, &mut |v, b| reads[si][v].push(b), &mut exact);
+                }
             }
         });
         // `once` choices get a bit each (the first 64; later ones are
