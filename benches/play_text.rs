@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use callister::engine::{RollMode, Screen, State};
-use callister::story::{Story, paragraphs};
+use callister::story::{ChoiceId, Story, paragraphs};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -96,6 +96,28 @@ impl Player {
         (choices, bytes)
     }
 
+    /// The same playthroughs with nothing shown: the choices only.
+    fn play_blind(&mut self, story: &Story, seed: u64, open: &mut Vec<ChoiceId>) -> u64 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut choices = 0u64;
+        for _ in 0..RUNS {
+            self.game.restart(story, rng.random());
+            for _ in 0..STEP_CAP {
+                open.clear();
+                open.extend(self.game.choices(story));
+                if self.game.ending(story).is_some() || open.is_empty() {
+                    break;
+                }
+                let c = open[rng.random_range(0..open.len())];
+                self.game
+                    .advance(story, c, RollMode::Random)
+                    .expect("an open choice");
+                choices += 1;
+            }
+        }
+        choices
+    }
+
     /// The same playthroughs, shown as `State::view` showed a scene before
     /// `show`: each text rendered into a new string and split into new
     /// paragraphs, title and keys cloned. For comparison.
@@ -107,7 +129,7 @@ impl Player {
             for _ in 0..STEP_CAP {
                 let scene = story.scene(self.game.scene);
                 let title = scene.title.clone();
-                let paragraphs = paragraphs(&self.game.render(story, &scene.text));
+                let shown = paragraphs(&self.game.render(story, &scene.text));
                 let open: Vec<(String, String)> = self
                     .game
                     .choices(story)
@@ -118,7 +140,7 @@ impl Player {
                     })
                     .collect();
                 bytes += (title.len()
-                    + paragraphs.iter().map(String::len).sum::<usize>()
+                    + shown.iter().map(String::len).sum::<usize>()
                     + open.iter().map(|(k, l)| k.len() + l.len()).sum::<usize>())
                     as u64;
                 let ids: Vec<_> = self.game.choices(story).collect();
@@ -134,6 +156,28 @@ impl Player {
         }
         (choices, bytes)
     }
+}
+
+/// Millions of choices per second of this thread's CPU time: the best of
+/// five runs of `pass`, which takes `choices` choices.
+fn cpu_rate(choices: u64, mut pass: impl FnMut()) -> f64 {
+    let cpu = || {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid timespec for the call to write.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+    };
+    let best = (0..5)
+        .map(|_| {
+            let start = cpu();
+            pass();
+            cpu() - start
+        })
+        .fold(f64::INFINITY, f64::min);
+    choices as f64 / best / 1e6
 }
 
 fn play_with_text(c: &mut Criterion) {
@@ -152,6 +196,21 @@ fn play_with_text(c: &mut Criterion) {
             bytes / choices.max(1)
         );
         assert_eq!(allocations, 0, "showing a scene allocated");
+        // CPU time of this thread, steadier than wall time on a shared
+        // machine: with text, without, and the allocating view.
+        let mut open = Vec::new();
+        let shown = cpu_rate(choices, || {
+            black_box(player.play(&story, 0));
+        });
+        let blind = cpu_rate(choices, || {
+            black_box(player.play_blind(&story, 0, &mut open));
+        });
+        let allocating = cpu_rate(choices, || {
+            black_box(player.play_allocating(&story, 0));
+        });
+        eprintln!(
+            "random_text/{scenes}: per CPU-second: {shown:.2} M choices shown, {blind:.2} M with nothing shown, {allocating:.2} M shown by the allocating view"
+        );
         group.throughput(Throughput::Elements(choices));
         group.bench_function(BenchmarkId::new("synth", scenes), |b| {
             b.iter(|| black_box(player.play(black_box(&story), 0)));

@@ -82,6 +82,11 @@ fn save_and_load(c: &mut Criterion) {
         // The state after 1,000 steps, named: its cost is the state's, not
         // the story's.
         let snapshot = Snapshot::of(&story, tree.state());
+        eprintln!(
+            "save_1000_steps/{scenes}: the snapshot names {} visited scenes, {} `once` choices taken",
+            snapshot.visits.len(),
+            snapshot.used.len()
+        );
         group.bench_function(BenchmarkId::new("snapshot_restore", scenes), |b| {
             b.iter(|| black_box(&snapshot).restore(&story).expect("restores"));
         });

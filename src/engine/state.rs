@@ -105,6 +105,16 @@ impl Visits {
         }
     }
 
+    /// Counts in any order, as a list of them: where a scene repeats, its
+    /// first count stands; zeros are left out.
+    pub fn from_counts(mut counts: Vec<(SceneId, u32)>) -> Visits {
+        counts.retain(|&(_, n)| n > 0);
+        // Stable, so the first of a repeated scene comes first.
+        counts.sort_by_key(|&(s, _)| s);
+        counts.dedup_by_key(|&mut (s, _)| s);
+        Visits(counts)
+    }
+
     /// The scenes entered, in order, with their counts.
     pub fn iter(&self) -> impl Iterator<Item = (SceneId, u32)> + '_ {
         self.0.iter().copied()

@@ -954,11 +954,14 @@ impl Snapshot {
             }
         }
         gone("crew members", missing);
-        for (name, &n) in &self.visits {
-            if let Some(s) = story.scene_by_id(name) {
-                state.visits.set(s, n);
-            }
-        }
+        // Gathered and sorted once: setting each in turn would move the
+        // list's tail at every insert (names sort otherwise than ids).
+        state.visits = crate::engine::Visits::from_counts(
+            self.visits
+                .iter()
+                .filter_map(|(name, &n)| Some((story.scene_by_id(name)?, n)))
+                .collect(),
+        );
         for used in &self.used {
             if let Some((scene, key)) = used.split_once('/')
                 && let Some(s) = story.scene_by_id(scene)
