@@ -712,18 +712,42 @@ impl Lit {
     pub fn new(text: &str) -> Lit {
         let body = text.trim();
         let (mut tidy, mut breaks) = (true, false);
-        let mut rest = body;
-        while let Some(at) = rest.find(char::is_whitespace) {
-            let after = &rest[at..];
-            let word = after
-                .find(|c: char| !c.is_whitespace())
-                .unwrap_or(after.len());
-            match &after[..word] {
-                " " => {}
-                PARAGRAPH_BREAK => breaks = true,
-                _ => tidy = false,
+        if body.is_ascii() {
+            // Bytes, for every start of the game compiles the story: ASCII
+            // whitespace is `char::is_whitespace` on ASCII (with the
+            // vertical tab, which `u8::is_ascii_whitespace` leaves out).
+            let white = |b: u8| b.is_ascii_whitespace() || b == 0x0b;
+            let bytes = body.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if !white(bytes[i]) {
+                    i += 1;
+                    continue;
+                }
+                let run = i;
+                while i < bytes.len() && white(bytes[i]) {
+                    i += 1;
+                }
+                match &bytes[run..i] {
+                    b" " => {}
+                    b"\n\n" => breaks = true,
+                    _ => tidy = false,
+                }
             }
-            rest = &after[word..];
+        } else {
+            let mut rest = body;
+            while let Some(at) = rest.find(char::is_whitespace) {
+                let after = &rest[at..];
+                let word = after
+                    .find(|c: char| !c.is_whitespace())
+                    .unwrap_or(after.len());
+                match &after[..word] {
+                    " " => {}
+                    PARAGRAPH_BREAK => breaks = true,
+                    _ => tidy = false,
+                }
+                rest = &after[word..];
+            }
         }
         let shape = match (tidy, breaks) {
             (true, false) => '0',
@@ -908,6 +932,9 @@ mod tests {
         assert_eq!(Lit::new("\n\na b\n\nc\n").shape(), Shape::TidyWithBreaks);
         assert_eq!(Lit::new("a  b").shape(), Shape::Other);
         assert_eq!(Lit::new("a\nb").shape(), Shape::Other);
+        assert_eq!(Lit::new("a\u{b}b").shape(), Shape::Other);
+        assert_eq!(Lit::new("é b\n\nc").shape(), Shape::TidyWithBreaks);
+        assert_eq!(Lit::new("é\u{a0}b").shape(), Shape::Other);
         assert_eq!(&*Lit::new(" a\n"), " a\n");
     }
 
