@@ -13,6 +13,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::story::text::Layout;
 use crate::story::{
     Action, Adjust, Assumption, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId,
     MAX_TUNNEL_DEPTH, Operand, SceneId, Segment, Story, Text,
@@ -102,6 +103,16 @@ impl Visits {
         if n > 0 {
             self.0.push((scene, n));
         }
+    }
+
+    /// Counts in any order, as a list of them: where a scene repeats, its
+    /// first count stands; zeros are left out.
+    pub fn from_counts(mut counts: Vec<(SceneId, u32)>) -> Visits {
+        counts.retain(|&(_, n)| n > 0);
+        // Stable, so the first of a repeated scene comes first.
+        counts.sort_by_key(|&(s, _)| s);
+        counts.dedup_by_key(|&mut (s, _)| s);
+        Visits(counts)
     }
 
     /// The scenes entered, in order, with their counts.
@@ -212,6 +223,55 @@ pub struct View {
     pub paragraphs: Vec<String>,
     pub choices: Vec<ChoiceView>,
     pub ending: Option<EndingId>,
+}
+
+/// What the prompt shows of a scene, in buffers reused from one scene to
+/// the next (`State::show`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Screen {
+    scene: SceneId,
+    /// The paragraphs, separated by `story::PARAGRAPH_BREAK`.
+    text: String,
+    /// Every open choice's label, one after another.
+    labels: String,
+    choices: Vec<Shown>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    id: ChoiceId,
+    /// Where its label is in `Screen::labels`.
+    label: (usize, usize),
+    chance: Option<i64>,
+}
+
+impl Screen {
+    pub fn scene(&self) -> SceneId {
+        self.scene
+    }
+
+    /// The scene's text, its paragraphs separated by
+    /// `story::PARAGRAPH_BREAK`.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
+        crate::story::split_paragraphs(&self.text)
+    }
+
+    /// The open choices: each one's id, label and chance of success (a
+    /// random check's), in the order shown.
+    pub fn choices(&self) -> impl ExactSizeIterator<Item = (ChoiceId, &str, Option<i64>)> {
+        self.choices
+            .iter()
+            .map(|c| (c.id, &self.labels[c.label.0..c.label.1], c.chance))
+    }
+
+    /// The `n`th open choice, as `choices` lists them.
+    pub fn choice(&self, n: usize) -> Option<ChoiceId> {
+        self.choices.get(n).map(|c| c.id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -499,30 +559,87 @@ impl State {
         }
     }
 
-    /// The current scene as the player sees it.
-    pub fn view(&self, story: &Story) -> View {
-        let scene = story.scene(self.scene);
-        let choices = self
-            .choices(story)
-            .map(|id| {
-                let c = story.choice(id);
-                ChoiceView {
-                    id,
-                    key: c.key.clone(),
-                    text: crate::story::text::paragraphs(&self.render(story, &c.text)).join(" "),
-                    chance: match &c.action {
-                        Action::Check(check) => Some(self.chance(story, check)),
-                        Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => None,
-                    },
+    /// Lays out a text as the prompt shows it, into `layout`: nothing is
+    /// allocated but what the buffer behind it grows by.
+    pub fn lay_out(&self, story: &Story, segments: &[Segment], layout: &mut Layout<'_>) {
+        for s in segments {
+            match s {
+                Segment::Literal(l) => layout.literal(l),
+                Segment::Var(v) => layout.number(self.var(*v)),
+                Segment::If(b) => {
+                    let (c, then, otherwise) = &**b;
+                    let part = if self.holds(story, c) {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    self.lay_out(story, part, layout);
                 }
-            })
-            .collect();
+                Segment::Vary(v) => {
+                    let n = self.visits.get(v.scene);
+                    if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
+                        self.lay_out(story, item, layout);
+                    }
+                }
+                Segment::Tag(_) | Segment::Assume(_) => {}
+            }
+        }
+    }
+
+    /// What the prompt shows of the current scene (its paragraphs, and the
+    /// label and chance of every open choice), written into `screen`'s
+    /// buffers: once they have grown to a scene's size, showing the next
+    /// allocates nothing. Titles and keys are the story's own
+    /// (`story.scene(screen.scene())`).
+    pub fn show(&self, story: &Story, screen: &mut Screen) {
+        screen.scene = self.scene;
+        screen.text.clear();
+        screen.labels.clear();
+        screen.choices.clear();
+        let scene = story.scene(self.scene);
+        self.lay_out(
+            story,
+            &scene.text.segments,
+            &mut Layout::paragraphs(&mut screen.text),
+        );
+        for id in self.choices(story) {
+            let c = story.choice(id);
+            let start = screen.labels.len();
+            self.lay_out(
+                story,
+                &c.text.segments,
+                &mut Layout::line(&mut screen.labels),
+            );
+            screen.choices.push(Shown {
+                id,
+                label: (start, screen.labels.len()),
+                chance: match &c.action {
+                    Action::Check(check) => Some(self.chance(story, check)),
+                    Action::Goto(_) | Action::Tunnel { .. } | Action::Return(_) => None,
+                },
+            });
+        }
+    }
+
+    /// The current scene as the player sees it, owned: what `show` writes.
+    pub fn view(&self, story: &Story) -> View {
+        let mut screen = Screen::default();
+        self.show(story, &mut screen);
+        let scene = story.scene(self.scene);
         View {
             scene: self.scene,
             title: scene.title.clone(),
             chapter: story.chapters[scene.chapter.index()].title.clone(),
-            paragraphs: crate::story::text::paragraphs(&self.render(story, &scene.text)),
-            choices,
+            paragraphs: screen.paragraphs().map(String::from).collect(),
+            choices: screen
+                .choices()
+                .map(|(id, label, chance)| ChoiceView {
+                    id,
+                    key: story.choice(id).key.clone(),
+                    text: label.to_string(),
+                    chance,
+                })
+                .collect(),
             ending: scene.ending,
         }
     }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::history::{Step, Tree};
 use crate::engine::replay::{Entry, Player, Stop};
 use crate::engine::{self, ChooseError, Dice, RollMode, State};
-use crate::story::{ChoiceId, CrewId, FlagId, ItemId, SceneId, Story, VarId};
+use crate::story::{ChoiceId, SceneId, Story};
 
 /// The save format this build writes; it reads this and every older one.
 pub const FORMAT_VERSION: u32 = 2;
@@ -884,10 +884,9 @@ impl Snapshot {
     /// Maps the snapshot onto a story by name. Fails when its scene is gone;
     /// otherwise returns the state and a sentence for each thing dropped.
     pub fn restore(&self, story: &Story) -> Result<(State, Vec<String>), String> {
-        // Each name list is indexed once: a snapshot names every scene
-        // visited, and `Story::scene_by_id` and the like scan the story.
-        let scenes = by_name(&story.scenes, |s| &s.id, SceneId);
-        let Some(&scene) = scenes.get(self.scene.as_str()) else {
+        // Each name is looked up in the story's index (`Story::lookup`),
+        // so the cost is the snapshot's, not the story's.
+        let Some(scene) = story.scene_by_id(&self.scene) else {
             return Err(format!(
                 "the scene it was saved in (`{}`) no longer exists",
                 self.scene
@@ -923,50 +922,49 @@ impl Snapshot {
                 ));
             }
         };
-        let vars = by_name(&story.variables, |v| &v.id, VarId);
         let mut missing = Vec::new();
         for (name, &value) in &self.vars {
-            match vars.get(name.as_str()) {
-                Some(&v) => state.set_var(story, v, value),
+            match story.var_by_id(name) {
+                Some(v) => state.set_var(story, v, value),
                 None => missing.push(name.as_str()),
             }
         }
         gone("variables", missing);
-        let flags = by_name(&story.flags, |f| &f.id, FlagId);
         let mut missing = Vec::new();
         for name in &self.flags {
-            match flags.get(name.as_str()) {
+            match story.flag_by_id(name) {
                 Some(f) => state.flags.set(f.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("flags", missing);
-        let items = by_name(&story.items, |i| &i.id, ItemId);
         let mut missing = Vec::new();
         for name in &self.items {
-            match items.get(name.as_str()) {
+            match story.item_by_id(name) {
                 Some(i) => state.items.set(i.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("items", missing);
-        let crew = by_name(&story.crew, |c| &c.id, CrewId);
         let mut missing = Vec::new();
         for name in &self.dead {
-            match crew.get(name.as_str()) {
+            match story.crew_by_id(name) {
                 Some(c) => state.dead.set(c.index(), true),
                 None => missing.push(name.as_str()),
             }
         }
         gone("crew members", missing);
-        for (name, &n) in &self.visits {
-            if let Some(s) = scenes.get(name.as_str()) {
-                state.visits.set(*s, n);
-            }
-        }
+        // Gathered and sorted once: setting each in turn would move the
+        // list's tail at every insert (names sort otherwise than ids).
+        state.visits = crate::engine::Visits::from_counts(
+            self.visits
+                .iter()
+                .filter_map(|(name, &n)| Some((story.scene_by_id(name)?, n)))
+                .collect(),
+        );
         for used in &self.used {
             if let Some((scene, key)) = used.split_once('/')
-                && let Some(&s) = scenes.get(scene)
+                && let Some(s) = story.scene_by_id(scene)
                 && let Some(c) = story.choice_by_key(s, key)
             {
                 state.used.set(c, true);
@@ -976,8 +974,8 @@ impl Snapshot {
         // is gone is dropped (its `return` then goes to the next one out).
         let mut missing = Vec::new();
         for name in &self.stack {
-            match scenes.get(name.as_str()) {
-                Some(&s) if state.stack.len() < crate::story::MAX_TUNNEL_DEPTH => {
+            match story.scene_by_id(name) {
+                Some(s) if state.stack.len() < crate::story::MAX_TUNNEL_DEPTH => {
                     state.stack.push(s);
                 }
                 Some(_) | None => missing.push(name.as_str()),
@@ -995,21 +993,6 @@ impl Snapshot {
         }
         Ok((state, dropped))
     }
-}
-
-/// Every id of a story's list (scenes, flags…) to its index, for looking up
-/// many names at once. Where ids repeat, the first wins, as in
-/// `Story::scene_by_id`.
-fn by_name<'s, T, I>(
-    list: &'s [T],
-    id: impl Fn(&'s T) -> &'s String,
-    index: fn(u32) -> I,
-) -> HashMap<&'s str, I> {
-    let mut map = HashMap::with_capacity(list.len());
-    for (i, x) in list.iter().enumerate() {
-        map.entry(id(x).as_str()).or_insert_with(|| index(i as u32));
-    }
-    map
 }
 
 /// A saves directory.

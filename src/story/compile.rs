@@ -3,7 +3,6 @@
 //! Every problem is collected, not just the first: a failed compile returns
 //! all its diagnostics, each located in the source text.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -26,8 +25,8 @@ use crate::story::tunnels::{self, Problem};
 use crate::story::{
     Action, Adjust, Assumption, Branch, Chapter, ChapterId, Check, Choice, ChoiceId, CmpOp,
     Condition, Crew, CrewId, Effect, Ending, EndingId, EndingKind, FlagId, Invariant, Item, ItemId,
-    MAX_TUNNEL_DEPTH, Met, Named, Operand, Returns, Scene, SceneId, Scope, Segment, Story, Text,
-    VarId, Variable, Variation,
+    Lit, Lookup, MAX_TUNNEL_DEPTH, Met, Named, Operand, Returns, Scene, SceneId, Scope, Segment,
+    Story, Text, VarId, Variable, Variation,
 };
 
 /// The name of the story file in a story directory.
@@ -1299,7 +1298,7 @@ impl Compiler<'_> {
         }
         let diagnostics = std::mem::take(&mut self.diagnostics);
         match start {
-            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story {
+            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story::indexed(Story {
                 title: raw.title,
                 author: raw.author,
                 start,
@@ -1316,7 +1315,8 @@ impl Compiler<'_> {
                 tunnel_depth,
                 fingerprint,
                 sources: Sources::default(),
-            }),
+                lookup: Lookup::default(),
+            })),
             _ => Err(Failure {
                 diagnostics,
                 sources: Sources::default(),
@@ -1861,11 +1861,9 @@ impl Compiler<'_> {
         // a `Node` is larger than a `Segment`, and the story keeps these.
         let mut segments = Vec::with_capacity(nodes.len());
         segments.extend(nodes.into_iter().filter_map(|n| match n {
-            Node::Literal(s) => Some(Segment::Literal(match s {
-                // Allocated at its length: the story keeps it.
-                Cow::Borrowed(s) => Box::from(s),
-                Cow::Owned(s) => s.into_boxed_str(),
-            })),
+            // Allocated at its length (and a byte of shape): the story
+            // keeps it.
+            Node::Literal(s) => Some(Segment::Literal(Lit::new(&s))),
             Node::Var(name) => {
                 let span = self.name_span(region, base, &name);
                 self.resolve(Kind::Variable, name.text, span, Usage::Shown)

@@ -18,3 +18,5 @@ pub(crate) mod text;
 mod tunnels;
 
 pub use model::*;
+/// The paragraph layout the prompt shows text in.
+pub use text::{Layout, PARAGRAPH_BREAK, Shape, paragraphs, split_paragraphs};

@@ -9,13 +9,17 @@
 //! where something is read, written or shown. Every analysis (the lints,
 //! the statistics, the explorer) asks them instead of walking the story.
 
+use std::hash::BuildHasher;
+
 use serde::{Deserialize, Serialize};
 
 use crate::story::source::{Sources, Span};
 
 macro_rules! id_type {
     ($($name:ident),*) => {$(
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+        )]
         pub struct $name(pub u32);
         impl $name {
             pub fn index(self) -> usize {
@@ -54,6 +58,76 @@ pub struct Story {
     /// notice that the story changed since they were written.
     pub fingerprint: String,
     pub sources: Sources,
+    /// Each list's ids to their indices, built once when the story
+    /// compiles: `scene_by_id` and the like cost a hash, not a scan.
+    pub lookup: Lookup,
+}
+
+/// The ids of a story's lists (scenes, variables, flags, items, crew,
+/// endings) hashed to their indices. The tables hold only 4-byte indices
+/// (the ids stay in the lists), so the index costs about 5 bytes a name.
+/// Where ids repeat, the first wins.
+#[derive(Clone, Default)]
+pub struct Lookup {
+    hasher: foldhash::fast::RandomState,
+    scenes: hashbrown::HashTable<u32>,
+    variables: hashbrown::HashTable<u32>,
+    flags: hashbrown::HashTable<u32>,
+    items: hashbrown::HashTable<u32>,
+    crew: hashbrown::HashTable<u32>,
+    endings: hashbrown::HashTable<u32>,
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lookup")
+            .field("scenes", &self.scenes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lookup {
+    /// The index of every list of `story` (its own `lookup` aside).
+    pub fn of(story: &Story) -> Lookup {
+        let hasher = foldhash::fast::RandomState::default();
+        let table = |ids: &mut dyn Iterator<Item = &str>| {
+            let ids: Vec<&str> = ids.collect();
+            let mut table = hashbrown::HashTable::with_capacity(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                let hash = hasher.hash_one(id);
+                if table
+                    .find(hash, |&j: &u32| ids[j as usize] == *id)
+                    .is_none()
+                {
+                    table.insert_unique(hash, i as u32, |&j| hasher.hash_one(ids[j as usize]));
+                }
+            }
+            table
+        };
+        Lookup {
+            scenes: table(&mut story.scenes.iter().map(|x| x.id.as_str())),
+            variables: table(&mut story.variables.iter().map(|x| x.id.as_str())),
+            flags: table(&mut story.flags.iter().map(|x| x.id.as_str())),
+            items: table(&mut story.items.iter().map(|x| x.id.as_str())),
+            crew: table(&mut story.crew.iter().map(|x| x.id.as_str())),
+            endings: table(&mut story.endings.iter().map(|x| x.id.as_str())),
+            hasher,
+        }
+    }
+
+    fn find<T>(
+        &self,
+        table: &hashbrown::HashTable<u32>,
+        list: &[T],
+        id_of: impl Fn(&T) -> &str,
+        id: &str,
+    ) -> Option<u32> {
+        table
+            .find(self.hasher.hash_one(id), |&i| {
+                id_of(&list[i as usize]) == id
+            })
+            .copied()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -328,7 +402,7 @@ pub struct Text {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Segment {
-    Literal(Box<str>),
+    Literal(Lit),
     Var(VarId),
     /// `{if c}then{else}otherwise{end}`; an `{elif}` is an `If` alone in
     /// the `otherwise` of the one before.
@@ -355,7 +429,7 @@ pub struct Variation {
     pub items: Vec<Vec<Segment>>,
 }
 
-pub use crate::story::text::VaryKind;
+pub use crate::story::text::{Lit, VaryKind};
 
 impl Variation {
     /// The item shown on visit `n` (0 is taken as 1) in a game of `seed`;
@@ -411,6 +485,12 @@ impl EndingKind {
 }
 
 impl Story {
+    /// The story with its `lookup` built.
+    pub(crate) fn indexed(mut story: Story) -> Story {
+        story.lookup = Lookup::of(&story);
+        story
+    }
+
     pub fn scene(&self, id: SceneId) -> &Scene {
         &self.scenes[id.index()]
     }
@@ -424,45 +504,44 @@ impl Story {
     }
 
     pub fn scene_by_id(&self, id: &str) -> Option<SceneId> {
-        self.scenes
-            .iter()
-            .position(|s| s.id == id)
-            .map(|i| SceneId(i as u32))
+        self.lookup
+            .find(&self.lookup.scenes, &self.scenes, |x| x.id.as_str(), id)
+            .map(SceneId)
     }
 
     pub fn var_by_id(&self, id: &str) -> Option<VarId> {
-        self.variables
-            .iter()
-            .position(|v| v.id == id)
-            .map(|i| VarId(i as u32))
+        self.lookup
+            .find(
+                &self.lookup.variables,
+                &self.variables,
+                |x| x.id.as_str(),
+                id,
+            )
+            .map(VarId)
     }
 
     pub fn flag_by_id(&self, id: &str) -> Option<FlagId> {
-        self.flags
-            .iter()
-            .position(|v| v.id == id)
-            .map(|i| FlagId(i as u32))
+        self.lookup
+            .find(&self.lookup.flags, &self.flags, |x| x.id.as_str(), id)
+            .map(FlagId)
     }
 
     pub fn item_by_id(&self, id: &str) -> Option<ItemId> {
-        self.items
-            .iter()
-            .position(|v| v.id == id)
-            .map(|i| ItemId(i as u32))
+        self.lookup
+            .find(&self.lookup.items, &self.items, |x| x.id.as_str(), id)
+            .map(ItemId)
     }
 
     pub fn crew_by_id(&self, id: &str) -> Option<CrewId> {
-        self.crew
-            .iter()
-            .position(|v| v.id == id)
-            .map(|i| CrewId(i as u32))
+        self.lookup
+            .find(&self.lookup.crew, &self.crew, |x| x.id.as_str(), id)
+            .map(CrewId)
     }
 
     pub fn ending_by_id(&self, id: &str) -> Option<EndingId> {
-        self.endings
-            .iter()
-            .position(|v| v.id == id)
-            .map(|i| EndingId(i as u32))
+        self.lookup
+            .find(&self.lookup.endings, &self.endings, |x| x.id.as_str(), id)
+            .map(EndingId)
     }
 
     /// The choice of `scene` with this key, if any.

@@ -591,26 +591,255 @@ fn is_ident(s: &str) -> bool {
 /// Lays rendered text out as paragraphs: blank lines separate them, and
 /// inside one, line breaks and runs of whitespace become a single space.
 pub fn paragraphs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        for word in line.split_whitespace() {
-            if !current.is_empty() {
-                current.push(' ');
-            }
-            current.push_str(word);
+    let mut out = String::new();
+    Layout::paragraphs(&mut out).raw(text);
+    split_paragraphs(&out).map(String::from).collect()
+}
+
+/// The paragraphs of text a [`Layout::paragraphs`] wrote.
+pub fn split_paragraphs(laid_out: &str) -> impl Iterator<Item = &str> {
+    let empty = laid_out.is_empty();
+    laid_out.split(PARAGRAPH_BREAK).filter(move |_| !empty)
+}
+
+/// What separates two paragraphs in text a [`Layout`] wrote. Paragraphs
+/// hold no line break, so it cannot be mistaken.
+pub const PARAGRAPH_BREAK: &str = "\n\n";
+
+/// The paragraph layout, written as text is rendered, into a buffer the
+/// caller keeps: no string is built and split again. Words are the runs of
+/// non-whitespace across every piece written (a `{var}` against a word is
+/// one word); between two words goes one space, or a paragraph break where
+/// a blank line (a line of only whitespace) came between them. This is
+/// what `paragraphs` does to the whole rendered string, piece by piece.
+#[derive(Debug)]
+pub struct Layout<'o> {
+    out: &'o mut String,
+    /// What a blank line becomes: `PARAGRAPH_BREAK`, or a space in a line.
+    blank: &'static str,
+    /// A word was written.
+    started: bool,
+    /// Whitespace came since the last word.
+    space: bool,
+    /// A blank line came since the last word.
+    broken: bool,
+    /// The current line holds only whitespace so far.
+    line_blank: bool,
+}
+
+impl<'o> Layout<'o> {
+    /// Paragraphs, separated by `PARAGRAPH_BREAK`.
+    pub fn paragraphs(out: &'o mut String) -> Layout<'o> {
+        Layout::new(out, PARAGRAPH_BREAK)
+    }
+
+    /// One line: the paragraphs joined by a space (a choice's label).
+    pub fn line(out: &'o mut String) -> Layout<'o> {
+        Layout::new(out, " ")
+    }
+
+    fn new(out: &'o mut String, blank: &'static str) -> Layout<'o> {
+        Layout {
+            out,
+            blank,
+            started: false,
+            space: false,
+            broken: false,
+            line_blank: true,
         }
     }
-    if !current.is_empty() {
-        out.push(current);
+
+    /// Any text.
+    pub fn raw(&mut self, text: &str) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let white = rest
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(rest.len());
+            self.white(&rest[..white]);
+            rest = &rest[white..];
+            let word = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            self.word(&rest[..word]);
+            rest = &rest[word..];
+        }
     }
-    out
+
+    /// A literal of a compiled text: one copy when the compiler found it
+    /// laid out already (see [`Lit`]).
+    pub fn literal(&mut self, lit: &Lit) {
+        let laid_out = match lit.shape() {
+            Shape::Tidy => true,
+            Shape::TidyWithBreaks => self.blank == PARAGRAPH_BREAK,
+            Shape::Other => false,
+        };
+        if laid_out {
+            let text: &str = lit;
+            let body = text.trim_start();
+            self.white(&text[..text.len() - body.len()]);
+            let trimmed = body.trim_end();
+            self.word(trimmed);
+            self.white(&body[trimmed.len()..]);
+        } else {
+            self.raw(lit);
+        }
+    }
+
+    /// A number, as `{var}` shows it.
+    pub fn number(&mut self, n: i64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.before_word();
+        if n < 0 {
+            self.out.push('-');
+        }
+        // Only ASCII digits were written.
+        self.out
+            .push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+
+    /// Whitespace only.
+    fn white(&mut self, white: &str) {
+        if white.is_empty() {
+            return;
+        }
+        self.space = true;
+        for b in white.bytes() {
+            if b == b'\n' {
+                if self.line_blank {
+                    self.broken = true;
+                }
+                self.line_blank = true;
+            }
+        }
+    }
+
+    /// Text that starts and ends with a word, and whose whitespace (if
+    /// any) is laid out already.
+    fn word(&mut self, word: &str) {
+        if word.is_empty() {
+            return;
+        }
+        self.before_word();
+        self.out.push_str(word);
+    }
+
+    fn before_word(&mut self) {
+        if self.started {
+            if self.broken {
+                self.out.push_str(self.blank);
+            } else if self.space {
+                self.out.push(' ');
+            }
+        }
+        self.started = true;
+        self.space = false;
+        self.broken = false;
+        self.line_blank = false;
+    }
+}
+
+/// A literal piece of a compiled text, as written, with what the compiler
+/// found of its layout: whether its whitespace between the first word and
+/// the last is laid out already (each run one space, or a blank line
+/// written as `PARAGRAPH_BREAK`), so that `Layout` copies it whole. Held
+/// in one allocation: a byte of shape, then the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Lit(Box<str>);
+
+/// What a [`Lit`]'s inner whitespace is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Single spaces only.
+    Tidy,
+    /// Single spaces and blank lines written as `PARAGRAPH_BREAK`.
+    TidyWithBreaks,
+    /// Anything else: laid out as it is read.
+    Other,
+}
+
+impl Lit {
+    pub fn new(text: &str) -> Lit {
+        let body = text.trim();
+        let (mut tidy, mut breaks) = (true, false);
+        if body.is_ascii() {
+            // Bytes, for every start of the game compiles the story: ASCII
+            // whitespace is `char::is_whitespace` on ASCII (with the
+            // vertical tab, which `u8::is_ascii_whitespace` leaves out).
+            let white = |b: u8| b.is_ascii_whitespace() || b == 0x0b;
+            let bytes = body.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if !white(bytes[i]) {
+                    i += 1;
+                    continue;
+                }
+                let run = i;
+                while i < bytes.len() && white(bytes[i]) {
+                    i += 1;
+                }
+                match &bytes[run..i] {
+                    b" " => {}
+                    b"\n\n" => breaks = true,
+                    _ => tidy = false,
+                }
+            }
+        } else {
+            let mut rest = body;
+            while let Some(at) = rest.find(char::is_whitespace) {
+                let after = &rest[at..];
+                let word = after
+                    .find(|c: char| !c.is_whitespace())
+                    .unwrap_or(after.len());
+                match &after[..word] {
+                    " " => {}
+                    PARAGRAPH_BREAK => breaks = true,
+                    _ => tidy = false,
+                }
+                rest = &after[word..];
+            }
+        }
+        let shape = match (tidy, breaks) {
+            (true, false) => '0',
+            (true, true) => '1',
+            (false, _) => '2',
+        };
+        let mut held = String::with_capacity(text.len() + 1);
+        held.push(shape);
+        held.push_str(text);
+        Lit(held.into_boxed_str())
+    }
+
+    pub fn shape(&self) -> Shape {
+        match self.0.as_bytes().first() {
+            Some(b'0') => Shape::Tidy,
+            Some(b'1') => Shape::TidyWithBreaks,
+            _ => Shape::Other,
+        }
+    }
+}
+
+impl std::ops::Deref for Lit {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        // The first byte is the shape, ASCII.
+        self.0.get(1..).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Lit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 #[cfg(test)]
@@ -697,6 +926,75 @@ mod tests {
             assert!(e.message.contains(message), "{src}: {}", e.message);
             assert!(e.end <= src.len(), "{src}");
         }
+    }
+
+    /// The layout written piece by piece, literals compiled, equals
+    /// `paragraphs` of the whole string (the old definition, kept here).
+    #[test]
+    fn layout_by_pieces_is_the_layout_of_the_whole() {
+        fn whole(text: &str) -> Vec<String> {
+            let mut out = Vec::new();
+            let mut current = String::new();
+            for line in text.lines() {
+                if line.trim().is_empty() {
+                    if !current.is_empty() {
+                        out.push(std::mem::take(&mut current));
+                    }
+                    continue;
+                }
+                for word in line.split_whitespace() {
+                    if !current.is_empty() {
+                        current.push(' ');
+                    }
+                    current.push_str(word);
+                }
+            }
+            if !current.is_empty() {
+                out.push(current);
+            }
+            out
+        }
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            "[ a\n\r\t\u{a0}b]{0,8}".prop_map(|s| (s, None)),
+            any::<i8>().prop_map(|n| (String::new(), Some(i64::from(n)))),
+        ];
+        proptest!(|(pieces in proptest::collection::vec(piece, 0..8))| {
+            let mut text = String::new();
+            let (mut laid, mut line) = (String::new(), String::new());
+            let mut p = Layout::paragraphs(&mut laid);
+            let mut l = Layout::line(&mut line);
+            for (s, n) in &pieces {
+                match n {
+                    Some(n) => {
+                        text.push_str(&n.to_string());
+                        p.number(*n);
+                        l.number(*n);
+                    }
+                    None => {
+                        text.push_str(s);
+                        p.literal(&Lit::new(s));
+                        l.literal(&Lit::new(s));
+                    }
+                }
+            }
+            let expected = whole(&text);
+            prop_assert_eq!(split_paragraphs(&laid).collect::<Vec<_>>(), expected.clone());
+            prop_assert_eq!(line, expected.join(" "));
+            prop_assert_eq!(paragraphs(&text), expected);
+        });
+    }
+
+    #[test]
+    fn literals_know_their_shape() {
+        assert_eq!(Lit::new(" a b ").shape(), Shape::Tidy);
+        assert_eq!(Lit::new("\n\na b\n\nc\n").shape(), Shape::TidyWithBreaks);
+        assert_eq!(Lit::new("a  b").shape(), Shape::Other);
+        assert_eq!(Lit::new("a\nb").shape(), Shape::Other);
+        assert_eq!(Lit::new("a\u{b}b").shape(), Shape::Other);
+        assert_eq!(Lit::new("é b\n\nc").shape(), Shape::TidyWithBreaks);
+        assert_eq!(Lit::new("é\u{a0}b").shape(), Shape::Other);
+        assert_eq!(&*Lit::new(" a\n"), " a\n");
     }
 
     #[test]

@@ -100,16 +100,23 @@ fn check_watch_checks_again() {
             }
         });
     }
+    // stdout and stderr arrive on one channel in either order: a line is
+    // looked for among those not yet matched, then among those to come.
     let mut seen = Vec::new();
+    let mut unmatched: Vec<String> = Vec::new();
     let mut wait_for = |wanted: &str| {
+        if let Some(i) = unmatched.iter().position(|l| l.contains(wanted)) {
+            unmatched.remove(i);
+            return;
+        }
         loop {
             match lines.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
-                    let found = line.contains(wanted);
-                    seen.push(line);
-                    if found {
+                    seen.push(line.clone());
+                    if line.contains(wanted) {
                         return;
                     }
+                    unmatched.push(line);
                 }
                 Err(_) => panic!("no `{wanted}` in:\n{}", seen.join("\n")),
             }
