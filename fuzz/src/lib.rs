@@ -250,6 +250,9 @@ pub fn check_saves_table(story: &Story, save: &SaveFile) {
         scene: save.snapshot.scene.clone(),
         turn: save.snapshot.turn,
         saved_at: save.saved_at,
+        playthrough: save.playthrough,
+        future: false,
+        order: save.saved_at,
     };
     let table = callister::play::session::render_saves_table(story, &[info], &[]);
     assert_inert("the saves table", &table);
