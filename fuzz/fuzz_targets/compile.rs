@@ -16,8 +16,11 @@ fuzz_target!(|data: &[u8]| {
                 "a failed compile must say why"
             );
             assert!(failure.diagnostics.iter().any(|d| d.is_error()));
-            let shown =
-                callister::story::diagnostic::render_all(&failure.diagnostics, &failure.sources, false);
+            let shown = callister::story::diagnostic::render_all(
+                &failure.diagnostics,
+                &failure.sources,
+                false,
+            );
             // Each diagnostic shows an excerpt of its line, never the whole
             // of a long one: the output is bounded by what it says.
             let said: usize = failure

@@ -5,8 +5,8 @@
 
 #![no_main]
 
-use callister::tools::plan::Plan;
 use callister::story::diagnostic::visible;
+use callister::tools::plan::Plan;
 use callister_fuzz::{assert_inert, lighthouse, shipped};
 use libfuzzer_sys::fuzz_target;
 

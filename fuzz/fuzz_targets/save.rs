@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // What was read is written back the same.
-    let again = SaveFile::parse(&save.to_ron().unwrap(), path).expect("a parsed save writes back readable");
+    let again =
+        SaveFile::parse(&save.to_ron().unwrap(), path).expect("a parsed save writes back readable");
     assert_eq!(again, save);
     for story in [shipped(), lighthouse()] {
         check_saves_table(story, &save);

@@ -8,11 +8,11 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use callister::story::compile::{InputFile, compile};
 use callister::engine::history::Tree;
 use callister::play::save::SaveFile;
 use callister::play::session::{Flow, Look, NoHost, Session};
 use callister::story::Story;
+use callister::story::compile::{InputFile, compile};
 
 /// The byte that separates story files in a `compile` input: it never
 /// occurs in UTF-8 text, so a seed is its files joined by it.
@@ -146,7 +146,10 @@ pub fn exercise_story(story: &Story, data: &[u8]) {
     let lines = callister::tools::export::lines(story);
     let _ = callister::tools::export::json(story, &lines);
     let table = callister::tools::export::csv(&lines).expect("the string table writes");
-    assert!(table.lines().count() > lines.len(), "a header and a row a line, at least");
+    assert!(
+        table.lines().count() > lines.len(),
+        "a header and a row a line, at least"
+    );
 
     let mut dice = Dice::new(data);
     let look = Look {
@@ -233,10 +236,12 @@ pub fn exercise_tree(story: &'static Story, tree: Tree) {
 /// saves table of the save (its names cut to a column, so a padded
 /// column never overflows the formatter) and the sentences a plan's replay
 /// shows through `visible`. Neither may hold a control character but the
-/// line end.
+/// line end and the tab, which `visible` passes.
 pub fn assert_inert(what: &str, shown: &str) {
     assert!(
-        !shown.chars().any(|c| c != '\n' && c.is_control()),
+        !shown
+            .chars()
+            .any(|c| !matches!(c, '\n' | '\t') && c.is_control()),
         "{what} sends a control character to the terminal: {shown:?}"
     );
 }
