@@ -15,7 +15,7 @@ mod ron_error;
 mod ron_syntax;
 pub mod source;
 pub(crate) mod text;
-mod tunnels;
+pub(crate) mod tunnels;
 
 pub use model::*;
 /// The paragraph layout the prompt shows text in.

@@ -201,7 +201,7 @@ fn reach(edges: &[Vec<usize>], from: usize) -> Vec<bool> {
 /// The strongly connected components of a graph (Tarjan's algorithm,
 /// without recursion): each node's component, and the components' nodes,
 /// each component after every component it reaches.
-fn components(succ: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
+pub(crate) fn components(succ: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
     const NONE: usize = usize::MAX;
     let n = succ.len();
     let (mut index, mut low) = (vec![NONE; n], vec![0; n]);

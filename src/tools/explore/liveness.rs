@@ -153,52 +153,6 @@ pub(super) fn scenes_of(story: &Story, at: Place, site: &Site<'_>) -> Vec<usize>
 /// The strongly connected components of a graph, each after every
 /// component it can reach (Tarjan's algorithm, without recursion).
 pub fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    const NONE: usize = usize::MAX;
-    let n = succ.len();
-    let (mut index, mut low) = (vec![NONE; n], vec![0; n]);
-    let mut on_stack = vec![false; n];
-    let (mut stack, mut out) = (Vec::new(), Vec::new());
-    let mut next = 0;
-    // Each frame: a node and how many of its successors are done.
-    let mut frames: Vec<(usize, usize)> = Vec::new();
-    for root in 0..n {
-        if index[root] != NONE {
-            continue;
-        }
-        frames.push((root, 0));
-        while let Some(&mut (v, ref mut i)) = frames.last_mut() {
-            if *i == 0 && index[v] == NONE {
-                index[v] = next;
-                low[v] = next;
-                next += 1;
-                stack.push(v);
-                on_stack[v] = true;
-            }
-            if let Some(&w) = succ[v].get(*i) {
-                *i += 1;
-                if index[w] == NONE {
-                    frames.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-                continue;
-            }
-            frames.pop();
-            if let Some(&(parent, _)) = frames.last() {
-                low[parent] = low[parent].min(low[v]);
-            }
-            if low[v] == index[v] {
-                let mut component = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    component.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                out.push(component);
-            }
-        }
-    }
-    out
+    // One Tarjan for the story's tunnels and the explorer's liveness.
+    crate::story::tunnels::components(succ).1
 }
