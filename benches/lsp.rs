@@ -101,19 +101,23 @@ fn server(c: &mut Criterion) {
         json!({"textDocument": {"uri": uri, "languageId": "ron", "version": 1, "text": text}}),
     );
     // A goto in the chapter's first scene, and the typo that breaks it.
-    let (line, character) = text
+    // `start` is the first character of the scene's name; the position
+    // asked about is one into it.
+    let (line, start) = text
         .lines()
         .enumerate()
-        .find_map(|(i, l)| l.find("goto: \"s").map(|c| (i, c + 8)))
+        .find_map(|(i, l)| l.find("goto: \"s").map(|c| (i, c + "goto: \"".len())))
         .expect("a goto");
     let position =
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
-    let target = text.lines().nth(line).expect("the line")[character..]
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": start + 1}});
+    let target = text.lines().nth(line).expect("the line")[start..]
         .split('"')
         .next()
         .expect("a scene")
         .to_string();
     let broken = text.replacen(&format!("goto: \"{target}\""), "goto: \"nowhere\"", 1);
+    // Were the edit to miss, no iteration would ever publish.
+    assert_ne!(broken, text, "the edit breaks the goto to `{target}`");
 
     let mut group = c.benchmark_group("lsp");
     group
