@@ -13,7 +13,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::story::text::Layout;
+use crate::story::text::{Layout, Lit};
 use crate::story::{
     Action, Adjust, Assumption, ChoiceId, Condition, CrewId, Effect, EndingId, FlagId, ItemId,
     MAX_TUNNEL_DEPTH, Operand, SceneId, Segment, Story, Text,
@@ -487,35 +487,16 @@ impl State {
         chance.clamp(0, 100)
     }
 
+    /// A text rendered raw (a `Say`, an export): its literals as written
+    /// and its numbers, with no layout.
     pub fn render(&self, story: &Story, text: &Text) -> String {
         let mut out = String::new();
-        self.render_into(story, &text.segments, &mut out);
+        self.rendered(story, &text.segments, &mut |piece| match piece {
+            Piece::Literal(l) => out.push_str(l),
+            Piece::Number(n) => out.push_str(&n.to_string()),
+            Piece::Assume(_) => {}
+        });
         out
-    }
-
-    fn render_into(&self, story: &Story, segments: &[Segment], out: &mut String) {
-        for s in segments {
-            match s {
-                Segment::Literal(l) => out.push_str(l),
-                Segment::Var(v) => out.push_str(&self.var(*v).to_string()),
-                Segment::If(b) => {
-                    let (c, then, otherwise) = &**b;
-                    let part = if self.holds(story, c) {
-                        then
-                    } else {
-                        otherwise
-                    };
-                    self.render_into(story, part, out);
-                }
-                Segment::Vary(v) => {
-                    let n = self.visits.get(v.scene);
-                    if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
-                        self.render_into(story, item, out);
-                    }
-                }
-                Segment::Tag(_) | Segment::Assume(_) => {}
-            }
-        }
     }
 
     /// Calls `f` on each `{assume}` of `text` that rendering it in this
@@ -527,45 +508,38 @@ impl State {
         text: &'t Text,
         f: &mut dyn FnMut(&'t Assumption),
     ) {
-        self.assumptions_in(story, &text.segments, f);
-    }
-
-    fn assumptions_in<'t>(
-        &self,
-        story: &Story,
-        segments: &'t [Segment],
-        f: &mut dyn FnMut(&'t Assumption),
-    ) {
-        for s in segments {
-            match s {
-                Segment::Literal(_) | Segment::Var(_) | Segment::Tag(_) => {}
-                Segment::Assume(a) => f(a),
-                Segment::If(b) => {
-                    let (c, then, otherwise) = &**b;
-                    let part = if self.holds(story, c) {
-                        then
-                    } else {
-                        otherwise
-                    };
-                    self.assumptions_in(story, part, f);
-                }
-                Segment::Vary(v) => {
-                    let n = self.visits.get(v.scene);
-                    if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
-                        self.assumptions_in(story, item, f);
-                    }
-                }
+        self.rendered(story, &text.segments, &mut |piece| {
+            if let Piece::Assume(a) = piece {
+                f(a);
             }
-        }
+        });
     }
 
     /// Lays out a text as the prompt shows it, into `layout`: nothing is
     /// allocated but what the buffer behind it grows by.
     pub fn lay_out(&self, story: &Story, segments: &[Segment], layout: &mut Layout<'_>) {
+        self.rendered(story, segments, &mut |piece| match piece {
+            Piece::Literal(l) => layout.literal(l),
+            Piece::Number(n) => layout.number(n),
+            Piece::Assume(_) => {}
+        });
+    }
+
+    /// The one walk of a text in this state, which `render`, `lay_out` and
+    /// `rendered_assumptions` share: each piece it shows, in order, through
+    /// the `{if}` parts that hold and the variation items picked (tags
+    /// show nothing and are skipped).
+    fn rendered<'t>(
+        &self,
+        story: &Story,
+        segments: &'t [Segment],
+        f: &mut impl FnMut(Piece<'t>),
+    ) {
         for s in segments {
             match s {
-                Segment::Literal(l) => layout.literal(l),
-                Segment::Var(v) => layout.number(self.var(*v)),
+                Segment::Literal(l) => f(Piece::Literal(l)),
+                Segment::Var(v) => f(Piece::Number(self.var(*v))),
+                Segment::Assume(a) => f(Piece::Assume(a)),
                 Segment::If(b) => {
                     let (c, then, otherwise) = &**b;
                     let part = if self.holds(story, c) {
@@ -573,15 +547,15 @@ impl State {
                     } else {
                         otherwise
                     };
-                    self.lay_out(story, part, layout);
+                    self.rendered(story, part, f);
                 }
                 Segment::Vary(v) => {
                     let n = self.visits.get(v.scene);
                     if let Some(item) = v.pick(n, self.seed, &story.scene(v.scene).id) {
-                        self.lay_out(story, item, layout);
+                        self.rendered(story, item, f);
                     }
                 }
-                Segment::Tag(_) | Segment::Assume(_) => {}
+                Segment::Tag(_) => {}
             }
         }
     }
@@ -793,4 +767,11 @@ impl Sink {
             said.extend(crate::story::text::paragraphs(&state.render(story, text)));
         }
     }
+}
+
+/// One piece of a text as a state renders it.
+enum Piece<'t> {
+    Literal(&'t Lit),
+    Number(i64),
+    Assume(&'t Assumption),
 }
