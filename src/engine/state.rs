@@ -529,12 +529,7 @@ impl State {
     /// `rendered_assumptions` share: each piece it shows, in order, through
     /// the `{if}` parts that hold and the variation items picked (tags
     /// show nothing and are skipped).
-    fn rendered<'t>(
-        &self,
-        story: &Story,
-        segments: &'t [Segment],
-        f: &mut impl FnMut(Piece<'t>),
-    ) {
+    fn rendered<'t>(&self, story: &Story, segments: &'t [Segment], f: &mut impl FnMut(Piece<'t>)) {
         for s in segments {
             match s {
                 Segment::Literal(l) => f(Piece::Literal(l)),

@@ -838,6 +838,24 @@ impl Site<'_> {
         }
     }
 
+    /// Whether what the site reads can change what the player can do: it
+    /// is not prose, nor the adjustments of a check that no state makes
+    /// certain (`Check::always_open`). What the explorer's reductions keep.
+    pub fn decides(&self, story: &Story) -> bool {
+        match self {
+            Site::Check(check) => !check.always_open(story),
+            Site::Text(_)
+            | Site::Met(_)
+            | Site::Effect(_)
+            | Site::When(_)
+            | Site::Once(_)
+            | Site::Goto(_)
+            | Site::Ending(_)
+            | Site::Assume(_)
+            | Site::Invariant(_) => !self.is_prose(),
+        }
+    }
+
     /// Whether the site is prose: what it reads changes what the player is
     /// told, never what they can do.
     pub fn is_prose(&self) -> bool {
@@ -1193,6 +1211,38 @@ impl Check {
         for a in &self.adjust {
             a.reads(f);
         }
+    }
+
+    /// The lowest and the highest the chance can add up to before it is
+    /// clamped, over every state: each `When` counted in or out, each
+    /// `Per` at either bound of its variable (a variable never leaves its
+    /// bounds).
+    pub fn chance_range(&self, story: &Story) -> (i128, i128) {
+        let (mut lo, mut hi) = (i128::from(self.chance), i128::from(self.chance));
+        for a in &self.adjust {
+            let (a_lo, a_hi) = match a {
+                Adjust::When(_, n) => (i128::from(*n).min(0), i128::from(*n).max(0)),
+                Adjust::Per(v, k) => {
+                    let decl = &story.variables[v.index()];
+                    let (x, y) = (
+                        i128::from(decl.min) * i128::from(*k),
+                        i128::from(decl.max) * i128::from(*k),
+                    );
+                    (x.min(y), x.max(y))
+                }
+            };
+            lo += a_lo;
+            hi += a_hi;
+        }
+        (lo, hi)
+    }
+
+    /// Whether no state can make the check certain: its chance stays
+    /// between 1 and 99 whatever its adjustments read, so what they read
+    /// changes the odds, never what can happen (both branches stay open).
+    pub fn always_open(&self, story: &Story) -> bool {
+        let (lo, hi) = self.chance_range(story);
+        lo >= 1 && hi <= 99
     }
 }
 

@@ -484,6 +484,72 @@ fn a_story_that_leans_on_every_reduction_agrees_with_the_naive_walk() {
     );
 }
 
+/// Three ways into the wings, each setting a flag that only the check
+/// there reads, in its adjustments; `chance` and `per` are the check's
+/// base chance and its `Per` factor.
+fn rehearsal(chance: i64, per: i64) -> Story {
+    let file = |name: &str, text: String| InputFile {
+        rel: name.to_string(),
+        name: name.to_string(),
+        text,
+    };
+    let story = r#"Story(title: "Rehearsal", start: "dressing", variables: [(id: "nerve", initial: 0, min: 0, max: 2)], flags: ["lines", "shoes", "tea"])"#;
+    let chapter = format!(
+        r#"Chapter(title: "Opening night", scenes: [
+            (id: "dressing", title: "Dressing room", text: "Five minutes.", choices: [
+                (key: "lines", text: "Run your lines", effects: [SetFlag("lines"), Add("nerve", 2)], goto: "wings"),
+                (key: "shoes", text: "Polish your shoes", effects: [SetFlag("shoes")], goto: "wings"),
+                (key: "tea", text: "Drink the tea", effects: [SetFlag("tea")], goto: "wings"),
+            ]),
+            (id: "wings", title: "Wings", text: "The bell.", choices: [
+                (key: "on", text: "Go on", check: (chance: {chance}, adjust: [When("lines", 10), When("shoes", 5), When("tea", -10), Per("nerve", {per})], success: (goto: "bows"), failure: (goto: "boos"))),
+            ]),
+            (id: "bows", title: "Bows", text: "Flowers.", ending: (id: "bows", title: "Bows", kind: Good)),
+            (id: "boos", title: "Boos", text: "Tomatoes.", ending: (id: "boos", title: "Boos", kind: Bad)),
+        ])"#
+    );
+    compile::compile(vec![
+        file("story.ron", story.to_string()),
+        file("night.ron", chapter),
+    ])
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+}
+
+/// What a check that no state makes certain reads changes the odds and
+/// never what can happen: the explorer lets the flags it reads go (both
+/// branches are open whatever they say), and agrees with the naive walk.
+/// A check whose adjustments can make it certain keeps them apart.
+#[test]
+fn an_uncertain_checks_adjustments_do_not_keep_states_apart() {
+    // 50 - 10 .. 50 + 10 + 5 + 2 * 10: always between 1 and 99.
+    let open = rehearsal(50, 10);
+    let check = |story: &Story| match &story.choice(story.scene(SceneId(1)).choices[0]).action {
+        Action::Check(c) => c.clone(),
+        _ => panic!("the wings' choice is the check"),
+    };
+    assert!(check(&open).always_open(&open));
+    let (expected, naive_states) = naive(&open);
+    let (actual, states) = reduced(&open);
+    assert_eq!(actual, expected);
+    // The three ways into the wings are one state there.
+    assert!(
+        states < naive_states,
+        "{states} states against {naive_states} for the naive walk"
+    );
+    // 80 + 10 + 5 + 2 * 10 reaches 100: the flags decide whether failing
+    // can happen at all, so they stay.
+    let certain = rehearsal(80, 10);
+    assert!(!check(&certain).always_open(&certain));
+    let (expected, naive_certain) = naive(&certain);
+    let (actual, states_certain) = reduced(&certain);
+    assert_eq!(actual, expected);
+    assert!(
+        states < states_certain,
+        "the uncertain check kept {states} states, the one that can be certain {states_certain}"
+    );
+    assert!(states_certain <= naive_certain);
+}
+
 /// The walk is the same on one thread as on several: the sharded
 /// deduplication set and the split expansion decide exactly what one thread
 /// would, down to every shortest path and the crowds of a cut-off walk.

@@ -78,11 +78,12 @@ impl Liveness {
             bits: vec![0; words * story.scenes.len()],
         };
         // What each scene's own choices read: their conditions, checks
-        // and `once` (prose is not behaviour), what its text assumes, and
-        // every invariant that covers it.
+        // and `once` (prose is not behaviour, nor the adjustments of a
+        // check that stays uncertain), what its text assumes, and every
+        // invariant that covers it.
         let mut marks: Vec<usize> = Vec::new();
         story.sites(&mut |at, site| {
-            if site.is_prose() {
+            if !site.decides(story) {
                 return;
             }
             marks.clear();

@@ -38,11 +38,12 @@ impl Windows {
             .map(|v| v.max.saturating_sub(v.min) > WINDOW_MAX_RANGE)
             .collect();
         // Boundaries read in each scene, per variable: by its choices'
-        // conditions and checks (prose is not behaviour), what its text
-        // assumes and the invariants that cover it.
+        // conditions and checks (prose is not behaviour, nor the adjustments
+        // of a check that stays uncertain), what its text assumes and the
+        // invariants that cover it.
         let mut reads: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); nv]; story.scenes.len()];
         story.sites(&mut |at, site| {
-            if site.is_prose() {
+            if !site.decides(story) {
                 return;
             }
             for si in scenes_of(story, at, &site) {
