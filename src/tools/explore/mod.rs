@@ -31,6 +31,7 @@ mod random;
 #[cfg(feature = "cli")]
 pub(crate) mod report;
 mod store;
+mod table;
 mod traps;
 mod walk;
 mod windows;

@@ -8,8 +8,6 @@
 
 use std::collections::HashMap;
 
-use hashbrown::HashTable;
-
 use crate::engine::{RollMode, State};
 use crate::story::source::{FileId, Span};
 use crate::story::{Action, Assumption, ChoiceId, Condition, Invariant, SceneId, Scope, Story};
@@ -18,6 +16,7 @@ use crate::tools::explore::normalise::Normaliser;
 use crate::tools::explore::pack::{Packer, key, read_scene};
 use crate::tools::explore::probes::Probes;
 use crate::tools::explore::store::{Bits, Column, Edges, Scenes};
+use crate::tools::explore::table::Table;
 use crate::tools::explore::traps;
 use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report, Rule, Violation};
 
@@ -193,7 +192,7 @@ fn walk(
                 .iter()
                 .flat_map(|r| r.next.iter().map(|x| x.0))
                 .collect();
-            let found = dedup(&mut walk.shards, &walk.keys, &round_keys);
+            let (found, slots) = dedup(&mut walk.shards, &walk.keys, &round_keys);
             // What the tables will hold at most before the next round: the
             // budget is checked against it with each state admitted.
             let tables = walk.table_reserve(round_keys.len());
@@ -273,7 +272,7 @@ fn walk(
                 }
                 base += result.visits.len();
             }
-            settle(&mut walk.shards, &round_keys, &found, &indices);
+            settle(&mut walk.shards, &round_keys, &found, &slots, &indices);
             walk.peak = walk
                 .peak
                 .max(walk.bytes() + level.len() + upcoming.capacity());
@@ -362,7 +361,7 @@ struct Walk {
     /// to the same shard, so the shards can take a round's keys at once,
     /// each in the round's order, and decide exactly what one table would.
     /// A shard holds indices; their keys are in `keys`.
-    shards: Vec<HashTable<u32>>,
+    shards: Vec<Table>,
     /// The most bytes held at the end of a round.
     peak: usize,
 }
@@ -374,7 +373,7 @@ impl Walk {
             scenes: Scenes::new(story.scenes.len()),
             edges: Edges::new(),
             truncated: Bits::new(0),
-            shards: (0..threads).map(|_| HashTable::new()).collect(),
+            shards: (0..threads).map(|_| Table::default()).collect(),
             peak: 0,
         }
     }
@@ -387,32 +386,25 @@ impl Walk {
         self.scenes.push(scene.0);
         if at == 0 {
             let n = self.shards.len();
-            self.shards[shard_of(key, n)].insert_unique(set_hash(key), 0, |_| set_hash(key));
+            let table = &mut self.shards[shard_of(key, n)];
+            table.reserve(1);
+            if let Err(slot) = table.find(tag(key), |_| false) {
+                table.put(slot, tag(key), 0);
+            }
         }
         at
     }
 
-    /// A table's bytes: hashbrown's buckets (a power of two, at most 7/8
-    /// full) of a 4-byte index and a control byte.
+    /// The tables' bytes: eight a slot (see `table`).
     fn table_bytes(&self) -> usize {
-        self.shards.iter().map(|t| buckets(t.capacity()) * 5).sum()
+        self.shards.iter().map(Table::bytes).sum()
     }
 
     /// The most the tables can hold before the next round ends, `more`
-    /// keys added: a table that grows holds its old buckets and its new
-    /// ones (twice as many) for a moment.
+    /// keys added: a table that grows holds its old slots and its new
+    /// ones for a moment.
     fn table_reserve(&self, more: usize) -> usize {
-        self.shards
-            .iter()
-            .map(|t| {
-                let now = buckets(t.capacity()) * 5;
-                if t.len() + more > t.capacity() {
-                    now * 3
-                } else {
-                    now
-                }
-            })
-            .sum()
+        self.shards.iter().map(|t| t.bytes_with(more)).sum()
     }
 
     fn bytes(&self) -> usize {
@@ -438,20 +430,11 @@ impl Walk {
     }
 }
 
-/// Buckets of a hashbrown table of this capacity.
-fn buckets(capacity: usize) -> usize {
-    if capacity == 0 {
-        0
-    } else {
-        (capacity * 8 / 7).next_power_of_two()
-    }
-}
-
-/// Where the table places a key: its low half (the shard is chosen by its
-/// high half). Both halves of an xxh3 key depend on every byte of the
-/// state.
-fn set_hash(key: u128) -> u64 {
-    key as u64
+/// The bits that place a key in its shard: its low 32 (the shard is
+/// chosen by its high half). Both halves of an xxh3 key depend on every
+/// byte of the state.
+fn tag(key: u128) -> u32 {
+    key as u32
 }
 
 /// The shard of the deduplication table a key belongs to: its high bits
@@ -473,32 +456,38 @@ fn stored_key(v: u32, keys: &Column<u128>, round: &[u128]) -> u128 {
 
 /// Looks a round's successor keys up, in order, in the sharded table: for
 /// each, the index of the state it is (`FRESH` when new; a provisional
-/// value when it repeats a key met earlier in the round). New keys go in
-/// with a provisional value, which `settle` replaces. One thread per
-/// shard; each walks every key and takes its own, so the answers are
-/// those of a single table.
-fn dedup(shards: &mut [HashTable<u32>], keys: &Column<u128>, round: &[u128]) -> Vec<u32> {
+/// value when it repeats a key met earlier in the round), and for a new
+/// key the slot it went into. New keys go in with a provisional value,
+/// which `settle` replaces. One thread per shard; each takes its own keys
+/// in the round's order, so the answers are those of a single table.
+fn dedup(shards: &mut [Table], keys: &Column<u128>, round: &[u128]) -> (Vec<u32>, Vec<u32>) {
+    /// How many keys ahead a shard prefetches the slot of.
+    const AHEAD: usize = 16;
     let n = shards.len();
-    let look = |shard: usize, table: &mut HashTable<u32>| -> Vec<(usize, u32)> {
-        let mut out = Vec::new();
-        for (k, &key) in round.iter().enumerate() {
-            if shard_of(key, n) != shard {
-                continue;
+    let look = |shard: usize, table: &mut Table| -> Vec<(usize, u32, u32)> {
+        let mine: Vec<u32> = (0..round.len() as u32)
+            .filter(|&k| shard_of(round[k as usize], n) == shard)
+            .collect();
+        // Room for all of them: no slot moves until the round is settled.
+        table.reserve(mine.len());
+        let mut out = Vec::with_capacity(mine.len());
+        for (j, &k) in mine.iter().enumerate() {
+            if let Some(&ahead) = mine.get(j + AHEAD) {
+                table.prefetch(tag(round[ahead as usize]));
             }
-            let h = set_hash(key);
-            match table.find(h, |&v| stored_key(v, keys, round) == key) {
-                Some(&v) => out.push((k, v)),
-                None => {
-                    table.insert_unique(h, PENDING | k as u32, |&v| {
-                        set_hash(stored_key(v, keys, round))
-                    });
-                    out.push((k, FRESH));
+            let key = round[k as usize];
+            let t = tag(key);
+            match table.find(t, |v| stored_key(v, keys, round) == key) {
+                Ok((_, v)) => out.push((k as usize, v, 0)),
+                Err(slot) => {
+                    table.put(slot, t, PENDING | k);
+                    out.push((k as usize, FRESH, slot as u32));
                 }
             }
         }
         out
     };
-    let parts: Vec<Vec<(usize, u32)>> = if n == 1 || round.len() < 4096 {
+    let parts: Vec<Vec<(usize, u32, u32)>> = if n == 1 || round.len() < 4096 {
         shards
             .iter_mut()
             .enumerate()
@@ -518,30 +507,38 @@ fn dedup(shards: &mut [HashTable<u32>], keys: &Column<u128>, round: &[u128]) -> 
         })
     };
     let mut found = vec![FRESH; round.len()];
+    let mut slots = vec![0; round.len()];
     for part in parts {
-        for (k, v) in part {
+        for (k, v, slot) in part {
             found[k] = v;
+            slots[k] = slot;
         }
     }
-    found
+    (found, slots)
 }
 
 /// Replaces the provisional values of a round's new keys by the indices
-/// the merge gave them, or removes the keys of states not admitted.
-fn settle(shards: &mut [HashTable<u32>], round: &[u128], found: &[u32], indices: &[u32]) {
+/// the merge gave them (in the slots `dedup` put them in, which have not
+/// moved), then removes the keys of states not admitted (a removal moves
+/// slots, so those are found again by their provisional value).
+fn settle(shards: &mut [Table], round: &[u128], found: &[u32], slots: &[u32], indices: &[u32]) {
     let n = shards.len();
-    let fix = |shard: usize, table: &mut HashTable<u32>| {
+    let fix = |shard: usize, table: &mut Table| {
+        let mut dropped = Vec::new();
         for (k, &key) in round.iter().enumerate() {
             if found[k] != FRESH || shard_of(key, n) != shard {
                 continue;
             }
+            if indices[k] == DROPPED {
+                dropped.push(k);
+            } else {
+                table.set(slots[k] as usize, indices[k]);
+            }
+        }
+        for k in dropped {
             let provisional = PENDING | k as u32;
-            if let Ok(entry) = table.find_entry(set_hash(key), |&v| v == provisional) {
-                if indices[k] == DROPPED {
-                    entry.remove();
-                } else {
-                    *entry.into_mut() = indices[k];
-                }
+            if let Ok((slot, _)) = table.find(tag(round[k]), |v| v == provisional) {
+                table.remove(slot);
             }
         }
     };
@@ -701,7 +698,7 @@ impl Expander<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{set_hash, shard_of};
+    use super::{shard_of, tag};
     use crate::tools::explore::pack::key;
 
     /// Issue 13, item 12: the old hand-written hash never mixed a state's
@@ -722,8 +719,8 @@ mod tests {
                 key(&bytes)
             })
             .collect();
-        let mut hashes: Vec<u64> = keys.iter().map(|&k| set_hash(k)).collect();
-        let mut buckets: Vec<u64> = hashes.iter().map(|h| h % STATES as u64).collect();
+        let mut hashes: Vec<u32> = keys.iter().map(|&k| tag(k)).collect();
+        let mut buckets: Vec<u32> = hashes.iter().map(|h| h % STATES as u32).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), STATES, "set hashes collide");
