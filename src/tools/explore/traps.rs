@@ -101,11 +101,32 @@ pub(super) fn find(
     // Backwards from the endings, and from the states that lost a
     // successor to a cut-off (what lies past them is unknown).
     let mut good = Bits::new(n);
-    let mut queue: Vec<u32> = Vec::new();
     for i in 0..n {
         if story.scene(scene_of(i)).ending.is_some() || stored.truncated.get(i) {
             good.insert(i);
-            queue.push(i as u32);
+        }
+    }
+    // States are numbered breadth first, so a state's predecessors mostly
+    // come before it: one pass from the last state down marks nearly all
+    // that can reach an ending, reading the reversed edges in order rather
+    // than all over memory. A second pass finds each state marked but not
+    // yet its predecessors' (the edges that go back), and from those a
+    // search finishes the job.
+    for v in (0..n).rev() {
+        if good.get(v) {
+            for &u in rev.before(v) {
+                good.insert(u as usize);
+            }
+        }
+    }
+    let mut queue: Vec<u32> = Vec::new();
+    for v in 0..n {
+        if good.get(v) {
+            for &u in rev.before(v) {
+                if good.insert(u as usize) {
+                    queue.push(u);
+                }
+            }
         }
     }
     let mut bytes = good.bytes() + queue.capacity() * 4;
