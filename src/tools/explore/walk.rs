@@ -22,6 +22,9 @@ use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report, Rule, Viola
 
 /// States expanded per thread in one round.
 const BATCH: usize = 16 * 1024;
+/// The successors a state is given room for in a batch's buffers (the
+/// shipped story averages under three).
+const SUCCESSORS_RESERVED: usize = 3;
 
 /// A table value with this bit set is provisional: the position in the
 /// current round of a key met for the first time, replaced by the state's
@@ -588,11 +591,15 @@ pub(super) struct Expander<'a> {
 impl Expander<'_> {
     fn expand(&self, batch: &[u8]) -> Expansion {
         let stride = self.packer.stride;
+        let states = batch.len() / stride;
+        // Room for a few successors a state, so that the batch's buffers
+        // seldom move while they fill.
+        let room = states * SUCCESSORS_RESERVED;
         let mut out = Expansion {
-            visits: Vec::with_capacity(batch.len() / stride),
-            next: Vec::new(),
-            bytes: Vec::new(),
-            choices_taken: Vec::new(),
+            visits: Vec::with_capacity(states),
+            next: Vec::with_capacity(room),
+            bytes: Vec::with_capacity(room * stride),
+            choices_taken: Vec::with_capacity(room),
             first: 0,
             hits: Vec::new(),
         };
