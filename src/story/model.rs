@@ -559,6 +559,23 @@ impl Story {
         self.outcomes(choice).map(|o| o.target)
     }
 
+    /// The scene graph by index: for each scene, every scene its choices
+    /// can lead to (`targets`), in order, repeats kept. What the graph
+    /// analyses (the soft-lock lint, the explorer's liveness) walk.
+    pub fn successors(&self) -> Vec<Vec<usize>> {
+        self.scenes
+            .iter()
+            .map(|scene| {
+                scene
+                    .choices
+                    .iter()
+                    .flat_map(|&c| self.targets(c))
+                    .map(SceneId::index)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// What taking a choice can do: one outcome, two for a check (success
     /// first), one for each scene a `return` can come back to (see
     /// `Returns`: an over-approximation), each with the effects in the

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::story::diagnostic::{Code, Diagnostic};
 use crate::story::source::Span;
-use crate::story::{ChoiceId, CmpOp, Condition, Operand, Part, Place, Read, SceneId, Story};
+use crate::story::{ChoiceId, CmpOp, Condition, Operand, Part, Place, Read, Story};
 
 /// Every warning for a compiled story, in source order.
 pub fn lint(story: &Story) -> Vec<Diagnostic> {
@@ -630,18 +630,7 @@ fn traps(story: &Story, out: &mut Vec<Diagnostic>) {
     }
     let seen = reachable(story);
     let n = story.scenes.len();
-    let succ: Vec<Vec<usize>> = story
-        .scenes
-        .iter()
-        .map(|scene| {
-            scene
-                .choices
-                .iter()
-                .flat_map(|&c| story.targets(c))
-                .map(SceneId::index)
-                .collect()
-        })
-        .collect();
+    let succ = story.successors();
     let mut before: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (s, ts) in succ.iter().enumerate() {
         for &t in ts {

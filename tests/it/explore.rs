@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use callister::engine::{RollMode, State};
+use callister::engine::{BitSet, RollMode, State, Taken};
 use callister::story::compile::{self, InputFile};
 use callister::story::{Action, Read, SceneId, Story};
 use callister::tools::explore;
@@ -27,7 +27,21 @@ struct Coverage {
     trapped: Vec<usize>,
 }
 
-fn naive(story: &Story) -> (Coverage, usize) {
+/// What the naive walks tell states apart by: the whole state, less the
+/// RNG, the turn and the seed, with visit counts saturated past the largest
+/// number any condition compares with.
+type WholeKey = (
+    SceneId,
+    Vec<i64>,
+    BitSet,
+    BitSet,
+    BitSet,
+    Taken,
+    Vec<(SceneId, u32)>,
+    Vec<SceneId>,
+);
+
+fn whole_key(story: &Story) -> impl Fn(&State) -> WholeKey {
     let mut cap = 1u32;
     story.sites(&mut |_, site| {
         site.reads(&mut |r| {
@@ -36,7 +50,7 @@ fn naive(story: &Story) -> (Coverage, usize) {
             }
         });
     });
-    let key = |s: &State| {
+    move |s: &State| {
         let visits: Vec<(SceneId, u32)> = s.visits.iter().map(|(sc, v)| (sc, v.min(cap))).collect();
         (
             s.scene,
@@ -48,7 +62,11 @@ fn naive(story: &Story) -> (Coverage, usize) {
             visits,
             s.stack.clone(),
         )
-    };
+    }
+}
+
+fn naive(story: &Story) -> (Coverage, usize) {
+    let key = whole_key(story);
     let start = State::new(story, 0);
     // Every state by its key, with its index; the edges between them, and
     // which are endings: the true soft-locks are the states from which no
@@ -823,27 +841,7 @@ fn naive_probes(
     story: &Story,
     witness: &callister::story::Condition,
 ) -> (Vec<Broken>, Option<usize>) {
-    let mut cap = 1u32;
-    story.sites(&mut |_, site| {
-        site.reads(&mut |r| {
-            if let Read::Bound(_, _, n) = r {
-                cap = cap.max(u32::try_from(n.clamp(0, 1000)).unwrap_or(0) + 1);
-            }
-        });
-    });
-    let key = |s: &State| {
-        let visits: Vec<(SceneId, u32)> = s.visits.iter().map(|(sc, v)| (sc, v.min(cap))).collect();
-        (
-            s.scene,
-            s.vars.clone(),
-            s.flags.clone(),
-            s.items.clone(),
-            s.dead.clone(),
-            s.used.clone(),
-            visits,
-            s.stack.clone(),
-        )
-    };
+    let key = whole_key(story);
     let start = State::new(story, 0);
     let mut seen = std::collections::HashSet::new();
     seen.insert(key(&start));

@@ -99,18 +99,7 @@ impl Liveness {
         // Scenes of one strongly connected component share their set; the
         // components come out of Tarjan's algorithm successors first, so
         // one pass in that order is the fixpoint: linear in the graph.
-        let succ: Vec<Vec<usize>> = story
-            .scenes
-            .iter()
-            .map(|scene| {
-                scene
-                    .choices
-                    .iter()
-                    .flat_map(|&c| story.targets(c))
-                    .map(SceneId::index)
-                    .collect()
-            })
-            .collect();
+        let succ = story.successors();
         let mut row = vec![0u64; words];
         for component in strongly_connected(&succ) {
             row.fill(0);
