@@ -105,12 +105,13 @@ impl Visits {
         }
     }
 
-    /// Counts in any order, as a list of them: where a scene repeats, its
-    /// first count stands; zeros are left out.
+    /// Counts in any order, as a list of them, each scene once (a scene
+    /// given twice keeps one of its counts); zeros are left out.
     pub fn from_counts(mut counts: Vec<(SceneId, u32)>) -> Visits {
         counts.retain(|&(_, n)| n > 0);
-        // Stable, so the first of a repeated scene comes first.
-        counts.sort_by_key(|&(s, _)| s);
+        // In place, with no buffer: a snapshot's names are distinct, so
+        // which of two counts for one scene stands does not arise.
+        counts.sort_unstable_by_key(|&(s, _)| s);
         counts.dedup_by_key(|&mut (s, _)| s);
         Visits(counts)
     }

@@ -76,6 +76,12 @@ pub struct Lookup {
     items: hashbrown::HashTable<u32>,
     crew: hashbrown::HashTable<u32>,
     endings: hashbrown::HashTable<u32>,
+    /// The scenes' ids once more, end to end (the i-th ends at
+    /// `scene_ends[i]`), so that looking a scene up compares bytes packed
+    /// together instead of reaching into its `Scene`: restoring a snapshot
+    /// looks up one name per scene visited, a thousand at 100,000 scenes.
+    scene_ids: String,
+    scene_ends: Vec<usize>,
 }
 
 impl std::fmt::Debug for Lookup {
@@ -104,7 +110,15 @@ impl Lookup {
             }
             table
         };
+        let mut scene_ids = String::new();
+        let mut scene_ends = Vec::with_capacity(story.scenes.len());
+        for scene in &story.scenes {
+            scene_ids.push_str(&scene.id);
+            scene_ends.push(scene_ids.len());
+        }
         Lookup {
+            scene_ids,
+            scene_ends,
             scenes: table(&mut story.scenes.iter().map(|x| x.id.as_str())),
             variables: table(&mut story.variables.iter().map(|x| x.id.as_str())),
             flags: table(&mut story.flags.iter().map(|x| x.id.as_str())),
@@ -125,6 +139,17 @@ impl Lookup {
         table
             .find(self.hasher.hash_one(id), |&i| {
                 id_of(&list[i as usize]) == id
+            })
+            .copied()
+    }
+
+    /// The index of the scene `id`, compared in `scene_ids`.
+    fn scene(&self, id: &str) -> Option<u32> {
+        self.scenes
+            .find(self.hasher.hash_one(id), |&i| {
+                let i = i as usize;
+                let start = if i == 0 { 0 } else { self.scene_ends[i - 1] };
+                self.scene_ids.get(start..self.scene_ends[i]) == Some(id)
             })
             .copied()
     }
@@ -504,9 +529,7 @@ impl Story {
     }
 
     pub fn scene_by_id(&self, id: &str) -> Option<SceneId> {
-        self.lookup
-            .find(&self.lookup.scenes, &self.scenes, |x| x.id.as_str(), id)
-            .map(SceneId)
+        self.lookup.scene(id).map(SceneId)
     }
 
     pub fn var_by_id(&self, id: &str) -> Option<VarId> {
