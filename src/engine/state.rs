@@ -109,8 +109,8 @@ impl Visits {
     /// given twice keeps one of its counts); zeros are left out.
     pub fn from_counts(mut counts: Vec<(SceneId, u32)>) -> Visits {
         counts.retain(|&(_, n)| n > 0);
-        // In place, with no buffer: a snapshot's names are distinct, so
-        // which of two counts for one scene stands does not arise.
+        // In place, with no buffer: callers give each scene once (a
+        // snapshot's names are distinct), so stability buys nothing.
         counts.sort_unstable_by_key(|&(s, _)| s);
         counts.dedup_by_key(|&mut (s, _)| s);
         Visits(counts)

@@ -65,8 +65,10 @@ pub struct Story {
 
 /// The ids of a story's lists (scenes, variables, flags, items, crew,
 /// endings) hashed to their indices. The tables hold only 4-byte indices
-/// (the ids stay in the lists), so the index costs about 5 bytes a name.
-/// Where ids repeat, the first wins.
+/// (the ids stay in the lists), so the index costs about 5 bytes a name;
+/// scenes, looked up most, also keep their ids packed end to end beside
+/// it (their length again, and a word a scene). Where ids repeat, the
+/// first wins.
 #[derive(Clone, Default)]
 pub struct Lookup {
     hasher: foldhash::fast::RandomState,

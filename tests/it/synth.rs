@@ -264,3 +264,38 @@ fn a_large_story_parsed_in_parallel_keeps_the_files_order() {
     assert_eq!(e001.len(), 2, "{e001:#?}");
     assert_eq!(e001, [names[0].clone(), names[names.len() - 1].clone()]);
 }
+
+/// Every scene's id finds that scene through the story's index (the
+/// packed copy of the ids it compares against), and nothing finds a
+/// scene but its own id whole: not a prefix, an extension or a neighbour
+/// run together (`s1` + `s2` is `s1s2`, no scene).
+#[test]
+fn scene_ids_find_their_scenes_and_nothing_else() {
+    let story = story(1000, 5);
+    for (i, scene) in story.scenes.iter().enumerate() {
+        assert_eq!(
+            story.scene_by_id(&scene.id).map(|s| s.index()),
+            Some(i),
+            "{}",
+            scene.id
+        );
+        for near in [
+            format!("{}x", scene.id),
+            scene.id[..scene.id.len() - 1].to_string(),
+        ] {
+            assert!(
+                story
+                    .scene_by_id(&near)
+                    .is_none_or(|s| story.scenes[s.index()].id == near),
+                "`{near}` found a scene not its own"
+            );
+        }
+    }
+    let joined = format!("{}{}", story.scenes[1].id, story.scenes[2].id);
+    assert!(
+        story
+            .scene_by_id(&joined)
+            .is_none_or(|s| story.scenes[s.index()].id == joined)
+    );
+    assert_eq!(story.scene_by_id(""), None);
+}

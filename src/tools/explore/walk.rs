@@ -22,8 +22,8 @@ use crate::tools::explore::{Cut, Limits, PathStep, Progress, Report, Rule, Viola
 
 /// States expanded per thread in one round.
 const BATCH: usize = 16 * 1024;
-/// The successors a state is given room for in a batch's buffers (the
-/// shipped story averages under three).
+/// The successors a state is given room for in a batch's buffers: a
+/// guess (most scenes open two or three choices); past it they grow.
 const SUCCESSORS_RESERVED: usize = 3;
 
 /// A table value with this bit set is provisional: the position in the
