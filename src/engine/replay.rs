@@ -80,14 +80,19 @@ pub fn choice_for(story: &Story, state: &State, entry: &Entry<'_>) -> Result<Cho
             here,
         });
     }
-    if let Some(c) = state
-        .choices(story)
-        .find(|&c| story.choice(c).key == entry.key)
-    {
-        return Ok(c);
+    // The key first, then whether the choice is open: the same first open
+    // choice with the key, without asking every choice before it.
+    let mut keyed = story
+        .scene(here)
+        .choices
+        .iter()
+        .copied()
+        .filter(|&c| story.choice(c).key == entry.key)
+        .peekable();
+    if keyed.peek().is_none() {
+        return Err(Stop::Missing { here });
     }
-    Err(match story.choice_by_key(here, entry.key) {
-        Some(_) => Stop::Closed { here },
-        None => Stop::Missing { here },
-    })
+    keyed
+        .find(|&c| state.is_open(story, c))
+        .ok_or(Stop::Closed { here })
 }

@@ -62,8 +62,23 @@ impl BitSet {
 /// game enters few of a large story's scenes, and the undo tree keeps a state
 /// per step: a count for every scene would cost the size of the story at each
 /// step, and at every new game.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, PartialEq, Eq, Hash, Default)]
 pub struct Visits(Vec<(SceneId, u32)>);
+
+/// A copy keeps room for one more scene: the undo tree clones the state
+/// before each step, and the step's `bump` of a scene not yet entered
+/// would otherwise grow (and copy) the list again at once.
+impl Clone for Visits {
+    fn clone(&self) -> Visits {
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.extend_from_slice(&self.0);
+        Visits(v)
+    }
+
+    fn clone_from(&mut self, source: &Visits) {
+        self.0.clone_from(&source.0);
+    }
+}
 
 impl Visits {
     pub fn get(&self, scene: SceneId) -> u32 {
@@ -448,7 +463,7 @@ impl State {
     /// now: not a `once` choice already taken, its condition holds, and
     /// for a `return` a tunnel was entered (for a tunnel, the stack has
     /// room: it has none only in a game carried over from an edited story).
-    fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
+    pub(crate) fn is_open(&self, story: &Story, id: ChoiceId) -> bool {
         let choice = story.choice(id);
         let way = match &choice.action {
             Action::Return(_) => !self.stack.is_empty(),

@@ -487,7 +487,9 @@ impl SaveFile {
             let (node, stop) = match placed[s.from] {
                 Some(from) => {
                     tree.current = from;
-                    match replay(story, &mut tree, std::slice::from_ref(&s.to_step())) {
+                    match replay_with(story, &mut tree, 1, |_| {
+                        entry(&s.scene, &s.key, s.roll, s.success)
+                    }) {
                         Ok(()) => (Some(tree.current), None),
                         Err(why) => (
                             None,
@@ -666,17 +668,6 @@ pub fn branch_marks(tree: &Tree) -> Vec<BranchMark> {
         .collect()
 }
 
-impl SavedStep {
-    pub fn to_step(&self) -> Step {
-        Step {
-            scene: self.scene.clone(),
-            key: self.key.clone(),
-            roll: self.roll,
-            success: self.success,
-        }
-    }
-}
-
 impl SaveV1 {
     /// The same game in format 2: the logs folded into one tree, in the
     /// order format 1 replayed them (the branches first, the current path
@@ -768,18 +759,36 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for IgnoringRest<T> {
 /// that no longer fits the story, saying why; the steps before it stay in
 /// the tree. The rule for which choice a step takes is `engine::replay`'s.
 pub fn replay(story: &Story, tree: &mut Tree, log: &[Step]) -> Result<(), String> {
-    let entries = log.iter().map(|step| Entry {
-        scene: Some(&step.scene),
-        key: &step.key,
-        mode: match step.success {
-            Some(s) if step.roll.is_some() => RollMode::Recorded(s),
+    replay_with(story, tree, log.len(), |i| {
+        let s = &log[i];
+        entry(&s.scene, &s.key, s.roll, s.success)
+    })
+}
+
+/// A logged step as the engine's replay reads it.
+fn entry<'a>(scene: &'a str, key: &'a str, roll: Option<i64>, success: Option<bool>) -> Entry<'a> {
+    Entry {
+        scene: Some(scene),
+        key,
+        mode: match success {
+            Some(s) if roll.is_some() => RollMode::Recorded(s),
             Some(s) => RollMode::Force(s),
             None => RollMode::Random,
         },
-    });
-    engine::replay::replay(&mut IntoTree { story, tree }, entries).map_err(|(i, stop)| {
+    }
+}
+
+/// [`replay`] of `n` steps, the `i`th read by `at(i)`: a save's steps are
+/// replayed from where they lie, with no copy of their names.
+fn replay_with<'a>(
+    story: &Story,
+    tree: &mut Tree,
+    n: usize,
+    at: impl Fn(usize) -> Entry<'a>,
+) -> Result<(), String> {
+    engine::replay::replay(&mut IntoTree { story, tree }, (0..n).map(&at)).map_err(|(i, stop)| {
         let n = i + 1;
-        let key = &log[i].key;
+        let key = at(i).key;
         match stop {
             Stop::Elsewhere { logged, here } => format!(
                 "step {n} was taken in `{logged}`, but the game is in `{}`",

@@ -727,9 +727,13 @@ impl Session {
         let _ = writeln!(out, "{echo}\n");
         if let Some(roll) = &outcome.roll {
             let verdict = if roll.success { "success" } else { "failure" };
+            // A roll that could not have gone the other way is not shown:
+            // "100% chance: rolled 83" reads as if 83 mattered.
             let line = match roll.roll {
-                Some(r) => format!("{}% chance: rolled {r}, {verdict}", roll.chance),
-                None => format!("{}% chance: {verdict}", roll.chance),
+                Some(r) if (1..100).contains(&roll.chance) => {
+                    format!("{}% chance: rolled {r}, {verdict}", roll.chance)
+                }
+                _ => format!("{}% chance: {verdict}", roll.chance),
             };
             let style = if roll.success {
                 AnsiColor::Green.on_default()

@@ -1533,3 +1533,29 @@ fn help_and_the_readme_say_the_dice_rule() {
         reply.text
     );
 }
+
+#[test]
+fn a_roll_that_could_not_fail_is_not_shown() {
+    let run = |first: &str| {
+        let saves = tempfile::tempdir().unwrap();
+        let out = assert_cmd::Command::new(cargo_bin("callister"))
+            .current_dir(root())
+            .args(["--scenes", "tests/fixtures/certain_roll", "--seed", "1"])
+            .arg("--saves")
+            .arg(saves.path())
+            .env_remove("CALLISTER_SAVES")
+            .env("NO_COLOR", "1")
+            .write_stdin(format!("{first}\njump\n"))
+            .output()
+            .expect("run callister");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Roped, the jump is certain: its outcome is said, its number is not.
+    let roped = run("rope");
+    assert!(roped.contains("100% chance: success"), "{roped}");
+    assert!(!roped.contains("rolled"), "{roped}");
+    // Unroped, the number decided it, so it is shown.
+    let unroped = run("gap");
+    assert!(unroped.contains("60% chance: rolled "), "{unroped}");
+}
