@@ -1538,18 +1538,12 @@ fn help_and_the_readme_say_the_dice_rule() {
 fn a_roll_that_could_not_fail_is_not_shown() {
     let run = |first: &str| {
         let saves = tempfile::tempdir().unwrap();
-        let out = assert_cmd::Command::new(cargo_bin("callister"))
-            .current_dir(root())
-            .args(["--scenes", "tests/fixtures/certain_roll", "--seed", "1"])
-            .arg("--saves")
-            .arg(saves.path())
-            .env_remove("CALLISTER_SAVES")
-            .env("NO_COLOR", "1")
-            .write_stdin(format!("{first}\njump\n"))
-            .output()
-            .expect("run callister");
-        assert_eq!(out.status.code(), Some(0));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        piped_story(
+            "tests/fixtures/certain_roll",
+            &["--seed", "1"],
+            &format!("{first}\njump\n"),
+            saves.path(),
+        )
     };
     // Roped, the jump is certain: its outcome is said, its number is not.
     let roped = run("rope");
