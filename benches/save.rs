@@ -54,7 +54,7 @@ fn history(story: &Story) -> Tree {
                 success: roll.as_ref().map(|r| r.success),
                 ..step
             };
-            tree.push(step, state);
+            tree.push(step, choice, state);
         }
         return tree;
     }

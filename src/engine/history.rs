@@ -1,9 +1,14 @@
 //! The tree of every path taken in a playthrough: undo, rewind and branches.
 //!
-//! Each node holds the state after its step, so moving anywhere in the tree
-//! is a lookup, not a replay. The RNG travels in the state: taking the same
-//! choice again from the same node gives the same roll, and lands on the
-//! same child rather than a copy.
+//! The tree keeps the state where play is, and the state after a step only
+//! at the start and at every `KEEP_EVERY`th step of a path: moving
+//! elsewhere replays the few steps from the nearest kept state above
+//! (fewer than `KEEP_EVERY`), which the engine makes exactly as it made
+//! them (each node knows its choice and how its check came out). A state
+//! per step cost a copy of every visit count at each step: what a long
+//! game's save load and its memory grew with. The RNG travels in the
+//! state: taking the same choice again from the same node gives the same
+//! roll, and lands on the same child rather than a copy.
 //!
 //! Moving back (undo, rewind, restart) remembers where you came from, so
 //! `redo` can follow the same path down again.
@@ -19,7 +24,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::State;
+use crate::engine::replay::{self, Entry};
+use crate::engine::{ChooseError, Roll, RollMode, State};
+use crate::story::{ChoiceId, SceneId, Story};
+
+/// A node keeps its state when its depth is a multiple of this: moving to
+/// any node replays fewer steps than this from a kept one.
+pub const KEEP_EVERY: usize = 16;
 
 /// One choice taken: the event log's entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,11 +47,29 @@ pub struct Step {
     pub success: Option<bool>,
 }
 
+impl Step {
+    /// How replaying the step decides its check, if it has one: as it was
+    /// decided (a number rolled, or an outcome forced).
+    pub fn mode(&self) -> RollMode {
+        match self.success {
+            Some(s) if self.roll.is_some() => RollMode::Recorded(s),
+            Some(s) => RollMode::Force(s),
+            None => RollMode::Random,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Node {
     pub parent: Option<usize>,
     pub step: Option<Step>,
-    pub state: State,
+    /// The choice the step took (`None` at the start).
+    pub choice: Option<ChoiceId>,
+    /// The scene the game is in after the step.
+    pub scene: SceneId,
+    /// The state after the step: kept at the start and at every
+    /// `KEEP_EVERY`th depth, else rebuilt by replay.
+    kept: Option<State>,
     pub children: Vec<usize>,
     pub depth: usize,
     /// The number of the branch this node was made on.
@@ -50,7 +79,9 @@ pub struct Node {
 #[derive(Debug, Clone)]
 pub struct Tree {
     pub nodes: Vec<Node>,
-    pub current: usize,
+    /// Where play is, and its state.
+    current: usize,
+    here: State,
     /// Which playthrough this is (see `play::save::SaveFile::playthrough`):
     /// set by whoever begins a new game, kept by saves; 0 when unset.
     pub playthrough: u64,
@@ -90,12 +121,15 @@ impl Tree {
             nodes: vec![Node {
                 parent: None,
                 step: None,
-                state: root,
+                choice: None,
+                scene: root.scene,
+                kept: Some(root.clone()),
                 children: Vec::new(),
                 depth: 0,
                 branch: 1,
             }],
             current: 0,
+            here: root,
             playthrough: 0,
             next_branch: 2,
             names: BTreeMap::new(),
@@ -103,24 +137,72 @@ impl Tree {
         }
     }
 
+    /// The state where play is.
     pub fn state(&self) -> &State {
-        &self.nodes[self.current].state
+        &self.here
+    }
+
+    /// The state the game began in.
+    pub fn root(&self) -> &State {
+        // The root's state is always kept; `here` stands in for a tree
+        // whose root lost it, which no method does.
+        self.nodes[0].kept.as_ref().unwrap_or(&self.here)
+    }
+
+    /// The node where play is.
+    pub fn current(&self) -> usize {
+        self.current
     }
 
     pub fn depth(&self) -> usize {
         self.nodes[self.current].depth
     }
 
-    /// Records a step from the current node and moves to it. A step equal to
-    /// an existing child's (same choice, same outcome) reuses that child.
-    pub fn push(&mut self, step: Step, state: State) -> usize {
+    /// Records a step from the current node, whose result is `state`, and
+    /// moves to it. A step equal to an existing child's (same choice, same
+    /// outcome) reuses that child.
+    pub fn push(&mut self, step: Step, choice: ChoiceId, state: State) -> usize {
+        self.here = state;
+        self.record(step, choice)
+    }
+
+    /// Takes `choice` from the current state, as `State::advance` does, and
+    /// records the step: what replaying a log does, with no copy of the
+    /// state but the few kept.
+    pub fn advance(
+        &mut self,
+        story: &Story,
+        choice: ChoiceId,
+        mode: RollMode,
+    ) -> Result<Option<Roll>, ChooseError> {
+        let scene = story.scene(self.here.scene).id.clone();
+        // Refused before anything changes: `here` is as it was.
+        let roll = self.here.advance(story, choice, mode)?;
+        let step = Step {
+            scene,
+            key: story.choice(choice).key.clone(),
+            roll: roll.as_ref().and_then(|r| r.roll),
+            success: roll.as_ref().map(|r| r.success),
+        };
+        self.record(step, choice);
+        Ok(roll)
+    }
+
+    /// Moves to the child of the current node that `step` leads to (made
+    /// if new), whose state is `here` already.
+    fn record(&mut self, step: Step, choice: ChoiceId) -> usize {
         let here = self.current;
         if let Some(&child) = self.nodes[here]
             .children
             .iter()
             .find(|&&c| self.nodes[c].step.as_ref() == Some(&step))
         {
-            self.nodes[child].state = state;
+            let node = &mut self.nodes[child];
+            node.choice = Some(choice);
+            node.scene = self.here.scene;
+            if node.kept.is_some() {
+                node.kept = Some(self.here.clone());
+            }
             self.current = child;
             return child;
         }
@@ -136,7 +218,9 @@ impl Tree {
         self.nodes.push(Node {
             parent: Some(here),
             step: Some(step),
-            state,
+            choice: Some(choice),
+            scene: self.here.scene,
+            kept: depth.is_multiple_of(KEEP_EVERY).then(|| self.here.clone()),
             children: Vec::new(),
             depth,
             branch,
@@ -147,8 +231,97 @@ impl Tree {
         id
     }
 
+    /// Gives node `node` the state `state` (a save's snapshot mapped onto
+    /// an edited story): it is kept, and the nodes below it that keep none
+    /// are replayed from it.
+    pub fn set_state(&mut self, node: usize, state: State) {
+        if node == self.current {
+            self.here = state.clone();
+        }
+        self.nodes[node].scene = state.scene;
+        self.nodes[node].kept = Some(state);
+    }
+
+    /// The state after node `node`'s step: the nearest kept state above
+    /// it (or where play is, when that is nearer), with the steps between
+    /// replayed.
+    pub fn state_at(&self, story: &Story, node: usize) -> State {
+        let mut down = Vec::new();
+        let mut n = node;
+        let mut state = loop {
+            if n == self.current {
+                break self.here.clone();
+            }
+            if let Some(kept) = &self.nodes[n].kept {
+                break kept.clone();
+            }
+            down.push(n);
+            match self.nodes[n].parent {
+                Some(p) => n = p,
+                // The root keeps its state: not reached.
+                None => break self.root().clone(),
+            }
+        };
+        for &n in down.iter().rev() {
+            self.replay_into(story, &mut state, n);
+        }
+        state
+    }
+
+    /// Calls `f` with each node of the path from the root to `node` and
+    /// the state after it, in order: one replay along the path.
+    pub fn along(&self, story: &Story, node: usize, f: &mut dyn FnMut(usize, &State)) {
+        let path = self.path_to(node);
+        let mut state = self.root().clone();
+        for &n in &path {
+            if let Some(kept) = &self.nodes[n].kept {
+                state.clone_from(kept);
+            } else if n == self.current {
+                state.clone_from(&self.here);
+            } else {
+                self.replay_into(story, &mut state, n);
+            }
+            f(n, &state);
+        }
+    }
+
+    /// Node `n`'s step, taken in `state` (its parent's). The tree was made
+    /// against `story` by the same engine, so the step is open and comes
+    /// out as it did; a step that did not (a tree carried across an edited
+    /// story without being rebuilt) leaves the state where it stopped.
+    fn replay_into(&self, story: &Story, state: &mut State, n: usize) {
+        let Some(step) = &self.nodes[n].step else {
+            return;
+        };
+        let choice = match self.nodes[n].choice {
+            Some(c) if state.is_visible(story, c) => Some(c),
+            _ => replay::choice_for(
+                story,
+                state,
+                &Entry {
+                    scene: None,
+                    key: &step.key,
+                    mode: step.mode(),
+                },
+            )
+            .ok(),
+        };
+        if let Some(c) = choice {
+            let _ = state.advance(story, c, step.mode());
+        }
+    }
+
+    /// Moves to `node` without remembering where play was (a save being
+    /// rebuilt).
+    pub fn jump(&mut self, story: &Story, node: usize) {
+        if node != self.current {
+            self.here = self.state_at(story, node);
+            self.current = node;
+        }
+    }
+
     /// Steps back `n` choices (stopping at the start); returns how many.
-    pub fn undo(&mut self, n: usize) -> usize {
+    pub fn undo(&mut self, story: &Story, n: usize) -> usize {
         let mut node = self.current;
         let mut done = 0;
         while done < n {
@@ -160,20 +333,20 @@ impl Tree {
                 None => break,
             }
         }
-        self.go_to(node);
+        self.go_to(story, node);
         done
     }
 
     /// Steps forward `n` choices along the path that undo, rewind or restart
     /// left (stopping at its end); returns how many.
-    pub fn redo(&mut self, n: usize) -> usize {
+    pub fn redo(&mut self, story: &Story, n: usize) -> usize {
         let Some(target) = self.came_from.filter(|&t| self.is_below(t, self.current)) else {
             return 0;
         };
         let path = self.path_to(target);
         let here = self.nodes[self.current].depth;
         let steps = n.min(path.len() - 1 - here);
-        self.current = path[here + steps];
+        self.jump(story, path[here + steps]);
         steps
     }
 
@@ -187,7 +360,7 @@ impl Tree {
     /// Moves to any node. Moving back up the path remembers the node left
     /// (or the deeper one remembered before, when it lies below that), so
     /// that `redo` can come back down.
-    pub fn go_to(&mut self, node: usize) {
+    pub fn go_to(&mut self, story: &Story, node: usize) {
         let left = self.current;
         if self.is_below(left, node) {
             let keep = self
@@ -197,7 +370,7 @@ impl Tree {
                 self.came_from = Some(left);
             }
         }
-        self.current = node;
+        self.jump(story, node);
     }
 
     /// Whether `node` lies strictly below `above` in the tree.
@@ -242,11 +415,11 @@ impl Tree {
     }
 
     /// Goes back to the point where step `n` (1-based) was chosen.
-    pub fn rewind(&mut self, n: usize) -> bool {
+    pub fn rewind(&mut self, story: &Story, n: usize) -> bool {
         let path = self.path();
         match n.checked_sub(1).and_then(|i| path.get(i)) {
             Some(&node) if n < path.len() => {
-                self.go_to(node);
+                self.go_to(story, node);
                 true
             }
             _ => false,

@@ -124,7 +124,7 @@ impl GameHost {
     /// request, answered through the session's one entry point.
     pub fn load(&mut self, session: &mut Session, slot: &str) -> Result<Vec<String>, SaveError> {
         let restored = self.read_slot(&session.story, slot)?;
-        session.replace_tree(restored.tree);
+        session.replace_tree(*restored.tree);
         if let Some(auto) = &mut self.auto {
             if auto.slot() == slot {
                 auto.resumed();
@@ -405,7 +405,10 @@ impl GameHost {
         self.start = story.scene(start).id.clone();
         self.played_before = file.played_secs;
         self.started = Instant::now();
-        Ok(Restored { tree, notes })
+        Ok(Restored {
+            tree: Box::new(tree),
+            notes,
+        })
     }
 
     /// Saves the game being played in the first free `before-load-N`.
@@ -434,7 +437,7 @@ impl GameHost {
 /// same first state (seed, dice, scene), so that a step of one means the
 /// same in the other.
 fn same_playthrough(a: &Tree, b: &Tree) -> bool {
-    let (ra, rb) = (&a.nodes[0].state, &b.nodes[0].state);
+    let (ra, rb) = (a.root(), b.root());
     a.playthrough == b.playthrough
         && ra.seed == rb.seed
         && ra.dice == rb.dice
@@ -446,7 +449,7 @@ fn same_playthrough(a: &Tree, b: &Tree) -> bool {
 /// branches that came of it. Names `from` gave its branches are kept where
 /// `into` does not use them.
 fn merge(story: &Story, into: &mut Tree, from: &Tree) -> Vec<u32> {
-    let at = into.current;
+    let at = into.current();
     let before = into.nodes.len();
     let mut placed: Vec<Option<usize>> = vec![None; from.nodes.len()];
     placed[0] = Some(0);
@@ -454,12 +457,12 @@ fn merge(story: &Story, into: &mut Tree, from: &Tree) -> Vec<u32> {
         let (Some(parent), Some(step)) = (node.parent.and_then(|p| placed[p]), &node.step) else {
             continue;
         };
-        into.current = parent;
+        into.jump(story, parent);
         if save::replay(story, into, std::slice::from_ref(step)).is_ok() {
-            placed[i] = Some(into.current);
+            placed[i] = Some(into.current());
         }
     }
-    into.current = at;
+    into.jump(story, at);
     let mut added: Vec<u32> = into.nodes[before..].iter().map(|n| n.branch).collect();
     added.sort_unstable();
     added.dedup();
@@ -497,7 +500,7 @@ impl GameHost {
         self.played_before = file.played_secs;
         self.started = Instant::now();
         Ok(Restored {
-            tree,
+            tree: Box::new(tree),
             notes: report.notes,
         })
     }
@@ -529,7 +532,7 @@ impl GameHost {
                 self.start = story.scene(start).id.clone();
                 Reloaded::Carried {
                     story: Box::new(story),
-                    tree,
+                    tree: Box::new(tree),
                     dir,
                     notes: report.notes,
                 }

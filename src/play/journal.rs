@@ -236,7 +236,7 @@ impl Autosave {
         }
         let steps = save::saved_steps(tree, open.nodes);
         let names = (open.names != tree.names).then(|| tree.names.clone());
-        if steps.is_empty() && names.is_none() && open.at == tree.current {
+        if steps.is_empty() && names.is_none() && open.at == tree.current() {
             return Ok(());
         }
         if open.lines >= COMPACT_AFTER.max(tree.nodes.len()) {
@@ -245,7 +245,7 @@ impl Autosave {
         let state = tree.state();
         let line = Line {
             steps,
-            at: tree.current,
+            at: tree.current(),
             names,
             scene: story.scene(state.scene).id.clone(),
             turn: state.turn,
@@ -273,7 +273,7 @@ impl Autosave {
         open.bytes += text.len() as u64;
         self.written += text.len() as u64;
         open.nodes = tree.nodes.len();
-        open.at = tree.current;
+        open.at = tree.current();
         open.names.clone_from(&tree.names);
         Ok(())
     }
@@ -311,7 +311,7 @@ impl Autosave {
             lines: 0,
             bytes: bytes + header.len() as u64 + 1,
             nodes: tree.nodes.len(),
-            at: tree.current,
+            at: tree.current(),
             names: tree.names.clone(),
         });
         Ok(())

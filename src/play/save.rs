@@ -337,12 +337,12 @@ impl SaveFile {
             fingerprint: story.fingerprint.clone(),
             playthrough: tree.playthrough,
             seed: state.seed,
-            dice: tree.nodes[0].state.dice,
+            dice: tree.root().dice,
             start: story.scene(start).id.clone(),
             saved_at,
             played_secs,
             steps: saved_steps(tree, 1),
-            at: tree.current,
+            at: tree.current(),
             branches: branch_marks(tree),
             next_branch: tree.next_branch,
             snapshot: Snapshot::of(story, state),
@@ -486,11 +486,11 @@ impl SaveFile {
             }
             let (node, stop) = match placed[s.from] {
                 Some(from) => {
-                    tree.current = from;
+                    tree.jump(story, from);
                     match replay_with(story, &mut tree, 1, |_| {
                         entry(&s.scene, &s.key, s.roll, s.success)
                     }) {
-                        Ok(()) => (Some(tree.current), None),
+                        Ok(()) => (Some(tree.current()), None),
                         Err(why) => (
                             None,
                             Some(why.replacen("step 1", &format!("step {}", i + 1), 1)),
@@ -522,7 +522,7 @@ impl SaveFile {
         while placed[resume].is_none() {
             resume = self.steps[resume - 1].from;
         }
-        tree.current = placed[resume].unwrap_or(0);
+        tree.jump(story, placed[resume].unwrap_or(0));
         let path_dropped = self.path_len(self.at) - self.path_len(resume);
         if dropped > path_dropped {
             report.notes.push(format!(
@@ -567,8 +567,8 @@ impl SaveFile {
                 if !unchanged {
                     report.notes.extend(dropped);
                     // The player's state as saved, mapped onto the new story.
-                    let current = tree.current;
-                    tree.nodes[current].state = state;
+                    let current = tree.current();
+                    tree.set_state(current, state);
                 }
             }
             (Err(stop), Ok((state, dropped))) => {
@@ -828,17 +828,7 @@ impl Player for IntoTree<'_> {
     }
 
     fn take(&mut self, choice: ChoiceId, mode: RollMode) -> Result<(), ChooseError> {
-        let mut state = self.tree.state().clone();
-        let scene = self.story.scene(state.scene).id.clone();
-        let roll = state.advance(self.story, choice, mode)?;
-        let step = Step {
-            scene,
-            key: self.story.choice(choice).key.clone(),
-            roll: roll.as_ref().and_then(|r| r.roll),
-            success: roll.as_ref().map(|r| r.success),
-        };
-        self.tree.push(step, state);
-        Ok(())
+        self.tree.advance(self.story, choice, mode).map(|_| ())
     }
 }
 

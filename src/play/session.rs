@@ -160,7 +160,7 @@ pub struct Recorded {
 /// A game read from a save.
 #[derive(Debug)]
 pub struct Restored {
-    pub tree: Tree,
+    pub tree: Box<Tree>,
     /// What loading it changed or dropped, as sentences.
     pub notes: Vec<String>,
 }
@@ -175,7 +175,7 @@ pub enum Reloaded {
     /// The game, carried into the story as it is now on disk.
     Carried {
         story: Box<Story>,
-        tree: Tree,
+        tree: Box<Tree>,
         dir: PathBuf,
         notes: Vec<String>,
     },
@@ -360,7 +360,7 @@ impl Session {
             return self.reply(out, Vec::new());
         }
         let cmd = command::parse(line);
-        let before = (self.tree.current, self.tree.nodes.len());
+        let before = (self.tree.current(), self.tree.nodes.len());
         let names = self.tree.names.clone();
         let mut requests = Vec::new();
         let flow = self.dispatch(&cmd, line, &mut out, &mut requests);
@@ -368,7 +368,7 @@ impl Session {
             cmd,
             Command::Undo(_) | Command::Redo(_) | Command::Rewind(_) | Command::Branch(_)
         );
-        if moved && before != (self.tree.current, self.tree.nodes.len()) {
+        if moved && before != (self.tree.current(), self.tree.nodes.len()) {
             requests.push(Request::Autosave);
         }
         if matches!(cmd, Command::NameBranch(_)) && names != self.tree.names {
@@ -481,7 +481,7 @@ impl Session {
             }
             Answer::Loaded { slot, result } => match result {
                 Ok(restored) => {
-                    self.replace_tree(restored.tree);
+                    self.replace_tree(*restored.tree);
                     let _ = writeln!(out, "Loaded slot `{slot}`.");
                     for n in restored.notes {
                         let _ = writeln!(out, "{}", visible(&n));
@@ -769,7 +769,7 @@ impl Session {
         let ending = state.ending(&self.story);
         let turn = state.turn;
         let success = step.success;
-        self.tree.push(step, state);
+        self.tree.push(step, choice, state);
         if self.tree.nodes.len() > nodes {
             if let Some(taken) = &mut self.taken {
                 let key = ledger::choice_key(&self.story, choice);
@@ -795,7 +795,7 @@ impl Session {
     }
 
     fn ask_restart(&mut self, out: &mut String) {
-        if self.tree.current == 0 {
+        if self.tree.current() == 0 {
             let _ = writeln!(out, "You are at the start already. Nothing changed.");
             return;
         }
@@ -817,7 +817,7 @@ impl Session {
         match question {
             Question::Restart if yes => {
                 let branch = self.tree.branch_here();
-                self.tree.go_to(0);
+                self.tree.go_to(&self.story, 0);
                 let line = format!(
                     "Back at the start. The path you left is branch {branch}: `branch {branch}` returns to its end, `redo` retraces it."
                 );
@@ -847,12 +847,12 @@ impl Session {
     }
 
     fn undo(&mut self, n: usize, out: &mut String) {
-        let done = self.tree.undo(n);
+        let done = self.tree.undo(&self.story, n);
         if done == 0 {
             let _ = writeln!(out, "You are at the start; there is nothing to undo.");
             return;
         }
-        let line = if self.tree.current == 0 {
+        let line = if self.tree.current() == 0 {
             format!("Undid {}: you are back at the start.", plural(done, "step"))
         } else {
             format!("Undid {}.", plural(done, "step"))
@@ -862,7 +862,7 @@ impl Session {
     }
 
     fn redo(&mut self, n: usize, out: &mut String) {
-        let done = self.tree.redo(n);
+        let done = self.tree.redo(&self.story, n);
         if done == 0 {
             let _ = writeln!(
                 out,
@@ -879,7 +879,7 @@ impl Session {
     }
 
     fn rewind(&mut self, n: usize, out: &mut String) {
-        if self.tree.rewind(n) {
+        if self.tree.rewind(&self.story, n) {
             let line = format!(
                 "Rewound to step {n}. Choose differently to start a new branch; the old one is kept."
             );
@@ -901,7 +901,7 @@ impl Session {
         };
         match number.and_then(|n| Some((n, self.tree.end_of(n)?))) {
             Some((n, end)) => {
-                self.tree.go_to(end);
+                self.tree.go_to(&self.story, end);
                 let line = format!("Jumped to the end of {}.", self.branch_label(n));
                 let _ = writeln!(out, "{}\n", self.look.paint(Style::new().dimmed(), &line));
                 self.show_scene_fresh(out);
@@ -1105,7 +1105,7 @@ impl Session {
                 notes,
             } => {
                 let scenes = story.scenes.len();
-                self.replace(*story, tree);
+                self.replace(*story, *tree);
                 let line = format!("Reloaded `{}`: {scenes} scenes.", dir.display());
                 let _ = writeln!(
                     out,
@@ -1429,7 +1429,7 @@ impl Session {
                 let _ = writeln!(out, "{line}");
             }
         }
-        let dice = match self.tree.nodes[0].state.dice {
+        let dice = match self.tree.root().dice {
             Dice::Position => DICE_RULE,
             Dice::Stream => DICE_RULE_OLD,
         };
@@ -1440,6 +1440,17 @@ impl Session {
         );
     }
 
+    /// The state at each node of the path from the start to where play
+    /// is, in order.
+    fn states_along_path(&self) -> Vec<State> {
+        let mut states = Vec::new();
+        self.tree
+            .along(&self.story, self.tree.current(), &mut |_, s| {
+                states.push(s.clone());
+            });
+        states
+    }
+
     fn history(&self, out: &mut String) {
         let path = self.tree.path();
         if path.len() == 1 {
@@ -1447,9 +1458,9 @@ impl Session {
             return;
         }
         let _ = writeln!(out, "{}", self.look.paint(Style::new().bold(), "History"));
+        let states = self.states_along_path();
         for (i, pair) in path.windows(2).enumerate() {
-            let (from, to) = (pair[0], pair[1]);
-            let state = &self.tree.nodes[from].state;
+            let (state, to) = (&states[i], pair[1]);
             let step = self.tree.nodes[to].step.as_ref();
             let scene = &self.story.scene(state.scene).title;
             let taken = step.map_or(String::new(), |s| {
@@ -1519,13 +1530,12 @@ impl Session {
             .iter()
             .filter(|&&n| tree.nodes[n].step.is_some())
             .count();
-        let end_state = &tree.nodes[end].state;
-        let title = &self.story.scene(end_state.scene).title;
+        let title = &self.story.scene(tree.nodes[end].scene).title;
         let plain = self.look.plain;
         // Where you are: at the end of this run, or part way along it.
-        let here = if tree.current == end {
+        let here = if tree.current() == end {
             if plain { " You are here." } else { " *" }.to_string()
-        } else if run.contains(&tree.current) {
+        } else if run.contains(&tree.current()) {
             let at = &self.story.scene(tree.state().scene).title;
             match (tree.depth(), plain) {
                 (0, true) => format!(" You are at the start, {at}."),
@@ -1537,7 +1547,7 @@ impl Session {
             String::new()
         };
         let on_path = current.contains(&end);
-        let ending = end_state.ending(&self.story).map(|e| {
+        let ending = self.story.scene(tree.nodes[end].scene).ending.map(|e| {
             let title = &self.story.ending(e).title;
             if plain {
                 format!(", ending: {title}")
@@ -1728,10 +1738,10 @@ impl Session {
                 .collect()
         };
         let path = self.tree.path();
+        let states = self.states_along_path();
         let mut lines = Vec::new();
         // Where you are, then each step back: step N is taken at node N - 1.
-        for (i, &node) in path.iter().enumerate().rev() {
-            let state = &self.tree.nodes[node].state;
+        for (i, state) in states.iter().enumerate().rev() {
             let keys = untaken(state);
             if keys.is_empty() {
                 continue;

@@ -920,12 +920,12 @@ fn undo_rewind_and_branches() {
     assert_eq!(log_keys(&tree), ["search", "unlock", "door"]);
 
     // Undo one step, then two, and never past the start.
-    assert_eq!(tree.undo(1), 1);
-    assert_eq!(tree.current, b);
+    assert_eq!(tree.undo(&story, 1), 1);
+    assert_eq!(tree.current(), b);
     assert_eq!(tree.state().scene, story.scene_by_id("hall").unwrap());
-    assert_eq!(tree.undo(10), 2);
-    assert_eq!((tree.current, tree.depth()), (0, 0));
-    assert_eq!(tree.undo(1), 0);
+    assert_eq!(tree.undo(&story, 10), 2);
+    assert_eq!((tree.current(), tree.depth()), (0, 0));
+    assert_eq!(tree.undo(&story, 1), 0);
     assert!(log_keys(&tree).is_empty());
 
     // A different choice from the start makes a branch; the old one is kept.
@@ -937,21 +937,18 @@ fn undo_rewind_and_branches() {
     assert_eq!(tree.nodes[d].branch, 2);
     assert_eq!(tree.nodes[a].branch, 1);
     assert_eq!(tree.branches(), vec![(1, c), (2, d)]);
-    assert_eq!(
-        tree.nodes[c].state.scene,
-        story.scene_by_id("yard").unwrap()
-    );
+    assert_eq!(tree.nodes[c].scene, story.scene_by_id("yard").unwrap());
 
     // Rewind to where step `n` was chosen.
-    tree.current = c;
-    assert!(tree.rewind(3));
-    assert_eq!(tree.current, b);
-    assert!(tree.rewind(1));
-    assert_eq!(tree.current, 0);
-    tree.current = c;
-    assert!(!tree.rewind(0));
-    assert!(!tree.rewind(4));
-    assert_eq!(tree.current, c, "a failed rewind stays put");
+    tree.jump(&story, c);
+    assert!(tree.rewind(&story, 3));
+    assert_eq!(tree.current(), b);
+    assert!(tree.rewind(&story, 1));
+    assert_eq!(tree.current(), 0);
+    tree.jump(&story, c);
+    assert!(!tree.rewind(&story, 0));
+    assert!(!tree.rewind(&story, 4));
+    assert_eq!(tree.current(), c, "a failed rewind stays put");
     assert_eq!(tree.path(), vec![0, a, b, c]);
 }
 
@@ -965,39 +962,39 @@ fn redo_follows_the_path_that_moving_back_left() {
     let b = play(&story, &mut tree, "unlock", RollMode::Random).1;
     let c = play(&story, &mut tree, "door", RollMode::Random).1;
     assert_eq!(
-        (tree.redo(1), tree.redoable()),
+        (tree.redo(&story, 1), tree.redoable()),
         (0, 0),
         "nothing undone yet"
     );
 
     // Undo, then rewind further: redo comes back down to the deepest.
-    tree.undo(1);
-    assert!(tree.rewind(1));
-    assert_eq!((tree.current, tree.redoable()), (0, 3));
-    assert_eq!(tree.redo(1), 1);
-    assert_eq!(tree.current, a);
-    assert_eq!(tree.redo(9), 2, "as far as the path went");
-    assert_eq!(tree.current, c);
-    assert_eq!(tree.redo(1), 0);
+    tree.undo(&story, 1);
+    assert!(tree.rewind(&story, 1));
+    assert_eq!((tree.current(), tree.redoable()), (0, 3));
+    assert_eq!(tree.redo(&story, 1), 1);
+    assert_eq!(tree.current(), a);
+    assert_eq!(tree.redo(&story, 9), 2, "as far as the path went");
+    assert_eq!(tree.current(), c);
+    assert_eq!(tree.redo(&story, 1), 0);
 
     // A second branch from the start; back up it, and redo follows it.
-    tree.undo(3);
+    tree.undo(&story, 3);
     let d = play(&story, &mut tree, "unlock", RollMode::Random).1;
-    tree.undo(1);
-    assert_eq!(tree.redo(5), 1);
-    assert_eq!(tree.current, d, "the branch you came from, not the first");
+    tree.undo(&story, 1);
+    assert_eq!(tree.redo(&story, 5), 1);
+    assert_eq!(tree.current(), d, "the branch you came from, not the first");
 
     // Jumping to the first branch and back up it: redo follows that one.
-    tree.go_to(c);
-    tree.go_to(0);
-    assert_eq!(tree.redo(2), 2);
-    assert_eq!(tree.current, b);
+    tree.go_to(&story, c);
+    tree.go_to(&story, 0);
+    assert_eq!(tree.redo(&story, 2), 2);
+    assert_eq!(tree.current(), b);
 
     // Taking the same choice again walks down the same path: what is below
     // is still there to redo.
-    tree.undo(2);
+    tree.undo(&story, 2);
     play(&story, &mut tree, "search", RollMode::Random);
-    assert_eq!(tree.current, a, "the same choice reuses the node");
+    assert_eq!(tree.current(), a, "the same choice reuses the node");
     assert_eq!(tree.redoable(), 2);
     assert!(tree.is_below(c, a) && !tree.is_below(a, c) && !tree.is_below(a, a));
     assert!(!tree.is_below(d, a));
@@ -1010,7 +1007,7 @@ fn the_same_choice_from_the_same_node_reuses_the_child_and_the_roll() {
     play(&story, &mut tree, "roll", RollMode::Random);
     let (first, node) = play(&story, &mut tree, "roll", RollMode::Random);
     let count = tree.nodes.len();
-    tree.undo(1);
+    tree.undo(&story, 1);
     let (second, again) = play(&story, &mut tree, "roll", RollMode::Random);
     assert_eq!(first.roll, second.roll, "the RNG travels in the state");
     assert_eq!(node, again);
@@ -1021,7 +1018,7 @@ fn the_same_choice_from_the_same_node_reuses_the_child_and_the_roll() {
     );
 
     // A forced outcome is a different step: a new branch.
-    tree.undo(1);
+    tree.undo(&story, 1);
     let forced = !first.roll.unwrap().success;
     let (_, other) = play(&story, &mut tree, "roll", RollMode::Force(forced));
     assert_ne!(other, node);
@@ -1039,7 +1036,7 @@ fn a_save_restores_the_same_game() {
             play(&story, &mut tree, key, RollMode::Random);
         }
     }
-    tree.undo(2);
+    tree.undo(&story, 2);
     let next = keys(&story, tree.state())[0].clone();
     play(&story, &mut tree, &next, RollMode::Random);
     let (restored, report) = round_trip(&story, &tree);
@@ -1222,7 +1219,7 @@ proptest! {
                     play(&story, &mut tree, &key, RollMode::Random);
                 }
                 Op::Undo(n) => {
-                    tree.undo(n);
+                    tree.undo(&story, n);
                 }
             }
         }
@@ -1547,7 +1544,7 @@ fn play(story: &Story, tree: &mut Tree, key: &str, mode: RollMode) -> (Outcome, 
         roll: outcome.roll.as_ref().and_then(|r| r.roll),
         success: outcome.roll.as_ref().map(|r| r.success),
     };
-    let node = tree.push(step, state);
+    let node = tree.push(step, id, state);
     (outcome, node)
 }
 
@@ -1569,7 +1566,7 @@ fn a_roll_seen_and_undone_tells_nothing_of_another_choice() {
         let mut tree = Tree::new(State::new(&story, seed));
         let (_, seen) = play(&story, &mut tree, "roll", RollMode::Random);
         let seen = tree.nodes[seen].step.as_ref().unwrap().roll.unwrap();
-        tree.undo(1);
+        tree.undo(&story, 1);
         let (_, other) = play(&story, &mut tree, "wild", RollMode::Random);
         let other = tree.nodes[other].step.as_ref().unwrap().roll.unwrap();
         if seen == other {
@@ -1585,7 +1582,7 @@ fn a_roll_seen_and_undone_tells_nothing_of_another_choice() {
             callister::engine::position_roll(seed, 1, "hall", "wild")
         );
         // And the same choice at the same point rolls the same again.
-        tree.undo(1);
+        tree.undo(&story, 1);
         let (_, again) = play(&story, &mut tree, "roll", RollMode::Random);
         assert_eq!(tree.nodes[again].step.as_ref().unwrap().roll, Some(seen));
     }

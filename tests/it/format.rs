@@ -209,9 +209,9 @@ fn the_stack_is_undone_saved_and_restored() {
     let (loaded, _, report) = parsed.restore(&story, Path::new("s.ron")).unwrap();
     assert!(report.notes.is_empty(), "{:?}", report.notes);
     assert_eq!(loaded.state(), tree.state());
-    tree.undo(1);
+    tree.undo(&story, 1);
     assert_eq!(stack(&story, tree.state()), ["yard"]);
-    tree.undo(2);
+    tree.undo(&story, 2);
     assert!(tree.state().stack.is_empty());
 }
 
@@ -412,7 +412,7 @@ fn take(story: &Story, state: &mut State, key: &str) -> callister::engine::Outco
 fn play(story: &Story, tree: &mut Tree, key: &str) {
     let mut state = tree.state().clone();
     let scene = story.scene(state.scene).id.clone();
-    take(story, &mut state, key);
+    let choice = take(story, &mut state, key).choice;
     tree.push(
         Step {
             scene,
@@ -420,6 +420,7 @@ fn play(story: &Story, tree: &mut Tree, key: &str) {
             roll: None,
             success: None,
         },
+        choice,
         state,
     );
 }

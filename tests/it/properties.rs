@@ -35,6 +35,17 @@ fn lighthouse() -> &'static Story {
     STORY.get_or_init(|| compile::load_dir(&root().join("examples/lighthouse")).unwrap())
 }
 
+/// A synthetic story of 200 scenes (`callister synth`): it loops, with
+/// checks, `once` choices and visit counts, so a walk goes on for as long
+/// as it is asked to.
+fn looping() -> &'static Story {
+    static STORY: OnceLock<Story> = OnceLock::new();
+    STORY.get_or_init(|| {
+        compile::compile(callister::tools::synth::input_files(200, 7))
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics))
+    })
+}
+
 /// The lighthouse's files joined as a compile input: `story.ron` first.
 fn lighthouse_input() -> Vec<u8> {
     let dir = root().join("examples/lighthouse");
@@ -635,7 +646,7 @@ fn fuzz_findings_stay_fixed() {
 // different choices roll independently, and saves of format 1 replay
 // exactly under the stream they were made with.
 
-/// A walk of the lighthouse: at each step the `n`th open choice.
+/// A walk: at each step the `n`th open choice.
 fn walk(story: &Story, tree: &mut Tree, picks: &[u8]) {
     for &p in picks {
         let mut state = tree.state().clone();
@@ -655,13 +666,70 @@ fn walk(story: &Story, tree: &mut Tree, picks: &[u8]) {
                 roll: roll.as_ref().and_then(|r| r.roll),
                 success: roll.as_ref().map(|r| r.success),
             },
+            c,
             state,
         );
     }
 }
 
+/// `walk`, noting the state each node was made with, by node.
+fn walk_noting(story: &Story, tree: &mut Tree, picks: &[u8], made: &mut Vec<State>) {
+    for &p in picks {
+        walk(story, tree, &[p]);
+        let node = tree.current();
+        if node >= made.len() {
+            made.resize(node + 1, tree.state().clone());
+        }
+        made[node] = tree.state().clone();
+    }
+}
+
 proptest! {
     #![proptest_config(config(64))]
+
+    /// The tree keeps a state only every few steps and rebuilds the rest
+    /// by replay: every node's rebuilt state is the one it was made with,
+    /// under either dice rule, wherever play moved in between.
+    #[test]
+    fn states_rebuilt_from_the_kept_ones_are_the_states_played(
+        seed in any::<u64>(),
+        stream in any::<bool>(),
+        picks in prop::collection::vec(any::<u8>(), 0..80),
+        moves in prop::collection::vec((0u8..4, any::<u8>(), prop::collection::vec(any::<u8>(), 0..40)), 0..8),
+    ) {
+        let story = looping();
+        let mut root = State::new(story, seed);
+        if stream {
+            root.dice = callister::engine::Dice::Stream;
+        }
+        let mut made = vec![root.clone()];
+        let mut tree = Tree::new(root);
+        walk_noting(story, &mut tree, &picks, &mut made);
+        for (how, n, more) in &moves {
+            let n = usize::from(*n);
+            match how {
+                0 => {
+                    tree.undo(story, n % 20);
+                }
+                1 => {
+                    tree.redo(story, n % 20);
+                }
+                2 => tree.go_to(story, n % tree.nodes.len()),
+                _ => {
+                    tree.rewind(story, n % 20);
+                }
+            }
+            prop_assert_eq!(tree.state(), &made[tree.current()]);
+            walk_noting(story, &mut tree, more, &mut made);
+        }
+        for (node, state) in made.iter().enumerate() {
+            prop_assert_eq!(&tree.state_at(story, node), state);
+        }
+        let mut along = Vec::new();
+        tree.along(story, tree.current(), &mut |n, s| along.push((n, s.clone())));
+        let expected: Vec<_> = tree.path().into_iter().map(|n| (n, made[n].clone())).collect();
+        prop_assert_eq!(along, expected);
+    }
 
     /// The same choice at the same point rolls the same: however the game
     /// got there, whatever was tried and undone there before.
@@ -674,12 +742,12 @@ proptest! {
         let story = lighthouse();
         let mut tree = Tree::new(State::new(story, seed));
         walk(story, &mut tree, &picks);
-        let here = tree.current;
+        let here = tree.current();
         let state = tree.state().clone();
         for c in state.choices(story).collect::<Vec<_>>() {
             // Try something else first, and come back.
             walk(story, &mut tree, &detours);
-            tree.go_to(here);
+            tree.go_to(story, here);
             let mut a = tree.state().clone();
             let mut b = state.clone();
             let ra = a.advance(story, c, callister::engine::RollMode::Random).unwrap();
@@ -717,7 +785,7 @@ proptest! {
         walk(story, &mut tree, &picks);
         for (at, more) in &forks {
             let path = tree.path();
-            tree.go_to(path[usize::from(*at) % path.len()]);
+            tree.go_to(story, path[usize::from(*at) % path.len()]);
             walk(story, &mut tree, more);
         }
         let current = tree.path();
@@ -757,10 +825,10 @@ proptest! {
             let there = loaded
                 .leaves()
                 .into_iter()
-                .chain([loaded.current])
+                .chain([loaded.current()])
                 .find(|&l| loaded.log_to(l) == log);
             let there = there.ok_or_else(|| TestCaseError::fail("a path is missing"))?;
-            prop_assert_eq!(&loaded.nodes[there].state, &tree.nodes[leaf].state);
+            prop_assert_eq!(loaded.state_at(story, there), tree.state_at(story, leaf));
         }
         // Played on, it rolls by the stream still, as the old game would.
         let mut a = loaded.state().clone();

@@ -61,7 +61,7 @@ fn round_trip_restores_the_tree_and_the_state() {
     let story = load_dir(&lighthouse()).unwrap();
     let mut session = play(story.clone(), &["shed", "back", "wade"]);
     // A second branch.
-    session.tree.undo(1);
+    session.tree.undo(&session.story, 1);
     let choice = session
         .story
         .choice_by_key(session.state().scene, "leave")
@@ -328,7 +328,7 @@ fn atomic_write_child() {
     let mut session = play(story, &["shed", "back"]);
     // A big save: many branches, so a write takes a while.
     for i in 0..400u32 {
-        session.tree.current = 0;
+        session.tree.jump(&session.story, 0);
         let key = if i % 2 == 0 { "wade" } else { "leave" };
         let choice = session
             .story
@@ -345,6 +345,7 @@ fn atomic_write_child() {
                 roll: None,
                 success: None,
             },
+            choice,
             state,
         );
     }
@@ -536,7 +537,7 @@ fn format_1_saves_load_and_replay_exactly() {
         assert_eq!(tree.log(), old.log, "{name}");
         // Format 1 listed every end but the current path's (which may lie
         // part way along one of them).
-        let at_an_end = usize::from(tree.nodes[tree.current].children.is_empty());
+        let at_an_end = usize::from(tree.nodes[tree.current()].children.is_empty());
         assert_eq!(
             tree.leaves().len(),
             old.branches.len() + at_an_end,
@@ -577,9 +578,9 @@ fn a_save_grows_with_the_steps_taken_not_with_the_branches() {
             let _ = session.take(c, RollMode::Force(true));
         }
     }
-    let end = session.tree.current;
+    let end = session.tree.current();
     for i in 0..100 {
-        session.tree.current = end;
+        session.tree.jump(&session.story, end);
         let mut state = session.state().clone();
         let c = session.story.choice_by_key(state.scene, "wade").unwrap();
         state
@@ -592,6 +593,7 @@ fn a_save_grows_with_the_steps_taken_not_with_the_branches() {
                 roll: None,
                 success: None,
             },
+            c,
             state,
         );
     }
