@@ -68,8 +68,9 @@ pub struct Node {
     /// The scene the game is in after the step.
     pub scene: SceneId,
     /// The state after the step: kept at the start and at every
-    /// `KEEP_EVERY`th depth, else rebuilt by replay.
-    kept: Option<State>,
+    /// `KEEP_EVERY`th depth, else rebuilt by replay. Boxed: most nodes
+    /// keep none.
+    kept: Option<Box<State>>,
     pub children: Vec<usize>,
     pub depth: usize,
     /// The number of the branch this node was made on.
@@ -123,7 +124,7 @@ impl Tree {
                 step: None,
                 choice: None,
                 scene: root.scene,
-                kept: Some(root.clone()),
+                kept: Some(Box::new(root.clone())),
                 children: Vec::new(),
                 depth: 0,
                 branch: 1,
@@ -146,7 +147,7 @@ impl Tree {
     pub fn root(&self) -> &State {
         // The root's state is always kept; `here` stands in for a tree
         // whose root lost it, which no method does.
-        self.nodes[0].kept.as_ref().unwrap_or(&self.here)
+        self.nodes[0].kept.as_deref().unwrap_or(&self.here)
     }
 
     /// The node where play is.
@@ -200,8 +201,8 @@ impl Tree {
             let node = &mut self.nodes[child];
             node.choice = Some(choice);
             node.scene = self.here.scene;
-            if node.kept.is_some() {
-                node.kept = Some(self.here.clone());
+            if let Some(kept) = &mut node.kept {
+                kept.as_mut().clone_from(&self.here);
             }
             self.current = child;
             return child;
@@ -220,7 +221,9 @@ impl Tree {
             step: Some(step),
             choice: Some(choice),
             scene: self.here.scene,
-            kept: depth.is_multiple_of(KEEP_EVERY).then(|| self.here.clone()),
+            kept: depth
+                .is_multiple_of(KEEP_EVERY)
+                .then(|| Box::new(self.here.clone())),
             children: Vec::new(),
             depth,
             branch,
@@ -239,7 +242,7 @@ impl Tree {
             self.here = state.clone();
         }
         self.nodes[node].scene = state.scene;
-        self.nodes[node].kept = Some(state);
+        self.nodes[node].kept = Some(Box::new(state));
     }
 
     /// The state after node `node`'s step: the nearest kept state above
@@ -253,7 +256,7 @@ impl Tree {
                 break self.here.clone();
             }
             if let Some(kept) = &self.nodes[n].kept {
-                break kept.clone();
+                break State::clone(kept);
             }
             down.push(n);
             match self.nodes[n].parent {
