@@ -30,7 +30,7 @@ use crate::story::{ChoiceId, SceneId, Story};
 
 /// A node keeps its state when its depth is a multiple of this: moving to
 /// any node replays fewer steps than this from a kept one.
-pub const KEEP_EVERY: usize = 16;
+pub const KEEP_EVERY: usize = 32;
 
 /// One choice taken: the event log's entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
