@@ -286,6 +286,9 @@ pub struct Choice {
     pub span: Span,
 }
 
+/// One way a choice leads: its branch's effects and the scene it enters.
+type Lead<'s> = (&'s [Effect], SceneId);
+
 /// How deep tunnels may nest: a tunnel entered inside this many others is
 /// error E051, and at this depth the engine offers no tunnel.
 pub const MAX_TUNNEL_DEPTH: usize = 16;
@@ -581,7 +584,30 @@ impl Story {
     /// Every target a choice can lead to (one, two for a check, the scenes
     /// a `return` can come back to).
     pub fn targets(&self, choice: ChoiceId) -> impl Iterator<Item = SceneId> + '_ {
-        self.outcomes(choice).map(|o| o.target)
+        // The targets alone, as `outcomes` finds them, without reading the
+        // scenes they lead to (a graph walk of a large story would miss the
+        // cache on each).
+        let (a, b, returns) = self.leads(choice);
+        a.map(|(_, t)| t)
+            .into_iter()
+            .chain(b.map(|(_, t)| t))
+            .chain(returns.iter().copied())
+    }
+
+    /// Where a choice can lead, as `outcomes` lists them: its first outcome
+    /// and a check's failure, each with the effects of its branch, then the
+    /// scenes a `return` can come back to.
+    fn leads(&self, choice: ChoiceId) -> (Option<Lead<'_>>, Option<Lead<'_>>, &[SceneId]) {
+        match &self.choice(choice).action {
+            Action::Goto(t) => (Some((&[], *t)), None, &[]),
+            Action::Tunnel { into, .. } => (Some((&[], *into)), None, &[]),
+            Action::Check(check) => (
+                Some((&check.success.effects, check.success.goto)),
+                Some((&check.failure.effects, check.failure.goto)),
+                &[],
+            ),
+            Action::Return(r) => (None, None, &r.to),
+        }
     }
 
     /// The scene graph by index: for each scene, every scene its choices
@@ -618,26 +644,12 @@ impl Story {
             ],
             target,
         };
-        let (a, b, returns): (_, _, &[SceneId]) = match &c.action {
-            Action::Goto(t) => (Some(outcome(None, &[], *t)), None, &[]),
-            Action::Tunnel { into, .. } => (Some(outcome(None, &[], *into)), None, &[]),
-            Action::Check(check) => (
-                Some(outcome(
-                    Some(true),
-                    &check.success.effects,
-                    check.success.goto,
-                )),
-                Some(outcome(
-                    Some(false),
-                    &check.failure.effects,
-                    check.failure.goto,
-                )),
-                &[],
-            ),
-            Action::Return(r) => (None, None, &r.to),
-        };
-        a.into_iter()
-            .chain(b)
+        let (a, b, returns) = self.leads(choice);
+        // A check's branches are its success, then its failure.
+        let check = b.is_some();
+        a.map(|(effects, t)| outcome(check.then_some(true), effects, t))
+            .into_iter()
+            .chain(b.map(|(effects, t)| outcome(Some(false), effects, t)))
             .chain(returns.iter().map(move |&t| outcome(None, &[], t)))
     }
 
