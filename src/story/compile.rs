@@ -1798,12 +1798,23 @@ impl Compiler<'_> {
     }
 
     fn text(&mut self, region: Region, field: &str, src: &str) -> Text {
-        let base = self.string_base(region, field, src);
         match text::parse(src) {
-            Ok(nodes) => Text {
-                segments: self.segments(region, base, nodes),
-            },
+            Ok(nodes) => {
+                // Where the string starts in the file places the names in
+                // it; text that is literals alone (most labels) names none,
+                // and is not looked for.
+                let names = nodes.iter().any(|n| !matches!(n, Node::Literal(_)));
+                let base = if names {
+                    self.string_base(region, field, src)
+                } else {
+                    None
+                };
+                Text {
+                    segments: self.segments(region, base, nodes),
+                }
+            }
             Err(e) => {
+                let base = self.string_base(region, field, src);
                 let span = self.inner_span(region, base, &e);
                 self.diagnostics.push(
                     Diagnostic::error(Code::E021, format!("bad markup in {field}: {}", e.message))
