@@ -799,9 +799,10 @@ impl Sink {
 }
 
 /// Asks for the cache line at `p` ahead of its use. Only a hint: nothing is
-/// read, and on other machines it does nothing.
+/// read, and on other machines it does nothing. (The explorer's table uses
+/// it too.)
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing and may name any address; SSE, which
     // it needs, is part of every x86-64.

@@ -86,7 +86,7 @@ impl Table {
             return;
         }
         let at = &self.slots[tag as usize & (self.slots.len() - 1)];
-        prefetch(std::ptr::from_ref(at).cast());
+        crate::engine::state::prefetch(std::ptr::from_ref(at));
     }
 
     /// The slot holding a value with `tag` that `is` accepts, and the
@@ -162,18 +162,6 @@ impl Table {
 fn slots_for(keys: usize) -> usize {
     (keys.saturating_mul(8) / 7 + 1).next_power_of_two().max(8)
 }
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn prefetch(p: *const i8) {
-    // SSE is part of every x86-64 processor; a prefetch reads nothing the
-    // program sees and cannot fault.
-    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn prefetch(_: *const i8) {}
 
 #[cfg(test)]
 mod tests {
