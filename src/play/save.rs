@@ -65,6 +65,12 @@ pub struct SaveFile {
     /// The number the next new branch takes.
     pub next_branch: u32,
     pub snapshot: Snapshot,
+    /// The state the game began in, when it was not the story's own: a
+    /// game begun with `--set` presets. Replaying the steps starts from
+    /// it (mapped by name, like the snapshot). Absent otherwise, so that
+    /// such saves read as they always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Snapshot>,
     /// For the autosave: which journal continues this file (see
     /// `play::journal`); 0 for a slot.
     #[serde(default)]
@@ -346,6 +352,7 @@ impl SaveFile {
             branches: branch_marks(tree),
             next_branch: tree.next_branch,
             snapshot: Snapshot::of(story, state),
+            root: preset_root(story, tree.root()),
             journal: 0,
             journalled: None,
         }
@@ -470,6 +477,29 @@ impl SaveFile {
             );
         }
         let mut root = State::at(story, self.seed, start);
+        if let Some(preset) = &self.root {
+            match preset.restore(story) {
+                Ok((began, dropped)) => {
+                    // What was preset; where, when and how it rolls are
+                    // the game's, as for any start.
+                    root = State {
+                        scene: root.scene,
+                        turn: root.turn,
+                        seed: root.seed,
+                        rng: root.rng,
+                        ..began
+                    };
+                    report.notes.extend(
+                        dropped
+                            .into_iter()
+                            .map(|d| format!("Of the state this game began in: {d}")),
+                    );
+                }
+                Err(why) => report.notes.push(format!(
+                    "The state this game began in (set with `--set`) does not fit the story any more ({why}); its steps are replayed from the story's own start."
+                )),
+            }
+        }
         root.dice = self.dice;
         let mut tree = Tree::new(root);
         tree.nodes.reserve(self.steps.len());
@@ -616,6 +646,15 @@ impl SaveFile {
     }
 }
 
+/// The state a game began in, by name, when it is not what the story
+/// begins with at that scene (presets, `--set`); `None` when it is.
+fn preset_root(story: &Story, root: &State) -> Option<Snapshot> {
+    let mut plain = State::at(story, root.seed, root.scene);
+    plain.dice = root.dice;
+    plain.rng = root.rng.clone();
+    (plain != *root).then(|| Snapshot::of(story, root))
+}
+
 /// Gives the rebuilt tree the save's branch numbers and names, for the
 /// saved nodes placed so far.
 fn number(tree: &mut Tree, placed: &[Option<usize>], marks: &[BranchMark], next: u32) {
@@ -721,6 +760,7 @@ impl SaveV1 {
             branches: Vec::new(),
             next_branch: 2,
             snapshot: self.snapshot,
+            root: None,
             journal: 0,
             journalled: None,
         }
@@ -1558,7 +1598,33 @@ mod tests {
     }
 
     /// A save as the game would write it, with these steps.
-    fn save_with(steps: Vec<SavedStep>, visits: BTreeMap<String, u32>, title: &str) -> SaveFile {
+    fn save_with(
+        steps: Vec<SavedStep>,
+        visits: BTreeMap<String, u32>,
+        title: &str,
+        preset: bool,
+    ) -> SaveFile {
+        let snapshot = Snapshot {
+            scene: "pro_cole".into(),
+            turn: 2,
+            vars: BTreeMap::from([("credits".into(), 60)]),
+            flags: vec!["a1_robbed_nobody".into()],
+            items: Vec::new(),
+            dead: Vec::new(),
+            visits,
+            used: Vec::new(),
+            stack: Vec::new(),
+            rng: None,
+        };
+        // A game begun with presets: its first state, with visits of its
+        // own, comes after the snapshot's.
+        let root = preset.then(|| Snapshot {
+            scene: "prologue".into(),
+            turn: 0,
+            vars: BTreeMap::from([("credits".into(), 500)]),
+            visits: BTreeMap::from([("prologue".into(), 1)]),
+            ..snapshot.clone()
+        });
         SaveFile {
             version: FORMAT_VERSION,
             story: title.to_string(),
@@ -1577,18 +1643,8 @@ mod tests {
                 name: Some("safe".into()),
             }],
             next_branch: 2,
-            snapshot: Snapshot {
-                scene: "pro_cole".into(),
-                turn: 2,
-                vars: BTreeMap::from([("credits".into(), 60)]),
-                flags: vec!["a1_robbed_nobody".into()],
-                items: Vec::new(),
-                dead: Vec::new(),
-                visits,
-                used: Vec::new(),
-                stack: Vec::new(),
-                rng: None,
-            },
+            snapshot,
+            root,
             journal: 0,
             journalled: None,
         }
@@ -1611,6 +1667,7 @@ mod tests {
             ),
             visits in proptest::collection::btree_map("[a-z_][a-z0-9_]{0,12}", 0u32..2000, 0..30),
             title in "[ -~]{0,20}",
+            preset in proptest::bool::ANY,
             at in proptest::num::usize::ANY,
             byte in proptest::num::u8::ANY,
         ) {
@@ -1619,7 +1676,7 @@ mod tests {
                 .map(|(from, scene, key, roll, success)| SavedStep { from, scene, key, roll, success })
                 .collect();
             let some = !steps.is_empty();
-            let text = save_with(steps, visits, &title).to_ron().unwrap();
+            let text = save_with(steps, visits, &title, preset).to_ron().unwrap();
             let expected = ron_only(&text);
             proptest::prop_assert!(expected.is_some());
             let fast = fast_parse(&text);

@@ -184,6 +184,41 @@ fn piped_session_reads_like_a_transcript() {
     assert!(stdout.contains("??? (not yet found)"), "{stdout}");
 }
 
+/// A game begun with `--set` loads in the state it was saved in, and its
+/// start keeps the presets (the steps are replayed from the preset state,
+/// which the save records).
+#[test]
+fn a_game_begun_with_presets_loads_as_saved() {
+    let saves = tempfile::tempdir().unwrap();
+    let (stdout, stderr, code) = piped(
+        &["--plain", "--seed", "7", "--set", "credits=500"],
+        "1\n1\n1\nsave z\nquit\n",
+        saves.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Credits: 500,"), "{stdout}");
+    let saved = std::fs::read_to_string(saves.path().join("z.ron")).unwrap();
+    assert!(saved.contains("root: Snapshot("), "{saved}");
+    for resume in [&["--slot", "z"][..], &["--continue"][..]] {
+        let args = [&["--plain"][..], resume].concat();
+        let (stdout, stderr, code) = piped(&args, "look\nundo 3\nquit\n", saves.path());
+        assert_eq!(code, 0, "{stderr}");
+        // Where it resumes, and at the start after `undo` (the autosave
+        // that `--continue` takes is already back there).
+        assert!(!stdout.contains("Credits: 60,"), "{stdout}");
+        assert!(stdout.matches("Credits: 500,").count() >= 2, "{stdout}");
+    }
+    // Without presets, no `root` is written.
+    let plain = tempfile::tempdir().unwrap();
+    piped(
+        &["--plain", "--seed", "7"],
+        "1\nsave z\nquit\n",
+        plain.path(),
+    );
+    let saved = std::fs::read_to_string(plain.path().join("z.ron")).unwrap();
+    assert!(!saved.contains("root:"), "{saved}");
+}
+
 #[test]
 fn piped_bad_input_changes_nothing() {
     let saves = tempfile::tempdir().unwrap();
