@@ -24,7 +24,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::replay::{self, Entry};
 use crate::engine::{ChooseError, Roll, RollMode, State};
 use crate::story::{ChoiceId, SceneId, Story};
 
@@ -48,14 +47,20 @@ pub struct Step {
 }
 
 impl Step {
-    /// How replaying the step decides its check, if it has one: as it was
-    /// decided (a number rolled, or an outcome forced).
+    /// How replaying the step decides its check, if it has one.
     pub fn mode(&self) -> RollMode {
-        match self.success {
-            Some(s) if self.roll.is_some() => RollMode::Recorded(s),
-            Some(s) => RollMode::Force(s),
-            None => RollMode::Random,
-        }
+        replay_mode(self.roll, self.success)
+    }
+}
+
+/// How replaying a logged step decides its check, from what the log holds:
+/// as it was decided (a number rolled, or an outcome forced), or by the
+/// dice for a step with no check.
+pub fn replay_mode(roll: Option<i64>, success: Option<bool>) -> RollMode {
+    match success {
+        Some(s) if roll.is_some() => RollMode::Recorded(s),
+        Some(s) => RollMode::Force(s),
+        None => RollMode::Random,
     }
 }
 
@@ -289,28 +294,13 @@ impl Tree {
     }
 
     /// Node `n`'s step, taken in `state` (its parent's). The tree was made
-    /// against `story` by the same engine, so the step is open and comes
-    /// out as it did; a step that did not (a tree carried across an edited
-    /// story without being rebuilt) leaves the state where it stopped.
+    /// against `story` by the same engine, so the choice is open and comes
+    /// out as it did; one that is not (a tree carried across an edited
+    /// story without being rebuilt, which no caller does) is refused by the
+    /// engine and leaves the state where it stopped.
     fn replay_into(&self, story: &Story, state: &mut State, n: usize) {
-        let Some(step) = &self.nodes[n].step else {
-            return;
-        };
-        let choice = match self.nodes[n].choice {
-            Some(c) if state.is_visible(story, c) => Some(c),
-            _ => replay::choice_for(
-                story,
-                state,
-                &Entry {
-                    scene: None,
-                    key: &step.key,
-                    mode: step.mode(),
-                },
-            )
-            .ok(),
-        };
-        if let Some(c) = choice {
-            let _ = state.advance(story, c, step.mode());
+        if let (Some(step), Some(choice)) = (&self.nodes[n].step, self.nodes[n].choice) {
+            let _ = state.advance(story, choice, step.mode());
         }
     }
 

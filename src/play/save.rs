@@ -923,11 +923,7 @@ fn entry<'a>(scene: &'a str, key: &'a str, roll: Option<i64>, success: Option<bo
     Entry {
         scene: Some(scene),
         key,
-        mode: match success {
-            Some(s) if roll.is_some() => RollMode::Recorded(s),
-            Some(s) => RollMode::Force(s),
-            None => RollMode::Random,
-        },
+        mode: engine::history::replay_mode(roll, success),
     }
 }
 
