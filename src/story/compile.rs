@@ -3,6 +3,7 @@
 //! Every problem is collected, not just the first: a failed compile returns
 //! all its diagnostics, each located in the source text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -62,7 +63,7 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
             {
                 diagnostics.push(misnamed_story_file(&name));
             }
-            compile_files(files, diagnostics)
+            compile_files(files, diagnostics, Split::Auto)
         }
         Err(diagnostics) => Err(Failure {
             diagnostics,
@@ -73,12 +74,13 @@ pub fn load_dir(dir: &Path) -> Result<Story, Failure> {
 
 /// Compiles a story from in-memory files (the embedded story, tests).
 pub fn compile(files: Vec<InputFile>) -> Result<Story, Failure> {
-    compile_files(files, Vec::new())
+    compile_files(files, Vec::new(), Split::Auto)
 }
 
 fn compile_files(
     mut files: Vec<InputFile>,
     mut diagnostics: Vec<Diagnostic>,
+    split: Split,
 ) -> Result<Story, Failure> {
     let story_rel = story_file(&files, &mut diagnostics);
     sort_files(&mut files, story_rel.as_deref());
@@ -99,7 +101,21 @@ fn compile_files(
         |(_, _, f)| f.text.len(),
         |(id, is_story, file)| parse_file(file, id, is_story),
     );
-    compile_parsed(parsed, diagnostics, fingerprint, None).0
+    compile_parsed(parsed, diagnostics, fingerprint, None, split).0
+}
+
+/// Whether the scenes' bodies are compiled on two threads: `Auto` for a
+/// story of a megabyte or more on a machine of more than one core (below
+/// that, starting a thread costs more than it saves); the others for the
+/// tests that hold both ways to the same result. A compile that keeps
+/// symbols (the language server's) stays on one thread.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Split {
+    Auto,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Never,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Always,
 }
 
 /// The story file: `story.ron`, else a file named so in another case
@@ -178,6 +194,7 @@ fn compile_parsed(
     mut diagnostics: Vec<Diagnostic>,
     fingerprint: String,
     symbols: Option<Symbols>,
+    split: Split,
 ) -> (Result<Story, Failure>, Option<Symbols>) {
     let mut sources = Sources::default();
     // A file the loader could not read at all may declare anything.
@@ -262,26 +279,20 @@ fn compile_parsed(
     let mut cx = Compiler {
         sources: &sources,
         diagnostics,
-        vars: Table::default(),
-        flags: Table::default(),
-        items: Table::default(),
-        crew: Table::default(),
-        scenes: Table::default(),
-        endings: Table::default(),
-        variables: Vec::new(),
-        flag_list: Vec::new(),
-        item_list: Vec::new(),
-        crew_list: Vec::new(),
+        decl: Cow::Owned(Declarations {
+            held,
+            ..Declarations::default()
+        }),
         mets: Vec::new(),
         suggest_budget: SUGGEST_WORK,
         suggested: NameMap::default(),
         literal: std::cell::RefCell::default(),
-        held,
         text_scene: SceneId(0),
         scene_text: false,
-        ending_scenes: Vec::new(),
         shuffles: 0,
-        line_ids: NameMap::default(),
+        lines: Vec::new(),
+        pending: Vec::new(),
+        split,
         symbols,
     };
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
@@ -326,7 +337,7 @@ enum Parsed {
 
 /// What the files that cannot be read would declare: the unknown names
 /// the compile holds back, or names in its help.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Held {
     /// Names an unreadable chapter's text declares, or a swallowed scene
     /// did: an unknown one of these is not reported (fixing the file
@@ -867,6 +878,7 @@ fn control_characters(
 type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Names of one kind, with their id and where they were declared.
+#[derive(Clone)]
 struct Table<I> {
     map: NameMap<String, (I, Span)>,
     order: Vec<String>,
@@ -896,9 +908,10 @@ impl<I: Copy> Table<I> {
     }
 }
 
-struct Compiler<'a> {
-    sources: &'a Sources,
-    diagnostics: Vec<Diagnostic>,
+/// What the declarations say: the names of every kind, with what is
+/// declared of each. Complete before any scene's body is compiled.
+#[derive(Clone, Default)]
+struct Declarations {
     vars: Table<VarId>,
     flags: Table<FlagId>,
     items: Table<ItemId>,
@@ -909,6 +922,19 @@ struct Compiler<'a> {
     flag_list: Vec<Named>,
     item_list: Vec<Item>,
     crew_list: Vec<Crew>,
+    /// Each ending's scene, by ending id: what `ending x` in a condition
+    /// reads.
+    ending_scenes: Vec<SceneId>,
+    /// What the files that cannot be read would declare.
+    held: Held,
+}
+
+struct Compiler<'a> {
+    sources: &'a Sources,
+    diagnostics: Vec<Diagnostic>,
+    /// Every name the story declares. Owned while the declarations are
+    /// read; shared, read only, by the compilers of the scenes' bodies.
+    decl: Cow<'a, Declarations>,
     /// The `met` of each item and crew member that has one, with where its
     /// declaration starts: resolved once every name is declared.
     mets: Vec<(Kind, usize, Region, String)>,
@@ -920,21 +946,23 @@ struct Compiler<'a> {
     /// once however many names it holds (and one entry costs nothing per
     /// string of a large story).
     literal: std::cell::RefCell<Option<((FileId, usize), Literal)>>,
-    /// What the files that cannot be read would declare.
-    held: Held,
     /// The scene whose texts are being compiled: its visits drive their
     /// variations.
     text_scene: SceneId,
     /// Shuffles met so far in that scene: each one's salt.
     shuffles: u32,
-    /// Each ending's scene, by ending id: what `ending x` in a condition
-    /// reads.
-    ending_scenes: Vec<SceneId>,
     /// Whether the text being compiled is a scene's own, the one text an
     /// `{assume}` may stand in.
     scene_text: bool,
-    /// Every `{#line:ID}` met, where it was first written (E052).
-    line_ids: NameMap<String, Span>,
+    /// Every `{#line:ID}` met, where, and how many diagnostics came
+    /// before it: checked for ids used twice (E052) once all are met.
+    lines: Vec<(String, Span, usize)>,
+    /// Unknown names whose did-you-mean is still to find, each with its
+    /// diagnostic's index: found in order once the compile is done, so
+    /// that the budget is spent as one thread would spend it.
+    pending: Vec<(usize, Kind, String)>,
+    /// Whether the scenes' bodies may be compiled on two threads.
+    split: Split,
     /// Where each name is declared and referenced, when asked for.
     symbols: Option<Symbols>,
 }
@@ -1034,9 +1062,9 @@ impl Compiler<'_> {
             if let Some(span) = self.declare(Kind::Crew, &c.id, span) {
                 if let Some(met) = &c.met {
                     self.mets
-                        .push((Kind::Crew, self.crew_list.len(), after, met.clone()));
+                        .push((Kind::Crew, self.decl.crew_list.len(), after, met.clone()));
                 }
-                self.crew_list.push(Crew {
+                self.decl.to_mut().crew_list.push(Crew {
                     id: c.id.clone(),
                     name: c.name.clone(),
                     role: c.role.clone(),
@@ -1124,7 +1152,7 @@ impl Compiler<'_> {
                 });
                 if self.declare(Kind::Ending, &ending.id, span).is_some() {
                     ending_of.insert(index, EndingId(ending_list.len() as u32));
-                    self.ending_scenes.push(SceneId(index as u32));
+                    self.decl.to_mut().ending_scenes.push(SceneId(index as u32));
                     ending_list.push(Ending {
                         id: ending.id.clone(),
                         title: ending.title.clone(),
@@ -1162,6 +1190,185 @@ impl Compiler<'_> {
         // raw story shrinks as the compiled one grows.
         let places: Vec<(ChapterId, Region, Span)> =
             located.into_iter().map(|(c, r, s, _)| (c, r, s)).collect();
+        let (scenes, mut choices) = self.all_bodies(&places, chapters, &ending_of);
+        self.line_ids_used_twice();
+
+        if self.symbols.is_some() {
+            let span = self.span_of(story_region, "start", &raw.start);
+            if let Some(symbols) = &mut self.symbols {
+                symbols.referenced(Kind::Scene, &raw.start, span, Usage::Start);
+            }
+        }
+        let start = match self.decl.scenes.get(&raw.start) {
+            Some(s) => Some(s),
+            // With a chapter that cannot be read, scenes may yet be there.
+            None if places.is_empty() && !self.decl.held.chapters => {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::E005, "the story has no scenes")
+                        .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
+                        .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
+                );
+                None
+            }
+            None => {
+                let span = self.span_of(story_region, "start", &raw.start);
+                self.unknown(Kind::Scene, &raw.start, span);
+                None
+            }
+        };
+        let mut inventory = Vec::new();
+        for i in &raw.inventory {
+            let span = self.span_of_string(story_region, i);
+            if let Some(id) = self.resolve(Kind::Item, i, span, Usage::Inventory) {
+                inventory.push(ItemId(id));
+            }
+        }
+        // Tunnels, once every choice has its place: on a story without
+        // errors, so that a choice dropped by one does not look like a
+        // missing way in or out.
+        let mut tunnel_depth = 0;
+        if let Some(start) = start
+            && self.diagnostics.iter().all(|d| !d.is_error())
+        {
+            let found = tunnels::analyse(start, &scenes, &mut choices);
+            tunnel_depth = found.depth;
+            self.tunnel_problems(&scenes, &choices, found.problems);
+        }
+        self.suggest_pending();
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        match start {
+            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story::indexed(Story {
+                title: raw.title,
+                author: raw.author,
+                start,
+                variables: std::mem::take(&mut self.decl.to_mut().variables),
+                flags: std::mem::take(&mut self.decl.to_mut().flag_list),
+                items: std::mem::take(&mut self.decl.to_mut().item_list),
+                crew: std::mem::take(&mut self.decl.to_mut().crew_list),
+                inventory,
+                chapters: chapter_list,
+                scenes,
+                choices,
+                endings: ending_list,
+                invariants,
+                tunnel_depth,
+                fingerprint,
+                sources: Sources::default(),
+                lookup: Lookup::default(),
+            })),
+            _ => Err(Failure {
+                diagnostics,
+                sources: Sources::default(),
+            }),
+        }
+    }
+
+    /// Compiles the bodies of the scenes: on two threads for a large
+    /// story (see `Split`), else on this one. Either way the scenes, the
+    /// choices and the diagnostics come out as one thread gives them.
+    fn all_bodies(
+        &mut self,
+        places: &[(ChapterId, Region, Span)],
+        mut chapters: Vec<(FileId, RawChapter, Located)>,
+        ending_of: &NameMap<usize, EndingId>,
+    ) -> (Vec<Scene>, Vec<Choice>) {
+        // Cut between chapters, where about half the scenes are before.
+        let total: usize = chapters.iter().map(|(_, ch, _)| ch.scenes.len()).sum();
+        let bytes: usize = chapters
+            .iter()
+            .map(|(f, _, _)| self.sources.get(*f).text.len())
+            .sum();
+        let mut before = 0;
+        let cut = chapters
+            .iter()
+            .position(|(_, ch, _)| {
+                before += ch.scenes.len();
+                2 * before >= total
+            })
+            .map_or(chapters.len(), |i| i + 1);
+        let split = match self.split {
+            Split::Never => false,
+            Split::Always => true,
+            Split::Auto => {
+                bytes >= 1 << 20 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+            }
+        };
+        if !split || self.symbols.is_some() || cut == 0 || cut >= chapters.len() {
+            return self.bodies(0, places, chapters, ending_of);
+        }
+        let later = chapters.split_off(cut);
+        let first_later = before;
+        // The declarations move out of this compiler for the while, to be
+        // shared by both; each thread keeps its own diagnostics.
+        let decl = std::mem::take(&mut self.decl).into_owned();
+        let worker = |diagnostics: Vec<Diagnostic>| Compiler {
+            sources: self.sources,
+            diagnostics,
+            decl: Cow::Borrowed(&decl),
+            mets: Vec::new(),
+            suggest_budget: 0,
+            suggested: NameMap::default(),
+            literal: std::cell::RefCell::default(),
+            text_scene: SceneId(0),
+            scene_text: false,
+            shuffles: 0,
+            lines: Vec::new(),
+            pending: Vec::new(),
+            split: Split::Never,
+            symbols: None,
+        };
+        let mut here = worker(std::mem::take(&mut self.diagnostics));
+        let mut there = worker(Vec::new());
+        let ((mut scenes, mut choices), (later_scenes, later_choices)) =
+            std::thread::scope(|scope| {
+                let (early, late) = places.split_at(first_later);
+                let thread = scope.spawn(|| there.bodies(first_later, late, later, ending_of));
+                let early = here.bodies(0, early, chapters, ending_of);
+                let late = thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (early, late)
+            });
+        // The later half's choices and diagnostics go after the earlier's.
+        let offset = choices.len() as u32;
+        let shift = here.diagnostics.len();
+        let (here_lines, here_pending) = (here.lines, here.pending);
+        let (there_lines, there_pending) = (there.lines, there.pending);
+        self.diagnostics = here.diagnostics;
+        self.diagnostics.extend(there.diagnostics);
+        self.lines.extend(here_lines);
+        self.lines.extend(
+            there_lines
+                .into_iter()
+                .map(|(id, span, at)| (id, span, at + shift)),
+        );
+        self.pending.extend(here_pending);
+        self.pending.extend(
+            there_pending
+                .into_iter()
+                .map(|(at, kind, name)| (at + shift, kind, name)),
+        );
+        for mut scene in later_scenes {
+            for c in &mut scene.choices {
+                c.0 += offset;
+            }
+            scenes.push(scene);
+        }
+        choices.extend(later_choices);
+        self.decl = Cow::Owned(decl);
+        (scenes, choices)
+    }
+
+    /// Compiles the bodies of `chapters`' scenes, the first of which is
+    /// scene `first`, at `places`. Each raw scene is consumed as it is
+    /// compiled, so that the raw story shrinks as the compiled one grows.
+    fn bodies(
+        &mut self,
+        first: usize,
+        places: &[(ChapterId, Region, Span)],
+        chapters: Vec<(FileId, RawChapter, Located)>,
+        ending_of: &NameMap<usize, EndingId>,
+    ) -> (Vec<Scene>, Vec<Choice>) {
         let mut scenes = Vec::with_capacity(places.len());
         let mut choices = Vec::with_capacity(
             chapters
@@ -1182,6 +1389,7 @@ impl Compiler<'_> {
             places.iter().zip(raw_scenes).enumerate()
         {
             let scene_span = *scene_span;
+            let index = first + index;
             let scene_id = SceneId(index as u32);
             self.text_scene = scene_id;
             self.shuffles = 0;
@@ -1255,72 +1463,74 @@ impl Compiler<'_> {
             });
         }
 
-        if self.symbols.is_some() {
-            let span = self.span_of(story_region, "start", &raw.start);
-            if let Some(symbols) = &mut self.symbols {
-                symbols.referenced(Kind::Scene, &raw.start, span, Usage::Start);
+        (scenes, choices)
+    }
+
+    /// A `{#line:..}` id used a second time is E052, where it was used:
+    /// found once every body is compiled, on however many threads.
+    fn line_ids_used_twice(&mut self) {
+        let mut first_use: NameMap<&str, Span> = NameMap::default();
+        let mut twice = Vec::new();
+        for (id, span, at) in &self.lines {
+            match first_use.get(id.as_str()) {
+                Some(&first) => twice.push((
+                    *at,
+                    Diagnostic::error(Code::E052, format!("line id `{id}` is used twice"))
+                        .at(*span, "used again here")
+                        .related(first, "first used here")
+                        .help("each `{#line:..}` names one line: give this one an id of its own"),
+                )),
+                None => {
+                    first_use.insert(id, *span);
+                }
             }
         }
-        let start = match self.scenes.get(&raw.start) {
-            Some(s) => Some(s),
-            // With a chapter that cannot be read, scenes may yet be there.
-            None if places.is_empty() && !self.held.chapters => {
-                self.diagnostics.push(
-                    Diagnostic::error(Code::E005, "the story has no scenes")
-                        .at(self.span_of(story_region, "start", &raw.start), "the start scene is never defined")
-                        .help("scenes live in chapter files: any other `.ron` file beside `story.ron`"),
-                );
-                None
-            }
-            None => {
-                let span = self.span_of(story_region, "start", &raw.start);
-                self.unknown(Kind::Scene, &raw.start, span);
-                None
-            }
-        };
-        let mut inventory = Vec::new();
-        for i in &raw.inventory {
-            let span = self.span_of_string(story_region, i);
-            if let Some(id) = self.resolve(Kind::Item, i, span, Usage::Inventory) {
-                inventory.push(ItemId(id));
-            }
+        if twice.is_empty() {
+            return;
         }
-        // Tunnels, once every choice has its place: on a story without
-        // errors, so that a choice dropped by one does not look like a
-        // missing way in or out.
-        let mut tunnel_depth = 0;
-        if let Some(start) = start
-            && self.diagnostics.iter().all(|d| !d.is_error())
-        {
-            let found = tunnels::analyse(start, &scenes, &mut choices);
-            tunnel_depth = found.depth;
-            self.tunnel_problems(&scenes, &choices, found.problems);
+        // Each goes where one thread would have pushed it, and the
+        // suggestions still to find move with what they belong to.
+        for (at, _, _) in &mut self.pending {
+            *at += twice.iter().filter(|(k, _)| *k <= *at).count();
         }
-        let diagnostics = std::mem::take(&mut self.diagnostics);
-        match start {
-            Some(start) if diagnostics.iter().all(|d| !d.is_error()) => Ok(Story::indexed(Story {
-                title: raw.title,
-                author: raw.author,
-                start,
-                variables: std::mem::take(&mut self.variables),
-                flags: std::mem::take(&mut self.flag_list),
-                items: std::mem::take(&mut self.item_list),
-                crew: std::mem::take(&mut self.crew_list),
-                inventory,
-                chapters: chapter_list,
-                scenes,
-                choices,
-                endings: ending_list,
-                invariants,
-                tunnel_depth,
-                fingerprint,
-                sources: Sources::default(),
-                lookup: Lookup::default(),
-            })),
-            _ => Err(Failure {
-                diagnostics,
-                sources: Sources::default(),
-            }),
+        let old = std::mem::take(&mut self.diagnostics);
+        let mut twice = twice.into_iter().peekable();
+        for (i, d) in old.into_iter().enumerate() {
+            while let Some((_, e)) = twice.next_if(|(k, _)| *k <= i) {
+                self.diagnostics.push(e);
+            }
+            self.diagnostics.push(d);
+        }
+        self.diagnostics.extend(twice.map(|(_, e)| e));
+    }
+
+    /// Finds the did-you-mean of every unknown name that waits for one,
+    /// in the order they were met, within the compile's budget.
+    fn suggest_pending(&mut self) {
+        for (at, kind, name) in std::mem::take(&mut self.pending) {
+            let near = match self.suggested.get(&(kind, name.clone())) {
+                Some(near) => near.clone(),
+                None => {
+                    let budget = &mut self.suggest_budget;
+                    let near = match kind {
+                        Kind::Variable => self.decl.vars.suggest(&name, budget),
+                        Kind::Flag => self.decl.flags.suggest(&name, budget),
+                        Kind::Item => self.decl.items.suggest(&name, budget),
+                        Kind::Crew => self.decl.crew.suggest(&name, budget),
+                        Kind::Scene => self.decl.scenes.suggest(&name, budget),
+                        Kind::Ending => self.decl.endings.suggest(&name, budget),
+                    }
+                    .map(str::to_string);
+                    self.suggested.insert((kind, name.clone()), near.clone());
+                    near
+                }
+            };
+            if let Some(near) = near {
+                let help = self.unknown_help(kind, &name, None, Some(&near));
+                if let Some(d) = self.diagnostics.get_mut(at) {
+                    d.help = help;
+                }
+            }
         }
     }
 
@@ -1390,8 +1600,8 @@ impl Compiler<'_> {
             let span = self.span_of(region, "met", &src);
             let met = Some(Met { when, span });
             match kind {
-                Kind::Crew => self.crew_list[index].met = met,
-                Kind::Item => self.item_list[index].met = met,
+                Kind::Crew => self.decl.to_mut().crew_list[index].met = met,
+                Kind::Item => self.decl.to_mut().item_list[index].met = met,
                 Kind::Variable | Kind::Flag | Kind::Scene | Kind::Ending => {}
             }
         }
@@ -1474,7 +1684,7 @@ impl Compiler<'_> {
             );
         }
         if let Some(span) = self.declare(Kind::Variable, &v.id, span) {
-            self.variables.push(Variable {
+            self.decl.to_mut().variables.push(Variable {
                 id: v.id.clone(),
                 name: v.name.clone().unwrap_or_else(|| v.id.clone()),
                 initial: v.initial.clamp(min, max.max(min)),
@@ -1505,7 +1715,7 @@ impl Compiler<'_> {
         };
         self.check_id(f, span);
         if let Some(span) = self.declare(Kind::Flag, f, span) {
-            self.flag_list.push(Named {
+            self.decl.to_mut().flag_list.push(Named {
                 id: f.to_string(),
                 span,
             });
@@ -1525,9 +1735,9 @@ impl Compiler<'_> {
         if let Some(span) = self.declare(Kind::Item, &i.id, span) {
             if let Some(met) = &i.met {
                 self.mets
-                    .push((Kind::Item, self.item_list.len(), after, met.clone()));
+                    .push((Kind::Item, self.decl.item_list.len(), after, met.clone()));
             }
-            self.item_list.push(Item {
+            self.decl.to_mut().item_list.push(Item {
                 id: i.id.clone(),
                 name: i.name.clone(),
                 met: None,
@@ -1539,12 +1749,12 @@ impl Compiler<'_> {
     /// Records a name; a duplicate is reported with the first definition.
     fn declare(&mut self, kind: Kind, name: &str, span: Span) -> Option<Span> {
         let (len, previous) = match kind {
-            Kind::Variable => self.vars.slot(name),
-            Kind::Flag => self.flags.slot(name),
-            Kind::Item => self.items.slot(name),
-            Kind::Crew => self.crew.slot(name),
-            Kind::Scene => self.scenes.slot(name),
-            Kind::Ending => self.endings.slot(name),
+            Kind::Variable => self.decl.vars.slot(name),
+            Kind::Flag => self.decl.flags.slot(name),
+            Kind::Item => self.decl.items.slot(name),
+            Kind::Crew => self.decl.crew.slot(name),
+            Kind::Scene => self.decl.scenes.slot(name),
+            Kind::Ending => self.decl.endings.slot(name),
         };
         if let Some(symbols) = &mut self.symbols {
             symbols.declared_at(kind, name, span);
@@ -1560,12 +1770,12 @@ impl Compiler<'_> {
         let id = len as u32;
         let name = name.to_string();
         match kind {
-            Kind::Variable => insert(&mut self.vars, name, VarId(id), span),
-            Kind::Flag => insert(&mut self.flags, name, FlagId(id), span),
-            Kind::Item => insert(&mut self.items, name, ItemId(id), span),
-            Kind::Crew => insert(&mut self.crew, name, CrewId(id), span),
-            Kind::Scene => insert(&mut self.scenes, name, SceneId(id), span),
-            Kind::Ending => insert(&mut self.endings, name, EndingId(id), span),
+            Kind::Variable => insert(&mut self.decl.to_mut().vars, name, VarId(id), span),
+            Kind::Flag => insert(&mut self.decl.to_mut().flags, name, FlagId(id), span),
+            Kind::Item => insert(&mut self.decl.to_mut().items, name, ItemId(id), span),
+            Kind::Crew => insert(&mut self.decl.to_mut().crew, name, CrewId(id), span),
+            Kind::Scene => insert(&mut self.decl.to_mut().scenes, name, SceneId(id), span),
+            Kind::Ending => insert(&mut self.decl.to_mut().endings, name, EndingId(id), span),
         }
         Some(span)
     }
@@ -1639,12 +1849,12 @@ impl Compiler<'_> {
             symbols.referenced(kind, name, span, usage);
         }
         let found = match kind {
-            Kind::Variable => self.vars.get(name).map(|i| i.0),
-            Kind::Flag => self.flags.get(name).map(|i| i.0),
-            Kind::Item => self.items.get(name).map(|i| i.0),
-            Kind::Crew => self.crew.get(name).map(|i| i.0),
-            Kind::Scene => self.scenes.get(name).map(|i| i.0),
-            Kind::Ending => self.endings.get(name).map(|i| i.0),
+            Kind::Variable => self.decl.vars.get(name).map(|i| i.0),
+            Kind::Flag => self.decl.flags.get(name).map(|i| i.0),
+            Kind::Item => self.decl.items.get(name).map(|i| i.0),
+            Kind::Crew => self.decl.crew.get(name).map(|i| i.0),
+            Kind::Scene => self.decl.scenes.get(name).map(|i| i.0),
+            Kind::Ending => self.decl.endings.get(name).map(|i| i.0),
         };
         if found.is_none() {
             self.unknown(kind, name, span);
@@ -1655,28 +1865,9 @@ impl Compiler<'_> {
     fn unknown(&mut self, kind: Kind, name: &str, span: Span) {
         // A chapter that cannot be read declares nothing yet: a name its
         // text declares is held back until it reads.
-        if self.held.names.contains(&(kind, name.to_string())) {
+        if self.decl.held.names.contains(&(kind, name.to_string())) {
             return;
         }
-        // A name misspelt many times is looked up once.
-        let near = match self.suggested.get(&(kind, name.to_string())) {
-            Some(near) => near.clone(),
-            None => {
-                let budget = &mut self.suggest_budget;
-                let near = match kind {
-                    Kind::Variable => self.vars.suggest(name, budget),
-                    Kind::Flag => self.flags.suggest(name, budget),
-                    Kind::Item => self.items.suggest(name, budget),
-                    Kind::Crew => self.crew.suggest(name, budget),
-                    Kind::Scene => self.scenes.suggest(name, budget),
-                    Kind::Ending => self.endings.suggest(name, budget),
-                }
-                .map(str::to_string);
-                self.suggested
-                    .insert((kind, name.to_string()), near.clone());
-                near
-            }
-        };
         // A name of another kind is a likelier mistake than a typo.
         let other = [
             Kind::Variable,
@@ -1688,11 +1879,11 @@ impl Compiler<'_> {
         .into_iter()
         .filter(|k| *k != kind)
         .find(|k| match k {
-            Kind::Variable => self.vars.get(name).is_some(),
-            Kind::Flag => self.flags.get(name).is_some(),
-            Kind::Item => self.items.get(name).is_some(),
-            Kind::Crew => self.crew.get(name).is_some(),
-            Kind::Scene => self.scenes.get(name).is_some(),
+            Kind::Variable => self.decl.vars.get(name).is_some(),
+            Kind::Flag => self.decl.flags.get(name).is_some(),
+            Kind::Item => self.decl.items.get(name).is_some(),
+            Kind::Crew => self.decl.crew.get(name).is_some(),
+            Kind::Scene => self.decl.scenes.get(name).is_some(),
             Kind::Ending => false,
         });
         let mut d = Diagnostic::error(
@@ -1700,7 +1891,26 @@ impl Compiler<'_> {
             format!("unknown {} `{name}`", kind.word()),
         )
         .at(span, format!("no {} has this name", kind.word()));
-        if let Some(other) = other {
+        d.help = self.unknown_help(kind, name, other, None);
+        // A name misspelt many times is looked up once, at the end.
+        if other.is_none() {
+            self.pending
+                .push((self.diagnostics.len(), kind, name.to_string()));
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// The help of an unknown name: a name of another `other` kind, the
+    /// `near` name it may be a typo of, else where to declare it; and the
+    /// files that cannot be read, which may declare it.
+    fn unknown_help(
+        &self,
+        kind: Kind,
+        name: &str,
+        other: Option<Kind>,
+        near: Option<&str>,
+    ) -> Option<String> {
+        let mut help = if let Some(other) = other {
             let hint = match other {
                 Kind::Variable => format!("`{name}` is a variable: compare it, as in `{name} > 0`"),
                 Kind::Flag => format!("`{name}` is a flag"),
@@ -1708,9 +1918,9 @@ impl Compiler<'_> {
                 Kind::Crew => format!("`{name}` is a crew member: test it with `alive {name}`"),
                 _ => format!("`{name}` is a {}", other.word()),
             };
-            d = d.help(hint);
+            Some(hint)
         } else if let Some(near) = near {
-            d = d.help(format!("did you mean `{near}`?"));
+            Some(format!("did you mean `{near}`?"))
         } else {
             // Where a name of this kind is declared: the crew only in
             // `story.ron`; scenes and endings by writing them.
@@ -1721,14 +1931,12 @@ impl Compiler<'_> {
                 Kind::Crew => Some("add it to the `crew` of `story.ron`"),
                 Kind::Scene | Kind::Ending => None,
             };
-            if let Some(declare) = declare {
-                d = d.help(declare);
-            }
-        }
+            declare.map(String::from)
+        };
         // A file that cannot be read, and whose names could not all be
         // read off its text, may declare this one: say so, and which.
-        if kind != Kind::Crew && (self.held.opaque || !self.held.files.is_empty()) {
-            let note = match self.held.files.as_slice() {
+        if kind != Kind::Crew && (self.decl.held.opaque || !self.decl.held.files.is_empty()) {
+            let note = match self.decl.held.files.as_slice() {
                 [] => "it may be declared in a file that was not read (see above)".to_string(),
                 [one] => format!("fix `{one}`, which cannot be read and may declare it"),
                 [first, rest @ ..] => format!(
@@ -1736,13 +1944,13 @@ impl Compiler<'_> {
                     rest.len()
                 ),
             };
-            d.help = Some(match d.help.take() {
+            help = Some(match help.take() {
                 Some(help) if help.ends_with('?') => format!("{help} or {note}"),
                 Some(help) => format!("{help}, or {note}"),
                 None => note,
             });
         }
-        self.diagnostics.push(d);
+        help
     }
 
     /// The span of `field: "value"` in a region, else of `"value"`, else the region start.
@@ -1936,16 +2144,8 @@ impl Compiler<'_> {
 
     /// Records an explicit line id; a second use of one is E052.
     fn line_id(&mut self, id: &str, span: Span) {
-        if let Some(&first) = self.line_ids.get(id) {
-            self.diagnostics.push(
-                Diagnostic::error(Code::E052, format!("line id `{id}` is used twice"))
-                    .at(span, "used again here")
-                    .related(first, "first used here")
-                    .help("each `{#line:..}` names one line: give this one an id of its own"),
-            );
-        } else {
-            self.line_ids.insert(id.to_string(), span);
-        }
+        self.lines
+            .push((id.to_string(), span, self.diagnostics.len()));
     }
 
     /// A scene's or a choice's `tags`, each checked (E053).
@@ -2619,7 +2819,7 @@ impl Names for InSource<'_, '_> {
     }
     fn ending(&mut self, name: &Name<'_>) -> Option<SceneId> {
         let e = self.resolve(Kind::Ending, name)?;
-        self.compiler.ending_scenes.get(e as usize).copied()
+        self.compiler.decl.ending_scenes.get(e as usize).copied()
     }
 }
 
@@ -2977,6 +3177,7 @@ impl Cache {
             diagnostics,
             fingerprint,
             symbols.then(Symbols::default),
+            Split::Auto,
         );
         Compiled { result, symbols }
     }
@@ -2987,6 +3188,112 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
+
+    fn file(rel: &str, text: &str) -> InputFile {
+        InputFile {
+            rel: rel.into(),
+            name: rel.into(),
+            text: text.into(),
+        }
+    }
+
+    /// What a compile gives, in full: the story's scenes, choices and
+    /// endings, or every diagnostic, in order.
+    fn outcome(result: Result<Story, Failure>) -> String {
+        match result {
+            Ok(story) => format!(
+                "{:?}\n{:?}\n{:?}\n{:?}",
+                story.scenes, story.choices, story.endings, story.start
+            ),
+            Err(failure) => format!("{:#?}", failure.diagnostics),
+        }
+    }
+
+    fn both_ways(files: Vec<InputFile>, diagnostics: Vec<Diagnostic>) -> (String, String) {
+        let one = outcome(compile_files(
+            files.clone(),
+            diagnostics.clone(),
+            Split::Never,
+        ));
+        let two = outcome(compile_files(files, diagnostics, Split::Always));
+        (one, two)
+    }
+
+    /// The bodies compiled on two threads give what one thread gives: the
+    /// shipped story and every fixture, broken ones included.
+    #[test]
+    fn two_threads_compile_what_one_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("scenes")];
+        for group in ["tests/fixtures", "tests/fixtures/diagnostics"] {
+            for entry in std::fs::read_dir(root.join(group)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.join("story.ron").is_file() {
+                    dirs.push(path);
+                }
+            }
+        }
+        assert!(dirs.len() > 80, "found {} story directories", dirs.len());
+        for dir in dirs {
+            let Ok((files, diagnostics)) = load::read_story_dir(&dir) else {
+                continue;
+            };
+            let (one, two) = both_ways(files, diagnostics);
+            assert_eq!(one, two, "{}", dir.display());
+        }
+    }
+
+    /// The problems that cross the cut between the threads: a line id
+    /// used again after it (E052, in the place one thread gives it, and
+    /// the unknown names after it keep their suggestions), and unknown
+    /// names on both sides, each with its did-you-mean.
+    #[test]
+    fn problems_across_the_cut_are_reported_as_one_thread_does() {
+        let chapter = |n: usize, text: &str, goto: &str| {
+            format!(
+                "Chapter(title: \"C{n}\", scenes: [(id: \"s{n}\", title: \"S\", text: \"{text}\", \
+                 choices: [(key: \"go\", text: \"Go{{#line:go{n}}}\", goto: \"{goto}\")])])"
+            )
+        };
+        let files = vec![
+            file(
+                "story.ron",
+                "Story(title: \"T\", start: \"s1\", variables: [(id: \"fuel\", initial: 1)])",
+            ),
+            file("a.ron", &chapter(1, "One.{#line:shared}{fule}", "s2")),
+            file("b.ron", &chapter(2, "Two.{#line:shared}", "s33")),
+            file("c.ron", &chapter(3, "Three.{#line:shared}{fuell}", "s4")),
+            file(
+                "d.ron",
+                "Chapter(title: \"C4\", scenes: [(id: \"s4\", title: \"S\", text: \"{#line:go1}{fue}\", \
+                 ending: (id: \"e\", title: \"E\", kind: Good))])",
+            ),
+        ];
+        let (one, two) = both_ways(files.clone(), Vec::new());
+        assert_eq!(one, two);
+        let Err(failure) = compile_files(files, Vec::new(), Split::Always) else {
+            panic!("the story compiled");
+        };
+        let codes: Vec<_> = failure
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.help.as_deref().unwrap_or("")))
+            .collect();
+        use Code::{E011, E012, E052};
+        let line = "each `{#line:..}` names one line: give this one an id of its own";
+        assert_eq!(
+            codes,
+            [
+                (E012, "did you mean `fuel`?"),
+                (E052, line),
+                (E011, "did you mean `s3`?"),
+                (E052, line),
+                (E012, "did you mean `fuel`?"),
+                (E052, line),
+                (E012, "did you mean `fuel`?"),
+            ]
+        );
+    }
 
     thread_local! {
         /// Bytes of string literals read to place names (`Literal`).

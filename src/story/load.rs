@@ -25,6 +25,7 @@ pub const MAX_DEPTH: usize = 16;
 
 /// One input file: its path relative to the story directory, the name shown
 /// in diagnostics, and its text.
+#[derive(Clone)]
 pub struct InputFile {
     pub rel: String,
     pub name: String,
