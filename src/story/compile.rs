@@ -112,7 +112,6 @@ fn compile_files(
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Split {
     Auto,
-    #[cfg_attr(not(test), allow(dead_code))]
     Never,
     #[cfg_attr(not(test), allow(dead_code))]
     Always,
@@ -276,25 +275,11 @@ fn compile_parsed(
             symbols,
         );
     };
-    let mut cx = Compiler {
-        sources: &sources,
-        diagnostics,
-        decl: Cow::Owned(Declarations {
-            held,
-            ..Declarations::default()
-        }),
-        mets: Vec::new(),
-        suggest_budget: SUGGEST_WORK,
-        suggested: NameMap::default(),
-        literal: std::cell::RefCell::default(),
-        text_scene: SceneId(0),
-        scene_text: false,
-        shuffles: 0,
-        lines: Vec::new(),
-        pending: Vec::new(),
-        split,
-        symbols,
-    };
+    let decl = Cow::Owned(Declarations {
+        held,
+        ..Declarations::default()
+    });
+    let mut cx = Compiler::new(&sources, diagnostics, decl, split, symbols);
     let result = cx.compile(story_file, raw_story, chapters, fingerprint);
     let symbols = cx.symbols.take().map(Symbols::finish);
     // The compiler only borrowed the sources: they move into the result
@@ -1011,6 +996,34 @@ impl Kind {
     }
 }
 
+impl<'a> Compiler<'a> {
+    /// A compiler with nothing compiled yet, over `decl`.
+    fn new(
+        sources: &'a Sources,
+        diagnostics: Vec<Diagnostic>,
+        decl: Cow<'a, Declarations>,
+        split: Split,
+        symbols: Option<Symbols>,
+    ) -> Compiler<'a> {
+        Compiler {
+            sources,
+            diagnostics,
+            decl,
+            mets: Vec::new(),
+            suggest_budget: SUGGEST_WORK,
+            suggested: NameMap::default(),
+            literal: std::cell::RefCell::default(),
+            text_scene: SceneId(0),
+            scene_text: false,
+            shuffles: 0,
+            lines: Vec::new(),
+            pending: Vec::new(),
+            split,
+            symbols,
+        }
+    }
+}
+
 impl Compiler<'_> {
     fn compile(
         &mut self,
@@ -1290,7 +1303,8 @@ impl Compiler<'_> {
             Split::Never => false,
             Split::Always => true,
             Split::Auto => {
-                bytes >= 1 << 20 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+                bytes >= load::PARALLEL_FROM
+                    && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
             }
         };
         if !split || self.symbols.is_some() || cut == 0 || cut >= chapters.len() {
@@ -1301,21 +1315,14 @@ impl Compiler<'_> {
         // The declarations move out of this compiler for the while, to be
         // shared by both; each thread keeps its own diagnostics.
         let decl = std::mem::take(&mut self.decl).into_owned();
-        let worker = |diagnostics: Vec<Diagnostic>| Compiler {
-            sources: self.sources,
-            diagnostics,
-            decl: Cow::Borrowed(&decl),
-            mets: Vec::new(),
-            suggest_budget: 0,
-            suggested: NameMap::default(),
-            literal: std::cell::RefCell::default(),
-            text_scene: SceneId(0),
-            scene_text: false,
-            shuffles: 0,
-            lines: Vec::new(),
-            pending: Vec::new(),
-            split: Split::Never,
-            symbols: None,
+        let worker = |diagnostics| {
+            Compiler::new(
+                self.sources,
+                diagnostics,
+                Cow::Borrowed(&decl),
+                Split::Never,
+                None,
+            )
         };
         let mut here = worker(std::mem::take(&mut self.diagnostics));
         let mut there = worker(Vec::new());

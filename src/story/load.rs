@@ -303,6 +303,10 @@ pub(crate) fn is_chapter_name(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "ron") && !path.to_string_lossy().ends_with(".plan.ron")
 }
 
+/// The bytes of input below which work stays on the calling thread:
+/// starting a thread would cost more than it saves.
+pub(crate) const PARALLEL_FROM: usize = 1 << 20;
+
 /// Maps `f` over `items`, keeping their order, on as many threads as the
 /// machine has: each thread takes a run of items of about the same total
 /// `weight`, and this thread takes the first. Inputs of less than a
@@ -322,7 +326,7 @@ pub(crate) fn map_parallel<T: Send, U: Send>(
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(items.len());
-    if threads <= 1 || total < 1 << 20 {
+    if threads <= 1 || total < PARALLEL_FROM {
         return items.into_iter().map(f).collect();
     }
     // Cut the items into `threads` runs of about `total / threads` each.
